@@ -1,0 +1,5 @@
+import sys
+
+from rockzoom.cli import main
+
+sys.exit(main())
