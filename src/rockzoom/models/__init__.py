@@ -1,0 +1,1 @@
+"""Neural networks: one module per architecture family, shared blocks in ``blocks.py``."""
