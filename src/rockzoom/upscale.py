@@ -1,0 +1,161 @@
+"""Every upscaler behind one interface, and seam-free tiled inference with memory bounded by the tile size.
+
+``Upscaler.upscale(image)`` maps a float32 (H, W, 3) image in [0, 1] to float32 (H*s, W*s, 3) in [0, 1].
+Classical methods (PIL bicubic a=-0.5, Lanczos a=3) resample each channel as a 32-bit float image, so nothing is
+rounded to uint8 before the evaluator sees it. Learned nets are rebuilt from an ``sr``/``sr_gan`` checkpoint.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from contextlib import nullcontext
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from rockzoom.checkpoint import load_checkpoint
+from rockzoom.models.sr_nets import build_sr_net
+
+CLASSICAL_METHODS = {"bicubic": Image.Resampling.BICUBIC, "lanczos": Image.Resampling.LANCZOS}
+SR_KINDS = ("sr", "sr_gan")
+
+
+class Upscaler(ABC):
+    name: str
+    scale: int
+
+    @abstractmethod
+    def upscale(self, image: np.ndarray) -> np.ndarray:
+        """float32 (H, W, 3) in [0,1] -> float32 (H*scale, W*scale, 3) in [0,1]."""
+
+
+class ClassicalUpscaler(Upscaler):
+    def __init__(self, method: str, scale: int):
+        if method not in CLASSICAL_METHODS:
+            raise ValueError(f"unknown upscaling method {method!r}; expected one of {sorted(CLASSICAL_METHODS)}")
+        if scale < 1:
+            raise ValueError(f"scale must be >= 1, got {scale}")
+        self.name, self.scale, self._filter = method, int(scale), CLASSICAL_METHODS[method]
+
+    def upscale(self, image: np.ndarray) -> np.ndarray:
+        h, w = image.shape[:2]
+        size = (w * self.scale, h * self.scale)
+        channels = [np.asarray(Image.fromarray(np.ascontiguousarray(image[..., c], dtype=np.float32))
+                               .resize(size, self._filter)) for c in range(image.shape[2])]
+        return np.clip(np.stack(channels, axis=-1), 0.0, 1.0)
+
+
+def pick_device(device: str = "auto") -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+class NetUpscaler(Upscaler):
+    """A trained SR net; fp32 on CPU, bf16 autocast on CUDA."""
+
+    def __init__(self, model: torch.nn.Module, scale: int, name: str = "net", device: str = "auto"):
+        self.device = pick_device(device)
+        self.model = model.to(self.device).eval()
+        self.scale, self.name = int(scale), name
+
+    @classmethod
+    def from_checkpoint(cls, path: str | Path, device: str = "auto", name: str | None = None) -> "NetUpscaler":
+        payload = load_checkpoint(path)
+        if payload.get("kind") not in SR_KINDS:
+            raise ValueError(f"{path}: checkpoint kind {payload.get('kind')!r} is not an SR model {SR_KINDS}")
+        kwargs = dict(payload["model_kwargs"])
+        model = build_sr_net(**kwargs)
+        model.load_state_dict(payload["state_dict"])
+        return cls(model, kwargs["scale"], name=name or Path(path).parent.name, device=device)
+
+    @torch.no_grad()
+    def upscale(self, image: np.ndarray) -> np.ndarray:
+        x = torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1), dtype=np.float32))[None].to(self.device)
+        autocast = torch.autocast("cuda", dtype=torch.bfloat16) if self.device.type == "cuda" else nullcontext()
+        with autocast:
+            y = self.model(x)
+        return y[0].float().clamp_(0, 1).permute(1, 2, 0).cpu().numpy()
+
+
+def build_upscaler(method: str | None = None, checkpoint: str | Path | None = None, scale: int | None = None,
+                   device: str = "auto") -> Upscaler:
+    """From a classical method name (needs ``scale``) or from a trained checkpoint (scale comes from it)."""
+    if (method is None) == (checkpoint is None):
+        raise ValueError("give exactly one of method or checkpoint")
+    if checkpoint is not None:
+        upscaler = NetUpscaler.from_checkpoint(checkpoint, device=device)
+        if scale is not None and scale != upscaler.scale:
+            raise ValueError(f"{checkpoint}: model upscales x{upscaler.scale}, x{scale} was asked for")
+        return upscaler
+    if scale is None:
+        raise ValueError(f"method {method!r} needs a scale")
+    return ClassicalUpscaler(method, scale)
+
+
+def _to_float(tile: np.ndarray) -> np.ndarray:
+    return tile.astype(np.float32) / 255.0 if tile.dtype == np.uint8 else tile.astype(np.float32, copy=False)
+
+
+def tile_starts(length: int, tile: int) -> list[int]:
+    return list(range(0, length, tile))
+
+
+def upscale_tiled(upscaler: Upscaler, image: np.ndarray, tile: int = 256, overlap: int = 16,
+                  out: np.ndarray | None = None, alpha: np.ndarray | None = None,
+                  out_alpha: np.ndarray | None = None) -> np.ndarray:
+    """Upscale ``image`` (H, W, 3; uint8 or float [0,1]) tile by tile into ``out`` (preallocated, may be a memmap).
+
+    Each ``tile``² core is upscaled with ``overlap`` pixels of context on every side and only the core is kept, so
+    the seams vanish once ``overlap`` covers the net's receptive field. A uint8 ``out`` is rounded tile by tile.
+    ``alpha`` (H, W), if given, is upscaled separately by pixel replication into ``out_alpha``, so no-data stays
+    no-data and valid pixels stay valid.
+    """
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"image must be (H, W, 3), got {image.shape}")
+    if tile < 1 or overlap < 0:
+        raise ValueError(f"tile must be >= 1 and overlap >= 0, got tile={tile} overlap={overlap}")
+    s = upscaler.scale
+    h, w = image.shape[:2]
+    if out is None:
+        out = np.empty((h * s, w * s, 3), np.float32)
+    if out.shape != (h * s, w * s, 3):
+        raise ValueError(f"out has shape {out.shape}, expected {(h * s, w * s, 3)}")
+    if alpha is not None:
+        if alpha.shape != (h, w):
+            raise ValueError(f"alpha has shape {alpha.shape}, expected {(h, w)}")
+        if out_alpha is None or out_alpha.shape != (h * s, w * s):
+            raise ValueError(f"out_alpha must be preallocated with shape {(h * s, w * s)}")
+    for y0 in tile_starts(h, tile):
+        y1 = min(y0 + tile, h)
+        for x0 in tile_starts(w, tile):
+            x1 = min(x0 + tile, w)
+            py0, px0 = max(y0 - overlap, 0), max(x0 - overlap, 0)
+            py1, px1 = min(y1 + overlap, h), min(x1 + overlap, w)
+            result = upscaler.upscale(_to_float(image[py0:py1, px0:px1]))
+            core = result[(y0 - py0) * s:(y1 - py0) * s, (x0 - px0) * s:(x1 - px0) * s]
+            if out.dtype == np.uint8:
+                core = np.rint(core * 255.0).astype(np.uint8)
+            out[y0 * s:y1 * s, x0 * s:x1 * s] = core
+            if alpha is not None:
+                out_alpha[y0 * s:y1 * s, x0 * s:x1 * s] = alpha[y0:y1, x0:x1].repeat(s, 0).repeat(s, 1)
+    return out
+
+
+def upscale_file(in_path: str | Path, out_path: str | Path, upscaler: Upscaler, tile: int = 256,
+                 overlap: int = 16) -> dict:
+    """Read an image file, upscale it tile by tile (alpha separately), write the result; returns its sizes."""
+    from rockzoom.image_files import image_format, read_image, write_image
+
+    image_format(out_path)
+    rgb, alpha = read_image(in_path)
+    h, w = rgb.shape[:2]
+    s = upscaler.scale
+    out = np.empty((h * s, w * s, 3), np.uint8)
+    out_alpha = np.empty((h * s, w * s), np.uint8) if alpha is not None else None
+    upscale_tiled(upscaler, rgb, tile=tile, overlap=overlap, out=out, alpha=alpha, out_alpha=out_alpha)
+    del rgb
+    write_image(out_path, out, out_alpha)
+    return {"input": [h, w], "output": [h * s, w * s], "scale": s, "method": upscaler.name,
+            "has_alpha": alpha is not None}
