@@ -1,0 +1,1 @@
+"""The autoencoder stage family: training task, training entry point, evaluation, latents, prior and sampling."""

@@ -1,0 +1,72 @@
+"""The autoencoder as an engine TrainTask: random dihedral tiles from the train split, validated on val PSNR."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from rockzoom.arrays import SplitArrays
+from rockzoom.autoencoder.loss import reconstruction_loss
+from rockzoom.engine import TrainTask, random_dihedral
+from rockzoom.models.vit_ae import ViTAutoencoder
+
+
+def to_tensor(images: np.ndarray) -> torch.Tensor:
+    """uint8 (N, S, S, 3) -> float32 (N, 3, S, S) in [0, 1]."""
+    return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float().div_(255.0)
+
+
+def model_kwargs_for(model_cfg: dict, img_size: int) -> dict:
+    """Resolve the config's model section for one tile size (``token_grid`` -> ``patch_size``)."""
+    kwargs = dict(model_cfg)
+    token_grid = kwargs.pop("token_grid")
+    if img_size % token_grid:
+        raise ValueError(f"ae model: img_size {img_size} is not a multiple of token_grid {token_grid}")
+    return {"img_size": img_size, "patch_size": img_size // token_grid, **kwargs}
+
+
+class AutoencoderTask(TrainTask):
+    kind = "ae"
+    val_key = "val_psnr"
+
+    def __init__(self, train: SplitArrays, val: SplitArrays, model_cfg: dict, loss_weights: dict,
+                 val_images: int = 32):
+        if len(train) == 0 or len(val) == 0:
+            raise ValueError(f"autoencoder needs non-empty train and val splits (got {len(train)} / {len(val)})")
+        self.train, self.loss_weights = train, dict(loss_weights)
+        self._kwargs = model_kwargs_for(model_cfg, train.size)
+        # A fixed, evenly spaced validation subset keeps validation cheap and identical across runs.
+        pick = np.linspace(0, len(val) - 1, min(val_images, len(val))).round().astype(int)
+        self.val_images = to_tensor(val.images[pick])
+        self.val_masks = torch.from_numpy(np.asarray(val.masks[pick]))
+
+    def build_model(self):
+        return ViTAutoencoder(**self._kwargs)
+
+    def model_kwargs(self):
+        return dict(self._kwargs)
+
+    def sample_batch(self, step, generator, batch_size):
+        idx = torch.randint(0, len(self.train), (batch_size,), generator=generator).numpy()
+        images = to_tensor(self.train.images[idx])
+        masks = torch.from_numpy(np.asarray(self.train.masks[idx]))
+        images, masks = random_dihedral(images, masks, generator=generator)
+        return {"images": images, "masks": masks}
+
+    def loss(self, model, batch, step):
+        pred = model(batch["images"])
+        return reconstruction_loss(pred, batch["images"], batch["masks"], self.loss_weights)
+
+    def validate(self, model):
+        device = next(model.parameters()).device
+        sq_err, count = 0.0, 0.0
+        for start in range(0, len(self.val_images), 8):
+            images = self.val_images[start : start + 8].to(device)
+            masks = self.val_masks[start : start + 8].to(device)
+            pred = model(images).float().clamp(0, 1)
+            weight = masks.unsqueeze(1).expand_as(pred)
+            sq_err += float(((pred - images) ** 2)[weight].sum())
+            count += float(weight.sum())
+        mse = sq_err / max(count, 1.0)
+        return {"val_psnr": 10 * math.log10(1.0 / mse) if mse > 0 else 100.0, "val_mse": mse}

@@ -1,0 +1,31 @@
+from rockzoom.dataset import build_dataset, make_split
+from rockzoom.logs import file_logger
+
+NAME = "build-dataset"
+HELP = "Assign split blocks (when blocks.csv is missing) and build the arrays of one sample size."
+
+
+def add_arguments(p):
+    p.add_argument("--index", default="results/tiles/index.csv")
+    p.add_argument("--blocks", default="results/tiles/blocks.csv")
+    p.add_argument("--size", type=int, required=True, help="sample size: 256*2^k (mosaics) or a divisor of 256")
+    p.add_argument("--out", help="output folder (default results/data/s{size})")
+    p.add_argument("--zoom", type=int, default=23)
+    p.add_argument("--block-zoom", type=int, default=20)
+    p.add_argument("--fractions", type=float, nargs=3, default=(0.7, 0.15, 0.15), metavar=("TRAIN", "VAL", "TEST"))
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--min-valid", type=float, default=0.98)
+    p.add_argument("--guard-tiles", type=int, default=1)
+
+
+def run(args) -> int:
+    from pathlib import Path
+
+    log = file_logger(None)
+    if not Path(args.blocks).exists():
+        make_split(args.index, args.blocks, zoom=args.zoom, block_zoom=args.block_zoom,
+                   fractions=dict(zip(("train", "val", "test"), args.fractions)), seed=args.seed,
+                   sizes=[args.size], min_valid=args.min_valid, log=log)
+    build_dataset(args.index, args.blocks, args.out or f"results/data/s{args.size}", size=args.size,
+                  min_valid=args.min_valid, guard_tiles=args.guard_tiles, log=log)
+    return 0

@@ -1,0 +1,19 @@
+from rockzoom.logs import file_logger
+from rockzoom.tiles import SCHEMES, build_index
+
+NAME = "index"
+HELP = "Index the tiles of one zoom of a z/x/y tree; write index.csv and rejected.csv."
+
+
+def add_arguments(p):
+    p.add_argument("tile_dir", help="root of the tile tree (holds {zoom}/{x}/{y}.png)")
+    p.add_argument("--zoom", type=int, default=23)
+    p.add_argument("--scheme", choices=SCHEMES, default="auto")
+    p.add_argument("--max-pixels", type=int, default=1 << 24)
+    p.add_argument("--out", default="results/tiles", help="folder for index.csv and rejected.csv")
+
+
+def run(args) -> int:
+    build_index(args.tile_dir, args.zoom, f"{args.out}/index.csv", f"{args.out}/rejected.csv",
+                scheme=args.scheme, max_pixels=args.max_pixels, log=file_logger(None))
+    return 0

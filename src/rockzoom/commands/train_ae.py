@@ -1,0 +1,38 @@
+"""`rockzoom train-ae`: train (or resume) the ViT autoencoder on a dataset folder."""
+from __future__ import annotations
+
+import argparse
+import json
+
+from rockzoom.autoencoder.config_file import arch_config, read_config
+from rockzoom.autoencoder.train import train_autoencoder
+
+NAME = "train-ae"
+HELP = "train or resume the ViT autoencoder on results/data/s{S} (state kept in <out dir>.state/)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", required=True, help="dataset folder, e.g. results/data/s256")
+    parser.add_argument("--model-out", required=True, help="checkpoint to write, e.g. results/ae/vit-s256/model.pt")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--config", help="rockzoom config file (uses ae.archs[--arch] and seed)")
+    source.add_argument("--arch-json", help="JSON {seed, arch: <arch settings>} (written by the DDP launcher)")
+    parser.add_argument("--arch", default=None, help="arch name in ae.archs (default: ae.arch)")
+    parser.add_argument("--seed", type=int, default=None, help="override the config's seed")
+    parser.add_argument("--gpus", type=int, default=0, help="GPUs to use; >1 launches DDP through torchrun")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar, log lines only")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.arch_json:
+        spec = json.loads(open(args.arch_json).read())
+        arch_cfg, seed = spec["arch"], spec["seed"]
+    else:
+        config = read_config(args.config)
+        _, arch_cfg = arch_config(config, args.arch, args.config)
+        seed = config.get("seed", 0)
+    if args.seed is not None:
+        seed = args.seed
+    train_autoencoder(args.data_dir, args.model_out, arch_cfg, seed, gpus=args.gpus,
+                      progress=False if args.no_progress else None)
+    return 0

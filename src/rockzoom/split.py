@@ -1,0 +1,139 @@
+"""Spatially blocked train/val/test split.
+
+Blocks are parent tiles at a coarser zoom. Every sample lies inside one block, so no val/test pixel is ever part of a
+training sample; a guard band keeps training samples `guard_tiles` tiles away from val/test blocks, because adjacent
+tiles share content. The assignment depends only on the tile index, the seed and the split settings, so every sample
+size uses the same blocks (a test block at 256 px is a test block at 1024 px).
+"""
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rockzoom.tiles import TILE_SIZE, TileRecord
+
+SPLIT_NAMES = ("train", "val", "test")
+
+
+@dataclass(frozen=True)
+class Block:
+    bx: int
+    by: int
+    split: str
+
+    @property
+    def block_id(self) -> str:
+        return f"{self.bx}_{self.by}"
+
+
+def tiles_per_side(size: int) -> int:
+    """Zoom tiles per mosaic side: S/256 for mosaics, 1 for crops smaller than a tile."""
+    return max(1, size // TILE_SIZE)
+
+
+def check_size(size: int, zoom: int, block_zoom: int) -> None:
+    if size >= TILE_SIZE:
+        n = size // TILE_SIZE
+        if size % TILE_SIZE or n & (n - 1):
+            raise ValueError(f"dataset size {size} is not 256*2^k")
+        if n > 1 << (zoom - block_zoom):
+            raise ValueError(
+                f"dataset size {size} spans {n} tiles but a split block at split.block_zoom={block_zoom} holds only "
+                f"{1 << (zoom - block_zoom)} zoom-{zoom} tiles per side; lower split.block_zoom or the size")
+    elif TILE_SIZE % size:
+        raise ValueError(f"dataset size {size} is not a divisor of 256")
+
+
+def complete_groups(records: list[TileRecord], n: int) -> dict[tuple[int, int], list[TileRecord]]:
+    """Every complete n x n neighbourhood aligned on the parent-tile grid, keyed by its top-left tile."""
+    by_key = {(r.x, r.y): r for r in records}
+    groups = {}
+    for gx, gy in sorted({(r.x // n, r.y // n) for r in records}):
+        members = [by_key.get((gx * n + i, gy * n + j)) for j in range(n) for i in range(n)]
+        if all(m is not None for m in members):
+            groups[(gx * n, gy * n)] = members
+    return groups
+
+
+def assign_blocks(
+    records: list[TileRecord],
+    zoom: int,
+    block_zoom: int,
+    fractions: dict[str, float],
+    seed: int,
+    largest_size: int,
+    min_valid: float,
+) -> dict[tuple[int, int], str]:
+    """Map each block (bx, by) to a split. Val/test blocks are drawn first among blocks that hold at least one
+    sample of the largest configured size, so every size gets a test sample when the data allows; otherwise raise."""
+    if block_zoom > zoom:
+        raise ValueError(f"split.block_zoom={block_zoom} must not exceed tiles.zoom={zoom}")
+    missing = set(SPLIT_NAMES) - set(fractions)
+    if missing:
+        raise ValueError(f"split.fractions is missing {sorted(missing)}")
+    shift = zoom - block_zoom
+    blocks = sorted({(r.x >> shift, r.y >> shift) for r in records})
+    n = tiles_per_side(largest_size)
+    full = set()
+    for (x0, y0), members in complete_groups(records, n).items():
+        if np.mean([m.valid_fraction for m in members]) >= min_valid:
+            full.add((x0 >> shift, y0 >> shift))
+    if not full:
+        raise ValueError(
+            f"no split block holds a complete {largest_size}px sample with valid fraction >= {min_valid}; "
+            f"the tile tree is too small or sparse for dataset.sizes={largest_size} (lower it or dataset.min_valid)")
+    total = sum(fractions[k] for k in SPLIT_NAMES)
+    n_blocks = len(blocks)
+    n_test = max(1, int(round(fractions["test"] / total * n_blocks)))
+    n_val = max(1, int(round(fractions["val"] / total * n_blocks)))
+    if n_test + n_val >= n_blocks:
+        raise ValueError(
+            f"only {n_blocks} split blocks at split.block_zoom={block_zoom}: too few for a train, val and test "
+            f"block each; raise split.block_zoom (smaller blocks) or add tiles")
+    rng = np.random.default_rng(seed)
+    order = [blocks[i] for i in rng.permutation(n_blocks)]
+    full_first = [b for b in order if b in full] + [b for b in order if b not in full]
+    assignment = {b: "train" for b in blocks}
+    held_out = full_first[: n_test + n_val]
+    # Alternate test/val among the full blocks so both get large samples when at least two exist.
+    tests = held_out[0::2][:n_test]
+    vals = [b for b in held_out if b not in tests][:n_val]
+    tests += [b for b in held_out if b not in tests and b not in vals]
+    for b in tests:
+        assignment[b] = "test"
+    for b in vals:
+        assignment[b] = "val"
+    return assignment
+
+
+def write_blocks(assignment: dict[tuple[int, int], str], zoom: int, block_zoom: int, path: str | Path) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["block_zoom", "bx", "by", "split", "tile_zoom"])
+        for (bx, by), split in sorted(assignment.items()):
+            writer.writerow([block_zoom, bx, by, split, zoom])
+
+
+def read_blocks(path: str | Path) -> tuple[int, int, dict[tuple[int, int], str]]:
+    with Path(path).open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    if not rows:
+        raise ValueError(f"{path}: no blocks")
+    block_zoom, zoom = int(rows[0]["block_zoom"]), int(rows[0]["tile_zoom"])
+    return zoom, block_zoom, {(int(r["bx"]), int(r["by"])): r["split"] for r in rows}
+
+
+def gap_to_rect(x0: int, y0: int, n: int, rx0: int, ry0: int, rn: int) -> int:
+    """Tiles strictly between an n-tile square at (x0, y0) and an rn-tile square at (rx0, ry0); -1 when they overlap."""
+    dx = max(rx0 - (x0 + n), x0 - (rx0 + rn))
+    dy = max(ry0 - (y0 + n), y0 - (ry0 + rn))
+    return max(dx, dy)
+
+
+def too_close_to_held_out(x0: int, y0: int, n: int, held_out: list[tuple[int, int]], block_tiles: int, guard: int) -> bool:
+    return any(gap_to_rect(x0, y0, n, bx * block_tiles, by * block_tiles, block_tiles) < guard for bx, by in held_out)

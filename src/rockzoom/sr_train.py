@@ -1,0 +1,116 @@
+"""The SR training stage: an L1/Charbonnier ``TrainTask`` on real mosaic pairs, trained by the shared engine."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from rockzoom.arrays import load_split, load_summary
+from rockzoom.engine import EngineConfig, TrainResult, TrainTask, train
+from rockzoom.metrics import evaluate
+from rockzoom.models.sr_nets import build_sr_net
+from rockzoom.sr_data import SRPairs, make_pairs, sample_patches
+from rockzoom.upscale import ClassicalUpscaler
+
+TRAIN_KEYS = ("lr_patch", "charbonnier_eps", "val_images", "engine")
+
+
+def masked_charbonnier(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, eps: float) -> torch.Tensor:
+    """Mean of sqrt(diff² + eps²) over valid pixels (mask (B,1,H,W), 1 = valid); eps -> 0 is L1."""
+    per_pixel = torch.sqrt((pred.float() - target) ** 2 + eps * eps) * mask
+    return per_pixel.sum() / (mask.sum() * pred.shape[1]).clamp_min(1.0)
+
+
+@torch.no_grad()
+def upscale_batch(model: nn.Module, lr_uint8: np.ndarray, batch: int = 8) -> np.ndarray:
+    """Run ``model`` over uint8 LR images (N,h,w,3) -> float32 [0,1] (N,h*s,w*s,3)."""
+    device = next(model.parameters()).device
+    outs = []
+    for i in range(0, len(lr_uint8), batch):
+        x = torch.from_numpy(np.asarray(lr_uint8[i:i + batch])).permute(0, 3, 1, 2).float().div_(255.0).to(device)
+        outs.append(model(x).float().clamp_(0, 1).permute(0, 2, 3, 1).cpu().numpy())
+    return np.concatenate(outs)
+
+
+def classical_upscale(pairs: SRPairs, method: str) -> np.ndarray:
+    up = ClassicalUpscaler(method, pairs.scale)
+    return np.stack([up.upscale(im.astype(np.float32) / 255.0) for im in pairs.lr])
+
+
+class SRTask(TrainTask):
+    kind = "sr"
+    val_key = "val_psnr"
+
+    def __init__(self, train_pairs: SRPairs, val_pairs: SRPairs, net: dict, lr_patch: int, charbonnier_eps: float):
+        if "arch" not in net:
+            raise KeyError(f"SR net config needs an 'arch' key, got {sorted(net)}")
+        self.train_pairs, self.val_pairs = train_pairs, val_pairs
+        self.scale, self.net, self.lr_patch, self.eps = train_pairs.scale, dict(net), lr_patch, charbonnier_eps
+        self._val_bicubic = self._score(classical_upscale(val_pairs, "bicubic"))["psnr_pooled"]
+
+    def build_model(self) -> nn.Module:
+        return build_sr_net(scale=self.scale, **self.net)
+
+    def model_kwargs(self) -> dict:
+        return {"scale": self.scale, **self.net}
+
+    def sample_batch(self, step, generator, batch_size):
+        return sample_patches(self.train_pairs, self.lr_patch, batch_size, generator)
+
+    def loss(self, model, batch, step):
+        loss = masked_charbonnier(model(batch["lr"]), batch["hr"], batch["mask"], self.eps)
+        return loss, {}
+
+    def _score(self, preds: np.ndarray) -> dict:
+        return evaluate(preds, self.val_pairs.hr, self.val_pairs.hr_mask, border=self.scale, with_ssim=False)
+
+    def validate(self, model):
+        self.last_val_preds = upscale_batch(model, self.val_pairs.lr)
+        scores = self._score(self.last_val_preds)
+        return {"val_psnr": scores["psnr_pooled"], "val_psnr_y": scores["psnr_y_pooled"],
+                "val_psnr_bicubic": self._val_bicubic}
+
+
+def check_train_config(train_cfg: dict) -> None:
+    missing = [k for k in TRAIN_KEYS if k not in train_cfg]
+    if missing:
+        raise KeyError(f"SR train config lacks keys {missing} (has {sorted(train_cfg)})")
+
+
+def load_pairs(data_dir: str | Path, scale: int, val_images: int) -> tuple[SRPairs, SRPairs, str]:
+    summary = load_summary(data_dir)
+    if "manifest_hash" not in summary:
+        raise KeyError(f"{Path(data_dir) / 'summary.json'}: no 'manifest_hash' key")
+    train_pairs = make_pairs(load_split(data_dir, "train"), scale)
+    val_pairs = make_pairs(load_split(data_dir, "val"), scale, limit=val_images)
+    return train_pairs, val_pairs, summary["manifest_hash"]
+
+
+def engine_config(train_cfg: dict, seed: int) -> EngineConfig:
+    return EngineConfig.from_dict({"seed": seed, **train_cfg["engine"]})
+
+
+def train_sr(data_dir: str | Path, *, model_out: str | Path, metrics_csv: str | Path, curve_png: str | Path,
+             scale: int, net: dict, train_cfg: dict, seed: int, state_dir: str | Path | None = None,
+             log: Callable[[str], None] = print, **engine_kwargs) -> TrainResult:
+    """Train an SR net on ``data_dir``'s train split, select it on the val split; writes ``model_out`` (+ csv, png).
+
+    ``state_dir`` (default: ``<model_out's folder>.state``) holds the resumable state; it is not an output.
+    """
+    check_train_config(train_cfg)
+    train_pairs, val_pairs, data_hash = load_pairs(data_dir, scale, train_cfg["val_images"])
+    log(f"SR x{scale} pairs: {len(train_pairs)} train, {len(val_pairs)} val images of {train_pairs.hr.shape[1]} px")
+    task = SRTask(train_pairs, val_pairs, net, train_cfg["lr_patch"], train_cfg["charbonnier_eps"])
+    stage_config = {"scale": scale, "net": dict(net), "train": json.loads(json.dumps(train_cfg)), "seed": seed}
+    return train(task, engine_config(train_cfg, seed), model_out=model_out,
+                 state_dir=state_dir or default_state_dir(model_out), metrics_csv=metrics_csv, curve_png=curve_png,
+                 stage_config=stage_config, data_hash=data_hash, log=log, **engine_kwargs)
+
+
+def default_state_dir(model_out: str | Path) -> Path:
+    folder = Path(model_out).parent
+    return folder.with_name(folder.name + ".state")

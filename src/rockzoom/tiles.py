@@ -1,0 +1,174 @@
+"""Tile-pyramid ingestion: find every tile of one zoom, decode it once, refuse what is not a usable tile.
+
+Tiles are keyed by XYZ (z, x, y) internally; a TMS tree (gdal2tiles without --xyz) has its rows flipped on read.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+TILE_SIZE = 256
+EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff")
+SCHEMES = ("auto", "tms", "xyz")
+# Modes we can turn into RGB + alpha without guessing; anything else (CMYK, 16-bit, float, 1-bit) is refused.
+ACCEPTED_MODES = ("RGBA", "RGB", "LA", "L", "P", "PA", "RGBa", "La")
+INDEX_COLUMNS = ["z", "x", "y", "path", "width", "height", "valid_fraction", "mode", "sha1"]
+REJECT_COLUMNS = ["path", "reason"]
+_TILE_NAME = re.compile(r"^(\d+)$")
+
+
+class TileError(ValueError):
+    """A file that cannot be used as a tile; the message is the reason written to rejected.csv."""
+
+
+@dataclass(frozen=True)
+class TileRecord:
+    z: int
+    x: int
+    y: int  # XYZ row
+    path: str
+    width: int
+    height: int
+    valid_fraction: float
+    mode: str
+    sha1: str
+
+
+def resolve_scheme(tile_dir: str | Path, scheme: str) -> str:
+    """`auto` means TMS when gdal2tiles' tilemapresource.xml is present, else XYZ."""
+    if scheme not in SCHEMES:
+        raise ValueError(f"tiles.scheme must be one of {SCHEMES}, got {scheme!r}")
+    if scheme != "auto":
+        return scheme
+    return "tms" if (Path(tile_dir) / "tilemapresource.xml").exists() else "xyz"
+
+
+def tms_to_xyz_row(z: int, y: int) -> int:
+    return (1 << z) - 1 - y
+
+
+def decode_tile(path: str | Path, tile_size: int = TILE_SIZE, max_pixels: int = 1 << 24) -> tuple[np.ndarray, np.ndarray, str]:
+    """Decode one tile into (rgb uint8 HxWx3, valid-mask bool HxW, original mode); raise TileError with the reason."""
+    path = Path(path)
+    if path.stat().st_size == 0:
+        raise TileError("empty file")
+    try:
+        with Image.open(path) as im:
+            width, height = im.size
+            if width * height > max_pixels:
+                raise TileError(f"{width}x{height} exceeds the pixel limit {max_pixels} (decompression bomb)")
+            if (width, height) != (tile_size, tile_size):
+                raise TileError(f"wrong size {width}x{height}, expected {tile_size}x{tile_size}")
+            mode = im.mode
+            if mode not in ACCEPTED_MODES:
+                raise TileError(f"unsupported mode {mode}")
+            im.load()
+            rgba = np.asarray(im.convert("RGBA"))
+    except TileError:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise TileError(f"decompression bomb: {exc}") from exc
+    except OSError as exc:  # PIL reports truncated and undecodable data as OSError subclasses
+        text = str(exc)
+        reason = "truncated" if "truncated" in text else "undecodable"
+        raise TileError(f"{reason}: {text}") from exc
+    except (ValueError, SyntaxError) as exc:
+        raise TileError(f"undecodable: {exc}") from exc
+    return np.ascontiguousarray(rgba[..., :3]), rgba[..., 3] > 0, mode
+
+
+def _parse_tile_name(zoom_dir: Path, path: Path) -> tuple[int, int] | None:
+    rel = path.relative_to(zoom_dir).parts
+    if len(rel) != 2 or path.suffix.lower() not in EXTENSIONS:
+        return None
+    x_match, y_match = _TILE_NAME.match(rel[0]), _TILE_NAME.match(path.stem)
+    if not (x_match and y_match):
+        return None
+    return int(rel[0]), int(path.stem)
+
+
+def index_tiles(
+    tile_dir: str | Path,
+    zoom: int,
+    scheme: str = "auto",
+    max_pixels: int = 1 << 24,
+    tile_size: int = TILE_SIZE,
+) -> tuple[list[TileRecord], list[tuple[str, str]]]:
+    """Walk tile_dir/zoom/x/y.ext; return (usable tiles sorted by x, y) and [(path, reason)] for refused files."""
+    tile_dir = Path(tile_dir)
+    zoom_dir = tile_dir / str(zoom)
+    if not zoom_dir.is_dir():
+        raise FileNotFoundError(f"tiles.dir has no zoom-{zoom} folder: {zoom_dir}")
+    row_scheme = resolve_scheme(tile_dir, scheme)
+    records: dict[tuple[int, int], TileRecord] = {}
+    rejected: list[tuple[str, str]] = []
+    for path in sorted(p for p in zoom_dir.rglob("*") if p.is_file()):
+        name = _parse_tile_name(zoom_dir, path)
+        if name is None:
+            rejected.append((str(path), "not named as a tile (expected {zoom}/{x}/{y}.png|jpg|jpeg|webp|tif)"))
+            continue
+        x, y = name
+        if row_scheme == "tms":
+            y = tms_to_xyz_row(zoom, y)
+        if (x, y) in records:
+            rejected.append((str(path), f"duplicate tile (x={x}, y={y}) already read from {records[(x, y)].path}"))
+            continue
+        try:
+            rgb, mask, mode = decode_tile(path, tile_size=tile_size, max_pixels=max_pixels)
+        except TileError as exc:
+            rejected.append((str(path), str(exc)))
+            continue
+        records[(x, y)] = TileRecord(
+            z=zoom, x=x, y=y, path=str(path), width=rgb.shape[1], height=rgb.shape[0],
+            valid_fraction=float(mask.mean()), mode=mode, sha1=hashlib.sha1(path.read_bytes()).hexdigest(),
+        )
+    return sorted(records.values(), key=lambda r: (r.x, r.y)), rejected
+
+
+def write_index(records: list[TileRecord], rejected: list[tuple[str, str]], index_csv: str | Path, rejected_csv: str | Path) -> None:
+    index_csv, rejected_csv = Path(index_csv), Path(rejected_csv)
+    index_csv.parent.mkdir(parents=True, exist_ok=True)
+    rejected_csv.parent.mkdir(parents=True, exist_ok=True)
+    with index_csv.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(INDEX_COLUMNS)
+        for r in records:
+            writer.writerow([r.z, r.x, r.y, r.path, r.width, r.height, f"{r.valid_fraction:.6f}", r.mode, r.sha1])
+    with rejected_csv.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(REJECT_COLUMNS)
+        writer.writerows(rejected)
+
+
+def read_index(index_csv: str | Path) -> list[TileRecord]:
+    with Path(index_csv).open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    if rows and set(INDEX_COLUMNS) - set(rows[0]):
+        raise ValueError(f"{index_csv}: missing columns {sorted(set(INDEX_COLUMNS) - set(rows[0]))}")
+    return [
+        TileRecord(
+            z=int(r["z"]), x=int(r["x"]), y=int(r["y"]), path=r["path"], width=int(r["width"]),
+            height=int(r["height"]), valid_fraction=float(r["valid_fraction"]), mode=r["mode"], sha1=r["sha1"],
+        )
+        for r in rows
+    ]
+
+
+def build_index(tile_dir: str | Path, zoom: int, index_csv: str | Path, rejected_csv: str | Path,
+                scheme: str = "auto", max_pixels: int = 1 << 24, log=print) -> list[TileRecord]:
+    """The `index_tiles` stage: index + rejected list on disk; fails only when no usable tile is left."""
+    records, rejected = index_tiles(tile_dir, zoom, scheme=scheme, max_pixels=max_pixels)
+    write_index(records, rejected, index_csv, rejected_csv)
+    log(f"indexed {len(records)} zoom-{zoom} tiles from {tile_dir} (scheme {resolve_scheme(tile_dir, scheme)}); "
+        f"rejected {len(rejected)} files")
+    for path, reason in rejected:
+        log(f"  rejected {path}: {reason}")
+    if not records:
+        raise ValueError(f"no usable zoom-{zoom} tile under {tile_dir} (see {rejected_csv})")
+    return records

@@ -1,0 +1,60 @@
+rule split_blocks:
+    input:
+        index="results/tiles/index.csv",
+    output:
+        blocks="results/tiles/blocks.csv",
+    params:
+        split=config["split"],
+        sizes=config["dataset"]["sizes"],
+        min_valid=config["dataset"]["min_valid"],
+        zoom=config["tiles"]["zoom"],
+        seed=config["seed"],
+    log:
+        "logs/split_blocks.log",
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    script:
+        "../scripts/split_blocks.py"
+
+
+rule build_dataset:
+    input:
+        index="results/tiles/index.csv",
+        blocks="results/tiles/blocks.csv",
+    output:
+        summary="results/data/s{S}/summary.json",
+        arrays=multiext(
+            "results/data/s{S}/",
+            "train_images.npy",
+            "train_masks.npy",
+            "val_images.npy",
+            "val_masks.npy",
+            "test_images.npy",
+            "test_masks.npy",
+        ),
+        samples=multiext(
+            "results/data/s{S}/",
+            "train_samples.csv",
+            "val_samples.csv",
+            "test_samples.csv",
+        ),
+    params:
+        min_valid=config["dataset"]["min_valid"],
+        guard_tiles=config["split"]["guard_tiles"],
+        max_pixels=config["tiles"]["max_pixels"],
+    log:
+        "logs/build_dataset/s{S}.log",
+    benchmark:
+        "benchmarks/build_dataset/s{S}.tsv"
+    resources:
+        mem_mb=lambda w: 2000 + int(w.S) ** 2 * 3 * 40 // 2**20,
+        runtime=20,
+    script:
+        "../scripts/build_dataset.py"
+
+
+rule datasets:
+    input:
+        all_datasets(),
+    default_target: True

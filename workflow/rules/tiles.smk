@@ -1,0 +1,36 @@
+rule demo_tiles:
+    output:
+        tiles=directory("results/demo_tiles"),
+    params:
+        demo=config["demo"],
+        zoom=config["tiles"]["zoom"],
+        seed=config["seed"],
+    log:
+        "logs/demo_tiles.log",
+    benchmark:
+        "benchmarks/demo_tiles.tsv"
+    resources:
+        mem_mb=4000,
+        runtime=10,
+    script:
+        "../scripts/demo_tiles.py"
+
+
+rule index_tiles:
+    input:
+        demo_tiles_input,
+    output:
+        index="results/tiles/index.csv",
+        rejected="results/tiles/rejected.csv",
+    params:
+        tile_dir=tile_dir(),
+        zoom=config["tiles"]["zoom"],
+        scheme=config["tiles"]["scheme"],
+        max_pixels=config["tiles"]["max_pixels"],
+    log:
+        "logs/index_tiles.log",
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../scripts/index_tiles.py"

@@ -1,0 +1,12 @@
+from rockzoom.logs import file_logger
+from rockzoom.tiles import build_index
+
+build_index(
+    snakemake.params.tile_dir,
+    snakemake.params.zoom,
+    snakemake.output.index,
+    snakemake.output.rejected,
+    scheme=snakemake.params.scheme,
+    max_pixels=snakemake.params.max_pixels,
+    log=file_logger(snakemake.log[0]),
+)
