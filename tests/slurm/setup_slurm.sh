@@ -146,6 +146,7 @@ AccountingStorageHost=localhost
 JobAcctGatherType=jobacct_gather/linux
 JobAcctGatherFrequency=30
 JobCompType=jobcomp/none
+AccountingStoreFlags=job_comment
 MinJobAge=300
 SlurmctldTimeout=30
 SlurmdTimeout=60

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# SLURM integration check, called by .ci/run: start a single-node SLURM (tests/slurm/setup_slurm.sh), then run the
+# workflow through `--profile profiles/slurm` (tests/test_slurm.py, marked `slurm`).
+# Exit 0 when the test passed or SLURM cannot be set up here (a "SKIP" line says why); non-zero when it failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-$( [ -x .venv/bin/python ] && echo .venv/bin/python || echo python3 )}
+
+if ! "$PY" -c "import snakemake_executor_plugin_slurm" 2>/dev/null; then
+    echo "SKIP slurm: snakemake-executor-plugin-slurm is not installed (pip install -e '.[slurm]')"
+    exit 0
+fi
+t0=$(date +%s)
+setup_out=$(tests/slurm/setup_slurm.sh 2>&1); setup_rc=$?
+echo "$setup_out"
+last=$(echo "$setup_out" | tail -n 1)
+case "$last" in
+    "SLURM READY:"*) echo "slurm setup: $(($(date +%s) - t0)) s" ;;
+    "SLURM SKIP:"*) echo "SKIP slurm: ${last#SLURM SKIP: }"; exit 0 ;;
+    *) echo "FAIL slurm: setup_slurm.sh exited $setup_rc"; exit 1 ;;
+esac
+
+t1=$(date +%s)
+ROCKZOOM_SLURM=1 "$PY" -m pytest -m slurm -p no:cacheprovider -rs -v tests/test_slurm.py
+rc=$?
+echo "slurm end-to-end test: $(($(date +%s) - t1)) s, pytest exit $rc"
+if [ $rc = 5 ]; then echo "FAIL slurm: no test collected"; exit 1; fi
+exit $rc

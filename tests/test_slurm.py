@@ -1,0 +1,128 @@
+"""End to end through a real SLURM: the workflow runs with `--profile profiles/slurm` and every job goes through
+sbatch and shows in `sacct` as COMPLETED.
+
+Needs a working SLURM with accounting (tests/slurm/setup_slurm.sh makes a single-node one) and is opt-in:
+    ROCKZOOM_SLURM=1 pytest -m slurm tests/test_slurm.py        (.ci/slurm.sh does both)
+ROCKZOOM_SLURM_TARGET picks the target (default: datasets), ROCKZOOM_SLURM_CONFIG the config (config/test.yaml).
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+TARGET = os.environ.get("ROCKZOOM_SLURM_TARGET", "datasets")
+CONFIG = Path(os.environ.get("ROCKZOOM_SLURM_CONFIG", REPO / "config/test.yaml"))
+
+
+def _skip_reason() -> str | None:
+    if os.environ.get("ROCKZOOM_SLURM") != "1":
+        return "SLURM integration test is opt-in: set ROCKZOOM_SLURM=1 (after tests/slurm/setup_slurm.sh)"
+    if shutil.which("sinfo") is None or shutil.which("sacct") is None:
+        return "no SLURM client tools (sinfo/sacct) on PATH"
+    try:
+        subprocess.run(["sinfo", "-h"], check=True, capture_output=True, timeout=30)
+        subprocess.run(["sacct", "-n", "-X", "-S", "now-1minutes"], check=True, capture_output=True, timeout=30)
+    except (subprocess.SubprocessError, OSError) as e:
+        return f"SLURM is not answering (sinfo/sacct failed: {e})"
+    try:
+        import snakemake_executor_plugin_slurm  # noqa: F401
+    except ImportError:
+        return "snakemake-executor-plugin-slurm is not installed (pip install -e '.[slurm]')"
+    return None
+
+
+pytestmark = [pytest.mark.slurm, pytest.mark.skipif(_skip_reason() is not None, reason=str(_skip_reason()))]
+
+
+def _default_partition() -> str:
+    out = subprocess.run(["sinfo", "-h", "-o", "%P"], check=True, capture_output=True, text=True).stdout.split()
+    default = [p for p in out if p.endswith("*")]
+    return (default or out)[0].rstrip("*")
+
+
+def _user_account() -> str:
+    out = subprocess.run(["sacctmgr", "-n", "-P", "list", "assoc", f"user={os.environ.get('USER') or 'root'}",
+                          "format=account"], capture_output=True, text=True).stdout.split()
+    return out[0] if out else ""
+
+
+def _sacct(run_uuid: str) -> list[dict]:
+    """Allocations (no steps) of this Snakemake run: Snakemake names every job after its run id."""
+    out = subprocess.run(["sacct", "-n", "-X", "-P", "-S", "now-2hours", "--name", run_uuid,
+                          "-o", "JobID,State,ExitCode,Partition,Account,Comment"],
+                         check=True, capture_output=True, text=True).stdout
+    keys = ["jobid", "state", "exitcode", "partition", "account", "comment"]
+    return [dict(zip(keys, line.split("|"))) for line in out.splitlines() if line.strip()]
+
+
+def test_target_runs_through_slurm(tmp_path):
+    assert CONFIG.is_file(), f"test config {CONFIG} is missing"
+    workdir = tmp_path / "run"
+    workdir.mkdir()
+    env = dict(os.environ)
+    env.setdefault("ROCKZOOM_SLURM_PARTITION", _default_partition())
+    account = env.get("ROCKZOOM_SLURM_ACCOUNT") or _user_account()
+    if account:
+        env["ROCKZOOM_SLURM_ACCOUNT"] = account
+    cmd = [sys.executable, "-m", "snakemake", TARGET,
+           "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
+           "--profile", str(REPO / "profiles/slurm"), "--configfile", str(CONFIG),
+           # poll this idle one-node cluster fast; the profile's defaults are meant for busy clusters
+           "--slurm-init-seconds-before-status-checks", "5", "--seconds-between-status-checks", "5",
+           "--latency-wait", "10"]
+    t0 = time.monotonic()
+    run = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=1500)
+    seconds = time.monotonic() - t0
+    log = run.stdout + run.stderr
+    (tmp_path / "snakemake.log").write_text(log)
+    print(f"snakemake {TARGET} through SLURM: {seconds:.0f} s (exit {run.returncode}); log {tmp_path}/snakemake.log")
+    assert run.returncode == 0, f"snakemake failed:\n{log[-6000:]}"
+
+    # the profiles were applied: the SLURM one, with the workflow's default profile on top
+    assert "Using profiles" in log and "profiles/slurm" in log, log[:2000]
+    match = re.search(r"SLURM run ID: ([0-9a-f-]{36})", log)
+    assert match, f"no 'SLURM run ID' in the log: the slurm executor was not used\n{log[:3000]}"
+    n_submitted = len(re.findall(r"has been submitted with SLURM jobid \d+", log))
+    assert n_submitted >= 2, f"expected several SLURM jobs, got {n_submitted}:\n{log[-4000:]}"
+
+    # outputs
+    if TARGET == "datasets":
+        summaries = sorted(workdir.glob("results/data/s*/summary.json"))
+        assert summaries, "no results/data/s*/summary.json written"
+        for path in summaries:
+            summary = json.loads(path.read_text())
+            assert summary, f"{path} is empty"
+            size = int(path.parent.name[1:])
+            for split in ("train", "val", "test"):
+                arr = path.parent / f"{split}.npy"
+                if arr.exists():
+                    import numpy as np
+
+                    a = np.load(arr, mmap_mode="r")
+                    assert a.dtype == np.uint8 and a.shape[1:3] == (size, size), (arr, a.dtype, a.shape)
+    assert (workdir / "results/tiles/index.csv").stat().st_size > 0
+
+    # every job went through SLURM and is COMPLETED in the accounting database (it may lag a few seconds)
+    for _ in range(30):
+        rows = _sacct(match.group(1))
+        if len(rows) >= n_submitted and all(r["state"] == "COMPLETED" for r in rows):
+            break
+        time.sleep(1)
+    print("sacct:\n" + "\n".join(" ".join(r.values()) for r in rows))
+    assert len(rows) == n_submitted, f"sacct lists {len(rows)} jobs of this run, Snakemake submitted {n_submitted}"
+    assert all(r["state"] == "COMPLETED" and r["exitcode"] == "0:0" for r in rows), rows
+    assert {r["partition"] for r in rows} == {env["ROCKZOOM_SLURM_PARTITION"]}, rows
+    if account:
+        assert {r["account"] for r in rows} == {account}, rows
+    rules_in_sacct = {m.group(1) for r in rows if (m := re.match(r"rule_(\w+?)(?:_wildcards_.*)?$", r["comment"]))}
+    if rules_in_sacct:  # needs AccountingStoreFlags=job_comment (setup_slurm.sh sets it)
+        assert {"index_tiles"} <= rules_in_sacct, rules_in_sacct
