@@ -17,6 +17,7 @@ import torch
 from PIL import Image, ImageDraw
 
 from rockzoom.arrays import load_split
+from rockzoom.devices import acquire_gpus
 from rockzoom.memory import PeakRSS
 from rockzoom.metrics import evaluate, hf_energy_ratio, spectrum_distance
 from rockzoom.models.sr_nets import count_parameters
@@ -76,8 +77,9 @@ def crop_grid(pairs: SRPairs, named_preds: dict[str, np.ndarray], path: str | Pa
 
 def eval_sr(data_dir: str | Path, *, scale: int, models: list[str | Path], table_csv: str | Path,
             crops_png: str | Path, methods: tuple[str, ...] = ("bicubic", "lanczos"), max_images: int | None = None,
-            seed: int = 0, device: str = "auto", log: Callable[[str], None] = print) -> pd.DataFrame:
+            seed: int = 0, device: str = "auto", gpus: int = 0, log: Callable[[str], None] = print) -> pd.DataFrame:
     """Evaluate classical ``methods`` and every checkpoint in ``models`` on the test split; writes csv + png."""
+    acquire_gpus(gpus, log=log)
     pairs = make_pairs(load_split(data_dir, "test"), scale, limit=max_images)
     log(f"eval SR x{scale}: {len(pairs)} test images of {pairs.hr.shape[1]} px (LR {pairs.lr.shape[1]} px)")
     upscalers: list[Upscaler] = [ClassicalUpscaler(m, scale) for m in methods]

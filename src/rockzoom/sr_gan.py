@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from rockzoom.checkpoint import load_checkpoint, require_kind
+from rockzoom.devices import acquire_gpus
 from rockzoom.engine import TrainResult, train
 from rockzoom.metrics import hf_energy_ratio, spectrum_distance
 from rockzoom.models.discriminator import PatchDiscriminator
@@ -92,8 +93,8 @@ class SRGanTask(SRTask):
         loss_freq = frequency_loss(fake * mask, hr * mask)
         g = self.gan
         total = g["pixel_weight"] * loss_pix + g["adversarial_weight"] * loss_adv + g["frequency_weight"] * loss_freq
-        return total, {"loss_pix": float(loss_pix), "loss_adv": float(loss_adv), "loss_freq": float(loss_freq),
-                       "loss_d": float(loss_d)}
+        return total, {"loss_pix": loss_pix.item(), "loss_adv": loss_adv.item(), "loss_freq": loss_freq.item(),
+                       "loss_d": loss_d.item()}
 
     def validate(self, model):
         metrics = super().validate(model)
@@ -116,9 +117,10 @@ class SRGanTask(SRTask):
 
 def finetune_sr_gan(data_dir: str | Path, psnr_model: str | Path, *, model_out: str | Path, metrics_csv: str | Path,
                     curve_png: str | Path, train_cfg: dict, gan: dict, seed: int, state_dir: str | Path | None = None,
-                    log: Callable[[str], None] = print, **engine_kwargs) -> TrainResult:
+                    gpus: int = 0, log: Callable[[str], None] = print, **engine_kwargs) -> TrainResult:
     """Fine-tune the PSNR-trained SR model at ``psnr_model`` adversarially; writes an ``sr_gan`` checkpoint."""
     check_train_config(train_cfg)
+    acquire_gpus(gpus, log=log)
     payload = require_kind(load_checkpoint(psnr_model), "sr", psnr_model)
     scale = int(payload["model_kwargs"]["scale"])
     train_pairs, val_pairs, data_hash = load_pairs(data_dir, scale, train_cfg["val_images"])

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from rockzoom.arrays import load_split, load_summary
+from rockzoom.devices import acquire_gpus
 from rockzoom.engine import EngineConfig, TrainResult, TrainTask, train
 from rockzoom.metrics import evaluate
 from rockzoom.models.sr_nets import build_sr_net
@@ -95,13 +96,14 @@ def engine_config(train_cfg: dict, seed: int) -> EngineConfig:
 
 
 def train_sr(data_dir: str | Path, *, model_out: str | Path, metrics_csv: str | Path, curve_png: str | Path,
-             scale: int, net: dict, train_cfg: dict, seed: int, state_dir: str | Path | None = None,
+             scale: int, net: dict, train_cfg: dict, seed: int, state_dir: str | Path | None = None, gpus: int = 0,
              log: Callable[[str], None] = print, **engine_kwargs) -> TrainResult:
     """Train an SR net on ``data_dir``'s train split, select it on the val split; writes ``model_out`` (+ csv, png).
 
     ``state_dir`` (default: ``<model_out's folder>.state``) holds the resumable state; it is not an output.
     """
     check_train_config(train_cfg)
+    acquire_gpus(gpus, log=log)  # before anything initialises CUDA
     train_pairs, val_pairs, data_hash = load_pairs(data_dir, scale, train_cfg["val_images"])
     log(f"SR x{scale} pairs: {len(train_pairs)} train, {len(val_pairs)} val images of {train_pairs.hr.shape[1]} px")
     task = SRTask(train_pairs, val_pairs, net, train_cfg["lr_patch"], train_cfg["charbonnier_eps"])

@@ -68,7 +68,8 @@ class NetUpscaler(Upscaler):
         kwargs = dict(payload["model_kwargs"])
         model = build_sr_net(**kwargs)
         model.load_state_dict(payload["state_dict"])
-        return cls(model, kwargs["scale"], name=name or Path(path).parent.name, device=device)
+        default_name = Path(path).parent.name + ("+gan" if payload["kind"] == "sr_gan" else "")
+        return cls(model, kwargs["scale"], name=name or default_name, device=device)
 
     @torch.no_grad()
     def upscale(self, image: np.ndarray) -> np.ndarray:

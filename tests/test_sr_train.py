@@ -1,0 +1,138 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from PIL import Image
+
+from rockzoom.arrays import save_split
+from rockzoom.checkpoint import load_checkpoint
+from rockzoom.metrics import evaluate
+from rockzoom.sr_data import downsample_bicubic_aa, downsample_mask, make_pairs, sample_patches
+from rockzoom.sr_eval import eval_sr
+from rockzoom.sr_gan import finetune_sr_gan
+from rockzoom.sr_train import train_sr
+from rockzoom.arrays import load_split
+from rockzoom.upscale import ClassicalUpscaler
+
+NET = {"arch": "efficient", "n_blocks": 1, "n_feats": 8}
+GAN = {"pixel_weight": 1.0, "adversarial_weight": 0.01, "frequency_weight": 0.05, "d_lr": 1e-4, "d_feats": 8}
+
+
+def _textures(n, size, seed):
+    """Smooth random textures (noise upsampled by PIL), so there is structure to learn."""
+    rng = np.random.default_rng(seed)
+    small = rng.integers(0, 256, size=(n, size // 4, size // 4, 3), dtype=np.uint8)
+    return np.stack([np.asarray(Image.fromarray(s).resize((size, size), Image.Resampling.BICUBIC)) for s in small])
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("sr_data")
+    for i, (split, n) in enumerate([("train", 6), ("val", 2), ("test", 3)]):
+        images = _textures(n, 48, seed=i)
+        masks = np.ones(images.shape[:3], bool)
+        masks[:, :12, :] = False  # a no-data strip
+        save_split(d, split, images, masks)
+    (d / "summary.json").write_text(json.dumps({"manifest_hash": "fixture"}))
+    return d
+
+
+def _train_cfg(steps, save_every=2, lr_patch=8):
+    return {"lr_patch": lr_patch, "charbonnier_eps": 1e-3, "val_images": 2,
+            "engine": {"steps": steps, "batch_size": 4, "lr": 1e-3, "warmup_steps": 1, "ema_decay": 0.9,
+                       "val_every": 2, "save_every": save_every, "log_every": 2, "device": "cpu"}}
+
+
+def _train(data_dir, out, steps, scale=2, **kw):
+    return train_sr(data_dir, model_out=out / "model.pt", metrics_csv=out / "metrics.csv", curve_png=out / "curve.png",
+                    scale=scale, net=NET, train_cfg=_train_cfg(steps), seed=0, log=lambda m: None, progress=False, **kw)
+
+
+def test_lr_is_antialiased_bicubic_and_masks_shrink_conservatively():
+    flat = np.full((12, 12, 3), 0.25, np.float32)
+    np.testing.assert_allclose(downsample_bicubic_aa(flat, 3), 0.25, atol=1e-6)
+    stripes = np.zeros((32, 32, 3), np.float32)
+    stripes[:, ::2] = 1.0  # Nyquist pattern: an antialiased kernel averages it out, plain decimation would not
+    np.testing.assert_allclose(downsample_bicubic_aa(stripes, 4)[4:-4, 4:-4], 0.5, atol=1e-3)
+    mask = np.ones((1, 4, 4), bool)
+    mask[0, 0, 1] = False
+    assert downsample_mask(mask, 2).tolist() == [[[False, True], [True, True]]]
+    with pytest.raises(ValueError, match="not divisible"):
+        downsample_bicubic_aa(flat, 5)
+
+
+def test_patches_are_aligned_and_masked(data_dir):
+    pairs = make_pairs(load_split(data_dir, "train"), 2)
+    batch = sample_patches(pairs, 8, 16, torch.Generator().manual_seed(0))
+    assert batch["lr"].shape == (16, 3, 8, 8) and batch["hr"].shape == (16, 3, 16, 16)
+    assert batch["mask"].shape == (16, 1, 16, 16) and (batch["mask"] == 0).any()
+    # LR is the downsampled HR under the same dihedral transform: upsampled LR correlates with HR
+    up = torch.nn.functional.interpolate(batch["lr"], scale_factor=2, mode="bilinear")
+    shuffled = batch["hr"].roll(1, dims=0)
+    assert (up - batch["hr"]).abs().mean() < 0.5 * (up - shuffled).abs().mean()
+
+
+def test_train_sr_writes_outputs_and_resumes_after_a_kill(data_dir, tmp_path):
+    straight = _train(data_dir, tmp_path / "straight", 4)
+    assert straight.resumed_from == 0
+    rows = pd.read_csv(tmp_path / "straight" / "metrics.csv")
+    assert {"val_psnr", "val_psnr_bicubic", "loss"} <= set(rows.columns)
+
+    class Killed(Exception):
+        pass
+
+    def kill_at_2(step):
+        if step == 2:
+            raise Killed
+
+    with pytest.raises(Killed):
+        _train(data_dir, tmp_path / "killed", 4, on_step_end=kill_at_2)
+    assert not (tmp_path / "killed" / "model.pt").exists()
+    resumed = _train(data_dir, tmp_path / "killed", 4)
+    assert resumed.resumed_from == 2
+    a = load_checkpoint(tmp_path / "straight" / "model.pt")
+    b = load_checkpoint(tmp_path / "killed" / "model.pt")
+    assert a["kind"] == "sr" and a["model_kwargs"] == {"scale": 2, **NET}
+    for k in a["state_dict"]:
+        torch.testing.assert_close(a["state_dict"][k], b["state_dict"][k])
+
+
+def test_scale_3_trains_and_evaluates(data_dir, tmp_path):
+    _train(data_dir, tmp_path / "x3", 2, scale=3)
+    table = eval_sr(data_dir, scale=3, models=[tmp_path / "x3" / "model.pt"], table_csv=tmp_path / "t.csv",
+                    crops_png=tmp_path / "c.png", log=lambda m: None, device="cpu")
+    assert list(table["method"]) == ["bicubic", "lanczos", "x3"]
+    assert table["n"].tolist() == [3, 3, 3]
+
+
+def test_gan_finetune_runs_and_eval_reports_every_method(data_dir, tmp_path):
+    _train(data_dir, tmp_path / "psnr", 2)
+    gan_out = tmp_path / "gan"
+    result = finetune_sr_gan(data_dir, tmp_path / "psnr" / "model.pt", model_out=gan_out / "model.pt",
+                             metrics_csv=gan_out / "metrics.csv", curve_png=gan_out / "curve.png",
+                             train_cfg=_train_cfg(2), gan=GAN, seed=0, log=lambda m: None, progress=False)
+    assert result.steps == 2
+    payload = load_checkpoint(gan_out / "model.pt")
+    assert payload["kind"] == "sr_gan"
+    psnr_state = load_checkpoint(tmp_path / "psnr" / "model.pt")["state_dict"]
+    assert any(not torch.equal(psnr_state[k], payload["state_dict"][k]) for k in psnr_state)
+    rows = pd.read_csv(gan_out / "metrics.csv")
+    assert {"loss_adv", "loss_d", "loss_freq", "val_hf_ratio", "val_spectrum_distance"} <= set(rows.columns)
+    state = load_checkpoint(tmp_path / "gan.state" / "state.pt")
+    assert "discriminator" in state["extra"] and "d_optimizer" in state["extra"]
+
+    table = eval_sr(data_dir, scale=2, models=[tmp_path / "psnr" / "model.pt", gan_out / "model.pt"],
+                    table_csv=tmp_path / "table.csv", crops_png=tmp_path / "crops.png", log=lambda m: None,
+                    device="cpu")
+    assert list(table["method"]) == ["bicubic", "lanczos", "psnr", "gan+gan"]
+    assert (tmp_path / "crops.png").stat().st_size > 0
+    assert np.isfinite(table["hf_energy_ratio"]).all() and (table["hf_energy_ratio"] > 0).all()
+    assert (table["ms_per_image"] > 0).all() and np.isfinite(table["spectrum_distance_db"]).all()
+    # the evaluator's bicubic row is bicubic of the same LR, scored with border = scale and the masks
+    test_pairs = make_pairs(load_split(data_dir, "test"), 2)
+    up = ClassicalUpscaler("bicubic", 2)
+    preds = np.stack([up.upscale(im.astype(np.float32) / 255) for im in test_pairs.lr])
+    expected = evaluate(preds, test_pairs.hr, test_pairs.hr_mask, border=2)["psnr_pooled"]
+    assert table.loc[0, "psnr_pooled"] == pytest.approx(expected)

@@ -1,0 +1,129 @@
+# Learned super-resolution: train_sr (PSNR model) -> finetune_sr_gan (optional texture model) -> eval_sr (test split).
+
+
+wildcard_constraints:
+    net=r"[A-Za-z0-9_]+",
+
+
+def sr_net_config(wildcards):
+    nets = config["sr"]["nets"]
+    if wildcards.net not in nets:
+        raise WorkflowError(f"config key sr.nets: no net {wildcards.net!r} (available: {sorted(nets)})")
+    return nets[wildcards.net]
+
+
+def sr_model(net, k, H, gan=False):
+    return f"results/{'sr_gan' if gan else 'sr'}/{net}-x{k}-h{H}/model.pt"
+
+
+def sr_eval_models(wildcards):
+    ev = config["sr"]["eval"]
+    return [sr_model(n, wildcards.k, wildcards.H) for n in ev["nets"]] + [
+        sr_model(n, wildcards.k, wildcards.H, gan=True) for n in ev["gan_nets"]
+    ]
+
+
+def sr_eval_outputs():
+    ev = config["sr"]["eval"]
+    return expand(
+        "results/sr_eval/x{k}-h{H}/{f}",
+        k=ev["scales"],
+        H=ev["hr_sizes"],
+        f=["table.csv", "crops.png"],
+    )
+
+
+rule train_sr:
+    input:
+        summary=dataset_summary("{H}"),
+    output:
+        model="results/sr/{net}-x{k}-h{H}/model.pt",
+        metrics="results/sr/{net}-x{k}-h{H}/metrics.csv",
+        curve=report(
+            "results/sr/{net}-x{k}-h{H}/curve.png",
+            category="Super-resolution",
+            subcategory="training",
+            labels={"net": "{net}", "scale": "x{k}", "HR": "{H}"},
+        ),
+    params:
+        net=sr_net_config,
+        train=config["sr"]["train"],
+        seed=config["seed"],
+    log:
+        "logs/train_sr/{net}-x{k}-h{H}.log",
+    benchmark:
+        "benchmarks/train_sr/{net}-x{k}-h{H}.tsv"
+    threads: workflow.cores
+    resources:
+        gpu=config["sr"]["gpus"],
+        mem_mb=lambda w: 3000 + int(w.H) ** 2 * 3 * 200 // 2**20,
+        runtime=config["sr"]["runtime_min"],
+    script:
+        "../scripts/train_sr.py"
+
+
+rule finetune_sr_gan:
+    input:
+        summary=dataset_summary("{H}"),
+        psnr_model="results/sr/{net}-x{k}-h{H}/model.pt",
+    output:
+        model="results/sr_gan/{net}-x{k}-h{H}/model.pt",
+        metrics="results/sr_gan/{net}-x{k}-h{H}/metrics.csv",
+        curve=report(
+            "results/sr_gan/{net}-x{k}-h{H}/curve.png",
+            category="Super-resolution",
+            subcategory="GAN fine-tuning",
+            labels={"net": "{net}+gan", "scale": "x{k}", "HR": "{H}"},
+        ),
+    params:
+        gan=config["sr"]["gan"],
+        seed=config["seed"],
+    log:
+        "logs/finetune_sr_gan/{net}-x{k}-h{H}.log",
+    benchmark:
+        "benchmarks/finetune_sr_gan/{net}-x{k}-h{H}.tsv"
+    threads: workflow.cores
+    resources:
+        gpu=config["sr"]["gpus"],
+        mem_mb=lambda w: 3000 + int(w.H) ** 2 * 3 * 200 // 2**20,
+        runtime=config["sr"]["runtime_min"],
+    script:
+        "../scripts/finetune_sr_gan.py"
+
+
+rule eval_sr:
+    input:
+        summary=dataset_summary("{H}"),
+        models=sr_eval_models,
+    output:
+        table=report(
+            "results/sr_eval/x{k}-h{H}/table.csv",
+            category="Super-resolution",
+            subcategory="evaluation",
+            labels={"table": "x{k} from HR {H}"},
+        ),
+        crops=report(
+            "results/sr_eval/x{k}-h{H}/crops.png",
+            category="Super-resolution",
+            subcategory="evaluation",
+            labels={"figure": "crops x{k} from HR {H}"},
+        ),
+    params:
+        max_images=config["sr"]["eval"]["max_images"],
+        seed=config["seed"],
+    log:
+        "logs/eval_sr/x{k}-h{H}.log",
+    benchmark:
+        "benchmarks/eval_sr/x{k}-h{H}.tsv"
+    threads: workflow.cores
+    resources:
+        gpu=config["sr"]["gpus"],
+        mem_mb=lambda w: 3000 + int(w.H) ** 2 * 3 * 400 // 2**20,
+        runtime=30,
+    script:
+        "../scripts/eval_sr.py"
+
+
+rule superres:
+    input:
+        sr_eval_outputs(),
