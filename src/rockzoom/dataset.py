@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from numpy.lib.format import open_memmap
 
 from rockzoom.arrays import SPLITS, images_path, masks_path
+from rockzoom.arrays import save_split as save_split_arrays
 from rockzoom.split import (
     assign_blocks,
     check_size,
@@ -25,7 +25,7 @@ from rockzoom.split import (
     too_close_to_held_out,
     write_blocks,
 )
-from rockzoom.tiles import TILE_SIZE, TileRecord, decode_tile, read_index
+from rockzoom.tiles import TILE_SIZE, TileRecord, decode_tile, decode_tile_rgba, read_index
 
 
 @dataclass(frozen=True)
@@ -95,61 +95,41 @@ def build_dataset(index_csv: str | Path, blocks_csv: str | Path, out_dir: str | 
     records = read_index(index_csv)
     samples, guarded = plan_samples(records, size, zoom, block_zoom, assignment, guard_tiles)
     n = tiles_per_side(size)
-    span = min(size, TILE_SIZE)
 
-    cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    last_use = {}
-    for i, s in enumerate(samples):
-        for m in s.members:
-            last_use[m.path] = i
-
-    def tile(m: TileRecord, i: int) -> tuple[np.ndarray, np.ndarray]:
-        if m.path not in cache:
-            rgb, mask, _ = decode_tile(m.path, max_pixels=max_pixels)
-            cache[m.path] = (rgb, mask)
-        out = cache[m.path]
-        if last_use[m.path] == i:
-            del cache[m.path]
-        return out
-
-    # Assemble every candidate once, keep those with enough valid pixels; write each split straight into its memmap.
     kept: dict[str, list[tuple[Sample, float]]] = {k: [] for k in SPLITS}
-    staging = out_dir / ".staging"
-    staging.mkdir(exist_ok=True)
-    stage_img = open_memmap(staging / "images.npy", mode="w+", dtype=np.uint8, shape=(max(len(samples), 1), size, size, 3))
-    stage_mask = open_memmap(staging / "masks.npy", mode="w+", dtype=bool, shape=(max(len(samples), 1), size, size))
-    order = []
-    for i, s in enumerate(samples):
-        slot = len(order)
-        for k, m in enumerate(s.members):
-            rgb, mask = tile(m, i)
-            r, c = divmod(k, n)
-            if size >= TILE_SIZE:
-                stage_img[slot, r * span:(r + 1) * span, c * span:(c + 1) * span] = rgb
-                stage_mask[slot, r * span:(r + 1) * span, c * span:(c + 1) * span] = mask
-            else:
-                stage_img[slot] = rgb[s.oy:s.oy + size, s.ox:s.ox + size]
-                stage_mask[slot] = mask[s.oy:s.oy + size, s.ox:s.ox + size]
-        frac = float(stage_mask[slot].mean())
-        if frac >= min_valid:
-            kept[s.split].append((s, frac))
-            order.append((s.split, slot))
+    if size >= TILE_SIZE:
+        # Tiles are equal-sized, so a mosaic's valid fraction is the mean of its tiles' (from the index): the kept
+        # set is known before decoding, and each split is written straight into its memory-mapped array.
+        for s in samples:
+            frac = float(np.mean([m.valid_fraction for m in s.members]))
+            if frac >= min_valid:
+                kept[s.split].append((s, frac))
+        for split in SPLITS:
+            _write_mosaics(out_dir, split, [s for s, _ in kept[split]], size, n, max_pixels)
+    else:
+        crops = {k: ([], []) for k in SPLITS}
+        for s in samples:
+            rgb, mask, _ = decode_tile(s.members[0].path, max_pixels=max_pixels)  # crops of one tile are consecutive
+            crop_mask = mask[s.oy:s.oy + size, s.ox:s.ox + size]
+            frac = float(crop_mask.mean())
+            if frac >= min_valid:
+                kept[s.split].append((s, frac))
+                crops[s.split][0].append(rgb[s.oy:s.oy + size, s.ox:s.ox + size])
+                crops[s.split][1].append(crop_mask)
+        for split, (imgs, masks) in crops.items():
+            save_split_arrays(out_dir, split,
+                              np.stack(imgs) if imgs else np.zeros((0, size, size, 3), np.uint8),
+                              np.stack(masks) if masks else np.zeros((0, size, size), bool))
     summary_splits = {}
     for split in SPLITS:
-        slots = [slot for sp, slot in order if sp == split]
-        _write_split_arrays(out_dir, split, stage_img, stage_mask, slots, size)
         _write_samples_csv(out_dir / f"{split}_samples.csv", kept[split], size, zoom)
         fracs = [f for _, f in kept[split]]
         summary_splits[split] = {
-            "count": len(slots),
+            "count": len(kept[split]),
             "valid_fraction_mean": float(np.mean(fracs)) if fracs else None,
             "valid_fraction_min": float(np.min(fracs)) if fracs else None,
             "blocks": sorted({f"{s.block[0]}_{s.block[1]}" for s, _ in kept[split]}),
         }
-    del stage_img, stage_mask
-    for p in staging.iterdir():
-        p.unlink()
-    staging.rmdir()
     final_samples = [s for split in SPLITS for s, _ in kept[split]]
     summary = {
         "size": size,
@@ -178,18 +158,17 @@ def build_dataset(index_csv: str | Path, blocks_csv: str | Path, out_dir: str | 
     return summary
 
 
-def _write_split_arrays(out_dir: Path, split: str, stage_img, stage_mask, slots: list[int], size: int) -> None:
-    for path, stage, shape, dtype in (
-        (images_path(out_dir, split), stage_img, (len(slots), size, size, 3), np.uint8),
-        (masks_path(out_dir, split), stage_mask, (len(slots), size, size), bool),
-    ):
-        tmp = path.with_name(path.name + ".tmp.npy")
-        arr = open_memmap(tmp, mode="w+", dtype=dtype, shape=shape)
-        for i, slot in enumerate(slots):
-            arr[i] = stage[slot]
-        arr.flush()
-        del arr
-        os.replace(tmp, path)
+def _write_mosaics(out_dir: Path, split: str, samples: list[Sample], size: int, n: int, max_pixels: int) -> None:
+    images = np.empty((len(samples), size, size, 3), np.uint8)
+    masks = np.empty((len(samples), size, size), bool)
+    for i, s in enumerate(samples):
+        for k, m in enumerate(s.members):
+            rgba, _ = decode_tile_rgba(m.path, max_pixels=max_pixels)
+            r, c = divmod(k, n)
+            rows, cols = slice(r * TILE_SIZE, (r + 1) * TILE_SIZE), slice(c * TILE_SIZE, (c + 1) * TILE_SIZE)
+            images[i, rows, cols] = rgba[..., :3]
+            np.greater(rgba[..., 3], 0, out=masks[i, rows, cols])
+    save_split_arrays(out_dir, split, images, masks)
 
 
 def _write_samples_csv(path: Path, kept: list[tuple[Sample, float]], size: int, zoom: int) -> None:

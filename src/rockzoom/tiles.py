@@ -55,6 +55,12 @@ def tms_to_xyz_row(z: int, y: int) -> int:
 
 def decode_tile(path: str | Path, tile_size: int = TILE_SIZE, max_pixels: int = 1 << 24) -> tuple[np.ndarray, np.ndarray, str]:
     """Decode one tile into (rgb uint8 HxWx3, valid-mask bool HxW, original mode); raise TileError with the reason."""
+    rgba, mode = decode_tile_rgba(path, tile_size, max_pixels)
+    return np.ascontiguousarray(rgba[..., :3]), rgba[..., 3] > 0, mode
+
+
+def decode_tile_rgba(path: str | Path, tile_size: int = TILE_SIZE, max_pixels: int = 1 << 24) -> tuple[np.ndarray, str]:
+    """Decode one tile into (RGBA uint8 HxWx4 with alpha 255 where the file has none, original mode)."""
     path = Path(path)
     if path.stat().st_size == 0:
         raise TileError("empty file")
@@ -69,7 +75,7 @@ def decode_tile(path: str | Path, tile_size: int = TILE_SIZE, max_pixels: int = 
             if mode not in ACCEPTED_MODES:
                 raise TileError(f"unsupported mode {mode}")
             im.load()
-            rgba = np.asarray(im.convert("RGBA"))
+            rgba = np.asarray(im if mode == "RGBA" else im.convert("RGBA"))
     except TileError:
         raise
     except Image.DecompressionBombError as exc:
@@ -80,7 +86,7 @@ def decode_tile(path: str | Path, tile_size: int = TILE_SIZE, max_pixels: int = 
         raise TileError(f"{reason}: {text}") from exc
     except (ValueError, SyntaxError) as exc:
         raise TileError(f"undecodable: {exc}") from exc
-    return np.ascontiguousarray(rgba[..., :3]), rgba[..., 3] > 0, mode
+    return rgba, mode
 
 
 def _parse_tile_name(zoom_dir: Path, path: Path) -> tuple[int, int] | None:
