@@ -1,0 +1,28 @@
+from rockzoom.logs import file_logger
+from rockzoom.pyramid import upscale_pyramid
+from rockzoom.upscale import build_upscaler
+
+NAME = "upscale-pyramid"
+HELP = "Write zoom z+log2(scale) tiles from the zoom-z tiles of a tree, seam-free, keeping no-data."
+
+
+def add_arguments(p):
+    p.add_argument("tile_dir")
+    p.add_argument("out_dir")
+    p.add_argument("--zoom", type=int, default=23)
+    p.add_argument("--scheme", choices=("auto", "tms", "xyz"), default="auto")
+    group = p.add_mutually_exclusive_group(required=True)
+    group.add_argument("--model", help="a trained SR checkpoint (results/sr/.../model.pt)")
+    group.add_argument("--method", choices=("bicubic", "lanczos"))
+    p.add_argument("--scale", type=int, default=4, help="for --method (a model knows its own scale)")
+    p.add_argument("--context", type=int, default=16, help="pixels of neighbour context around each tile")
+    p.add_argument("--device", default="auto")
+
+
+def run(args) -> int:
+    upscaler = build_upscaler(method=args.method, checkpoint=args.model,
+                              scale=None if args.model else args.scale, device=args.device)
+    info = upscale_pyramid(args.tile_dir, args.out_dir, upscaler, zoom=args.zoom, scheme=args.scheme,
+                           context=args.context, log=file_logger(None))
+    print(info)
+    return 0
