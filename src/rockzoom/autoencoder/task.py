@@ -14,7 +14,7 @@ from rockzoom.models.vit_ae import ViTAutoencoder
 
 def to_tensor(images: np.ndarray) -> torch.Tensor:
     """uint8 (N, S, S, 3) -> float32 (N, 3, S, S) in [0, 1]."""
-    return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float().div_(255.0)
+    return torch.from_numpy(np.array(images, dtype=np.uint8)).permute(0, 3, 1, 2).float().div_(255.0)
 
 
 def model_kwargs_for(model_cfg: dict, img_size: int) -> dict:

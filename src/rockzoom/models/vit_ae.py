@@ -70,7 +70,7 @@ class ViTAutoencoder(nn.Module):
         self.to_latent = nn.Linear(embed_dim * self.merge**2, latent_channels)
 
         self.to_coarse = nn.Linear(self.latent_dim, 3 * coarse_size * coarse_size)
-        nn.init.zeros_(self.to_coarse.weight)
+        nn.init.normal_(self.to_coarse.weight, std=0.01)
         nn.init.constant_(self.to_coarse.bias, 0.5)
 
         self.from_latent = nn.Linear(latent_channels, dec_dim)

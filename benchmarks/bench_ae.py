@@ -1,0 +1,62 @@
+"""Train the default AE config (config/config.yaml ae.archs[ae.arch]) on the real rock tiles and print the test-split
+PSNR next to the mean-colour and 13x13x3 thumbnail baselines, all measured in this run.
+
+    .venv/bin/python benchmarks/bench_ae.py [--size 256] [--steps N] [--out results/bench_ae]
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).parent))
+from real_tiles import DEFAULT_TILES, build_real_dataset  # noqa: E402
+
+from rockzoom.autoencoder.config_file import arch_config, read_config  # noqa: E402
+from rockzoom.autoencoder.evaluate import eval_autoencoder  # noqa: E402
+from rockzoom.autoencoder.train import state_dir_for, train_autoencoder  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default="config/config.yaml")
+    parser.add_argument("--tiles", default=str(DEFAULT_TILES))
+    parser.add_argument("--steps", type=int, default=None, help="override engine.steps (e.g. to fit a CPU budget)")
+    parser.add_argument("--out", default="results/bench_ae")
+    args = parser.parse_args()
+
+    config = read_config(args.config)
+    name, arch = arch_config(config, None, args.config)
+    if args.steps:
+        arch = {**arch, "engine": {**arch["engine"], "steps": args.steps}}
+    out = Path(args.out)
+    data = build_real_dataset(out / "real256", Path(args.tiles))
+    model_out = out / f"{name}-s256" / "model.pt"
+    shutil.rmtree(state_dir_for(model_out), ignore_errors=True)  # always a full, fresh training
+
+    t0 = time.perf_counter()
+    train_autoencoder(data, model_out, arch, config.get("seed", 0), log=print, progress=False)
+    train_s = time.perf_counter() - t0
+    speed = pd.read_csv(model_out.parent / "metrics.csv")["images_per_s"].dropna()
+    report = eval_autoencoder(model_out, data, out / "test_metrics.json", out / "test_grid.png", log=lambda m: None)
+
+    print(f"\nreal rock tiles, 256 px, test split n={report['n']}; arch {name}, {arch['engine']['steps']} steps of "
+          f"batch {arch['engine']['batch_size']}; training {train_s / 60:.1f} min wall, "
+          f"{speed.median():.2f} images/s median (shared CPU)")
+    print(f"{'method':20s} {'PSNR pooled':>11s} {'PSNR mean [95% CI]':>24s} {'PSNR-Y':>7s} {'SSIM':>6s}")
+    for method, row in report["metrics"].items():
+        ci = f"{row['psnr_mean']:.2f} [{row['psnr_ci_low']:.2f}, {row['psnr_ci_high']:.2f}]"
+        print(f"{method:20s} {row['psnr_pooled']:11.2f} {ci:>24s} {row['psnr_y_pooled']:7.2f} {row['ssim']:6.3f}")
+    rng = report["autoencoder_range"]
+    print(f"AE output range {rng['output_min']}..{rng['output_max']} (input {rng['target_min']}..{rng['target_max']}); "
+          f"shadow pixels (input <= 20/255): n={rng['dark_pixels']}, input mean {rng.get('dark_target_mean', float('nan')):.1f}, "
+          f"reconstruction mean {rng.get('dark_output_mean', float('nan')):.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,11 @@
+from pathlib import Path
+
+from rockzoom.autoencoder.latents import extract_latents
+from rockzoom.logs import file_logger
+
+extract_latents(
+    snakemake.input.model,
+    Path(snakemake.input.summary).parent,
+    Path(snakemake.output.summary).parent,
+    log=file_logger(snakemake.log[0]),
+)
