@@ -52,3 +52,8 @@ def dataset_summary(size):
 
 def all_datasets():
     return [dataset_summary(s) for s in config["dataset"]["sizes"]]
+
+
+def runtime_tsv(rule_name, name):
+    """Where a rule's `benchmark:` (wall time, RSS) goes; the benchmark table reads training times from it."""
+    return f"benchmarks/{rule_name}/{name}.tsv"

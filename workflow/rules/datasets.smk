@@ -57,4 +57,4 @@ rule build_dataset:
 rule datasets:
     input:
         all_datasets(),
-    default_target: True
+
