@@ -92,7 +92,11 @@ class SmokeTask(TrainTask):
         self.losses: list[float] = []
 
     def _record(self, pred: torch.Tensor, loss: torch.Tensor) -> tuple[torch.Tensor, dict]:
-        self.forward_dtypes.add(str(pred.dtype).replace("torch.", ""))
+        # the precision the engine runs the forward pass in (outputs may be promoted back to float32)
+        if pred.is_cuda and torch.is_autocast_enabled("cuda"):
+            self.forward_dtypes.add(str(torch.get_autocast_dtype("cuda")).replace("torch.", "") + " autocast")
+        else:
+            self.forward_dtypes.add(str(pred.dtype).replace("torch.", ""))
         self.losses.append(float(loss.detach()))
         return loss, {}
 
@@ -198,7 +202,7 @@ def run_training(task: SmokeTask, steps: int, batch: int, warmup: int, workdir: 
     return {
         # on CUDA the engine must run the forward pass under bf16 autocast
         "ok": all(math.isfinite(v) for v in losses) and result.best_val is not None
-        and (device != "cuda" or "bfloat16" in task.forward_dtypes),
+        and (device != "cuda" or task.forward_dtypes == {"bfloat16 autocast"}),
         "images_per_s": ips,
         "seconds": time.perf_counter() - t0,
         "forward_dtype": ",".join(sorted(task.forward_dtypes)),
