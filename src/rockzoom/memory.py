@@ -1,51 +1,37 @@
-"""Peak resident memory of a piece of code, sampled from /proc (Linux) with ru_maxrss as the fallback."""
+"""Peak resident memory of one call, measured in a fresh process so nothing earlier in this one hides or inflates it.
+
+Linux ``VmHWM`` (the RSS high-water mark of the address space, reset by exec) is read before and after the call;
+on other systems ``ru_maxrss`` stands in.
+"""
 from __future__ import annotations
 
-import os
+import multiprocessing
 import resource
-import threading
-import time
-
-_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+from typing import Callable
 
 
-def current_rss_bytes() -> int:
+def rss_high_water_bytes() -> int:
     try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * _PAGE
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
     except OSError:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
-def max_rss_bytes() -> int:
-    """Peak RSS of this process since it started (kernel high-water mark)."""
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-class PeakRSS:
-    """``with PeakRSS() as p: ...`` then ``p.peak_bytes`` (highest RSS seen) and ``p.delta_bytes`` (above the start)."""
+def _measured(setup: Callable, args: tuple) -> int:
+    call = setup(*args)  # returns the zero-argument call to measure; its set-up is not counted
+    before = rss_high_water_bytes()
+    call()
+    return rss_high_water_bytes() - before
 
-    def __init__(self, interval_s: float = 0.002):
-        self.interval_s = interval_s
-        self.start_bytes = self.peak_bytes = 0
-        self._stop = threading.Event()
 
-    def _poll(self) -> None:
-        while not self._stop.is_set():
-            self.peak_bytes = max(self.peak_bytes, current_rss_bytes())
-            time.sleep(self.interval_s)
+def peak_extra_bytes(setup: Callable, *args) -> int:
+    """Growth of the RSS high-water mark while ``setup(*args)()`` runs in a fresh (spawned) process.
 
-    def __enter__(self) -> "PeakRSS":
-        self.start_bytes = self.peak_bytes = current_rss_bytes()
-        self._thread = threading.Thread(target=self._poll, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.peak_bytes = max(self.peak_bytes, current_rss_bytes())
-
-    @property
-    def delta_bytes(self) -> int:
-        return self.peak_bytes - self.start_bytes
+    ``setup`` must be a module-level function; it prepares everything (imports, model loading) and returns the call.
+    """
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(_measured, (setup, args))

@@ -2,8 +2,9 @@
 
 LR inputs are made from the test HR mosaics with the training kernel (``rockzoom.sr_data``). Reported per method:
 PSNR RGB and Y (border crop = scale, masked; pooled and mean with bootstrap 95% CI), SSIM, spectrum distance and
-high-frequency energy ratio to the real HR, ms per image (whole image, batch 1, first call excluded) and the peak
-extra memory of one call (RSS on CPU, max allocated on CUDA).
+high-frequency energy ratio to the real HR (energy above the LR Nyquist frequency, 0.5/scale cycles/px: the detail
+the LR could not carry), ms per image (whole image, batch 1, first call excluded) and the peak extra memory of one
+call (RSS growth in a fresh process on CPU, max allocated on CUDA).
 """
 from __future__ import annotations
 
@@ -18,18 +19,27 @@ from PIL import Image, ImageDraw
 
 from rockzoom.arrays import load_split
 from rockzoom.devices import acquire_gpus
-from rockzoom.memory import PeakRSS
+from rockzoom.memory import peak_extra_bytes
 from rockzoom.metrics import evaluate, hf_energy_ratio, spectrum_distance
 from rockzoom.models.sr_nets import count_parameters
 from rockzoom.sr_data import SRPairs, make_pairs
-from rockzoom.upscale import ClassicalUpscaler, NetUpscaler, Upscaler
+from rockzoom.upscale import NetUpscaler, Upscaler, build_upscaler
 
 COLUMNS = ["method", "params", "n", "psnr_pooled", "psnr_mean", "psnr_ci_low", "psnr_ci_high", "psnr_y_pooled",
            "psnr_y_mean", "ssim", "spectrum_distance_db", "hf_energy_ratio", "ms_per_image", "peak_mem_mb"]
 
 
-def run_upscaler(upscaler: Upscaler, pairs: SRPairs) -> tuple[np.ndarray, float, float]:
-    """-> (float32 predictions (N,H,W,3), mean ms per image, peak extra memory in MB of one call)."""
+def _prepare_upscale(spec: dict, image: np.ndarray):
+    upscaler = build_upscaler(**spec)
+    return lambda: upscaler.upscale(image)
+
+
+def run_upscaler(upscaler: Upscaler, pairs: SRPairs, spec: dict | None = None) -> tuple[np.ndarray, float, float]:
+    """-> (float32 predictions (N,H,W,3), mean ms per image, peak extra memory in MiB of one call).
+
+    Memory: max allocated on CUDA; on CPU the RSS growth of one call in a fresh process (needs ``spec``, the
+    ``build_upscaler`` arguments; NaN without it).
+    """
     lr = pairs.lr.astype(np.float32) / 255.0
     cuda = isinstance(upscaler, NetUpscaler) and upscaler.device.type == "cuda"
     upscaler.upscale(lr[0])  # warm-up (allocator, oneDNN kernels) is not timed
@@ -39,14 +49,18 @@ def run_upscaler(upscaler: Upscaler, pairs: SRPairs) -> tuple[np.ndarray, float,
         base = torch.cuda.memory_allocated()
     preds = np.empty(pairs.hr.shape, np.float32)
     seconds = 0.0
-    with PeakRSS() as rss:
-        for i in range(len(lr)):
-            t0 = time.perf_counter()
-            preds[i] = upscaler.upscale(lr[i])
-            if cuda:
-                torch.cuda.synchronize()
-            seconds += time.perf_counter() - t0
-    peak = (torch.cuda.max_memory_allocated() - base) if cuda else rss.delta_bytes
+    for i in range(len(lr)):
+        t0 = time.perf_counter()
+        preds[i] = upscaler.upscale(lr[i])
+        if cuda:
+            torch.cuda.synchronize()
+        seconds += time.perf_counter() - t0
+    if cuda:
+        peak = torch.cuda.max_memory_allocated() - base
+    elif spec is not None:
+        peak = peak_extra_bytes(_prepare_upscale, spec, lr[0])
+    else:
+        peak = float("nan")
     return preds, 1000.0 * seconds / len(lr), peak / 2**20
 
 
@@ -77,24 +91,22 @@ def crop_grid(pairs: SRPairs, named_preds: dict[str, np.ndarray], path: str | Pa
 
 def eval_sr(data_dir: str | Path, *, scale: int, models: list[str | Path], table_csv: str | Path,
             crops_png: str | Path, methods: tuple[str, ...] = ("bicubic", "lanczos"), max_images: int | None = None,
-            seed: int = 0, device: str = "auto", gpus: int = 0, log: Callable[[str], None] = print) -> pd.DataFrame:
+            seed: int = 0, device: str = "auto", gpus: int = 0, measure_memory: bool = True, log: Callable[[str], None] = print) -> pd.DataFrame:
     """Evaluate classical ``methods`` and every checkpoint in ``models`` on the test split; writes csv + png."""
     acquire_gpus(gpus, log=log)
     pairs = make_pairs(load_split(data_dir, "test"), scale, limit=max_images)
     log(f"eval SR x{scale}: {len(pairs)} test images of {pairs.hr.shape[1]} px (LR {pairs.lr.shape[1]} px)")
-    upscalers: list[Upscaler] = [ClassicalUpscaler(m, scale) for m in methods]
-    for path in models:
-        up = NetUpscaler.from_checkpoint(path, device=device)
-        if up.scale != scale:
-            raise ValueError(f"{path}: model upscales x{up.scale}, this evaluation is x{scale}")
-        upscalers.append(up)
+    specs = [{"method": m, "scale": scale} for m in methods]
+    specs += [{"checkpoint": str(path), "scale": scale, "device": device} for path in models]
     rows, crops = [], {}
-    for up in upscalers:
-        preds, ms, mem_mb = run_upscaler(up, pairs)
+    for spec in specs:
+        up = build_upscaler(**spec)
+        preds, ms, mem_mb = run_upscaler(up, pairs, spec if measure_memory else None)
         scores = evaluate(preds, pairs.hr, pairs.hr_mask, border=scale, seed=seed)
         row = {"method": up.name, "params": count_parameters(up.model) if isinstance(up, NetUpscaler) else 0,
                **scores, "spectrum_distance_db": spectrum_distance(preds, pairs.hr),
-               "hf_energy_ratio": hf_energy_ratio(preds, pairs.hr), "ms_per_image": ms, "peak_mem_mb": mem_mb}
+               "hf_energy_ratio": hf_energy_ratio(preds, pairs.hr, cutoff=0.5 / scale), "ms_per_image": ms,
+               "peak_mem_mb": mem_mb}
         rows.append(row)
         crops[up.name] = preds
         log(f"{up.name:>24}: PSNR {row['psnr_pooled']:.2f} dB (mean {row['psnr_mean']:.2f} "

@@ -1,0 +1,222 @@
+"""Super-resolution benchmark on the real rock tiles; every number below is measured in this one run.
+
+1. Builds the real dataset with the workflow's own stages (index, blocked split at zoom 21, exact mosaics) for
+   HR 256 (and 1024 when the test split has 1024 mosaics) under --work.
+2. Trains the default CPU net (config sr.nets.rlfn, sr.train) for a wall-clock budget (--minutes; the step count is
+   calibrated from a few timed steps first), and evaluates bicubic, Lanczos and the net on the test split
+   (x4: 64->256 and 256->1024), printing the PSNR gains.
+3. Forward time of the default net vs EDSR-baseline at 256->1024 (same machine, same threads, median of 3).
+4. `rockzoom upscale` tiled vs whole-image on a large real-texture image: PSNR between the two and the peak RSS of
+   each process (tiled also at 1024² input, to show memory is bounded by the tile, not the image).
+
+    .venv/bin/python benchmarks/bench_sr.py --minutes 10
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+
+from rockzoom.arrays import load_split  # noqa: E402
+from rockzoom.dataset import build_dataset, make_split  # noqa: E402
+from rockzoom.image_files import read_image, write_image  # noqa: E402
+from rockzoom.metrics import evaluate  # noqa: E402
+from rockzoom.models.sr_nets import build_sr_net, count_parameters  # noqa: E402
+from rockzoom.sr_data import make_pairs, sample_patches  # noqa: E402
+from rockzoom.sr_eval import eval_sr  # noqa: E402
+from rockzoom.sr_train import masked_charbonnier, train_sr  # noqa: E402
+from rockzoom.tiles import build_index  # noqa: E402
+
+DEFAULT_TILES = Path(os.environ.get("ROCKZOOM_REAL_TILES", REPO.parent / "shared" / "data" / "rock-tiles"))
+
+
+def build_real_data(tiles: Path, work: Path, sizes: list[int]) -> dict[int, Path]:
+    """The workflow's dataset stages with config/real-tiles.yaml's split settings."""
+    real = yaml.safe_load((REPO / "config" / "real-tiles.yaml").read_text())
+    tiles_dir = work / "tiles"
+    if not (tiles_dir / "blocks.csv").exists():
+        build_index(tiles, real["tiles"]["zoom"], tiles_dir / "index.csv", tiles_dir / "rejected.csv")
+        make_split(tiles_dir / "index.csv", tiles_dir / "blocks.csv", zoom=real["tiles"]["zoom"],
+                   block_zoom=real["split"]["block_zoom"], fractions=real["split"]["fractions"], seed=0,
+                   sizes=sizes, min_valid=real["dataset"]["min_valid"])
+    out = {}
+    for size in sizes:
+        d = work / "data" / f"s{size}"
+        if not (d / "summary.json").exists():
+            build_dataset(tiles_dir / "index.csv", tiles_dir / "blocks.csv", d, size=size,
+                          min_valid=real["dataset"]["min_valid"], guard_tiles=real["split"]["guard_tiles"])
+        out[size] = d
+    return out
+
+
+def seconds_per_step(net_cfg: dict, train_cfg: dict, data_dir: Path, scale: int, device: str) -> float:
+    """Time a few optimizer steps of the real training batch shape (after one warm-up step)."""
+    pairs = make_pairs(load_split(data_dir, "train"), scale, limit=8)
+    model = build_sr_net(scale=scale, **net_cfg).to(device)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    gen = torch.Generator().manual_seed(0)
+    times = []
+    for i in range(4):
+        batch = sample_patches(pairs, train_cfg["lr_patch"], train_cfg["engine"]["batch_size"], gen)
+        batch = {k: v.to(device) for k, v in batch.items()}
+        t0 = time.perf_counter()
+        loss = masked_charbonnier(model(batch["lr"]), batch["hr"], batch["mask"], 1e-3)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if device == "cuda":
+            torch.cuda.synchronize()
+        if i:
+            times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+@torch.no_grad()
+def forward_seconds(net: torch.nn.Module, size: int, device: str, repeats: int = 3) -> float:
+    net = net.to(device).eval()
+    x = torch.rand(1, 3, size, size, device=device)
+    net(x)
+    times = []
+    for _ in range(repeats):
+        if device == "cuda":
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        net(x)
+        if device == "cuda":
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def texture_image(data_dir: Path, size: int) -> np.ndarray:
+    """A size² real-texture image: train tiles laid side by side, mirrored where they repeat."""
+    images = load_split(data_dir, "train").images
+    s = images.shape[1]
+    n = size // s
+    out = np.empty((size, size, 3), np.uint8)
+    for i in range(n):
+        for j in range(n):
+            tile = images[(i * n + j) % len(images)]
+            out[i * s:(i + 1) * s, j * s:(j + 1) * s] = tile[::-1] if (i + j) % 2 else tile
+    return out
+
+
+CHILD = ("import sys; from rockzoom.cli import main; from rockzoom.memory import rss_high_water_bytes; "
+         "rc = main(sys.argv[1:]); print('PEAK_RSS', rss_high_water_bytes()); sys.exit(rc)")
+
+
+def run_upscale_cli(args: list[str]) -> tuple[float, float]:
+    """Run `rockzoom upscale` in a child process; -> (seconds, the child's own peak RSS in MiB (VmHWM))."""
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", CHILD, "upscale", *args], env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"rockzoom upscale {' '.join(args)} failed:\n{proc.stderr[-3000:]}")
+    peak = int(proc.stdout.split("PEAK_RSS")[1].split()[0])
+    return time.perf_counter() - t0, peak / 2**20
+
+
+def tiled_vs_whole(model: Path, data_dir: Path, work: Path, size: int, whole: bool, tile: int = 256) -> None:
+    src = work / f"texture{size}.png"
+    write_image(src, texture_image(data_dir, size))
+    common = ["--model", str(model), "--device", "cpu"]
+    t_tiled, rss_tiled = run_upscale_cli([str(src), str(work / f"up{size}_tiled.tif"), *common, "--tile", str(tile)])
+    out_mib = (size * 4) ** 2 * 3 / 2**20
+    print(f"upscale {size}² -> {size * 4}² tiled ({tile} px tiles, 16 px overlap): {t_tiled:.1f} s, "
+          f"peak RSS {rss_tiled:.0f} MiB (the uint8 output alone is {out_mib:.0f} MiB)")
+    if whole:
+        t_whole, rss_whole = run_upscale_cli([str(src), str(work / f"up{size}_whole.tif"), *common,
+                                              "--tile", str(size)])
+        a, _ = read_image(work / f"up{size}_tiled.tif")
+        b, _ = read_image(work / f"up{size}_whole.tif")
+        psnr = evaluate(a, b, with_ssim=False)["psnr_pooled"]
+        print(f"upscale {size}² whole image: {t_whole:.1f} s, peak RSS {rss_whole:.0f} MiB; "
+              f"tiled vs whole PSNR {psnr:.1f} dB (uint8 outputs; max abs diff {np.abs(a.astype(int) - b).max()})")
+    for f in (src, work / f"up{size}_tiled.tif", work / f"up{size}_whole.tif"):
+        f.unlink(missing_ok=True)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--tiles", type=Path, default=DEFAULT_TILES)
+    p.add_argument("--work", type=Path, default=REPO / "results" / "bench_sr")
+    p.add_argument("--data", type=Path, default=None, help="use this prebuilt s256 folder (skips the tile stages)")
+    p.add_argument("--minutes", type=float, default=10.0, help="training wall-clock budget")
+    p.add_argument("--net", default="rlfn", help="net name in config sr.nets")
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    p.add_argument("--whole-sizes", type=int, nargs="*", default=[2048],
+                   help="input sizes for the tiled-vs-whole check (whole-image needs ~13 GB at 4096²)")
+    p.add_argument("--tiled-sizes", type=int, nargs="*", default=[1024], help="input sizes tiled only (peak RSS)")
+    args = p.parse_args()
+    torch.set_num_threads(os.cpu_count() or 1)
+    args.work.mkdir(parents=True, exist_ok=True)
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    sr = config["sr"]
+    net_cfg, train_cfg = sr["nets"][args.net], copy.deepcopy(sr["train"])
+    scale = 4
+
+    if args.data is not None:
+        data = {256: args.data}
+    else:
+        data = build_real_data(args.tiles, args.work, [256, 1024])
+    for size, d in data.items():
+        counts = {s: len(load_split(d, s)) for s in ("train", "val", "test")}
+        print(f"real data s{size}: {counts}")
+
+    t_step = seconds_per_step(net_cfg, train_cfg, data[256], scale, args.device)
+    steps = max(20, int(args.minutes * 60 / (t_step * 1.15)))  # 15 % for validation and saving
+    train_cfg["engine"].update(steps=steps, val_every=max(25, steps // 5), save_every=max(25, steps // 5),
+                               log_every=max(10, steps // 20), device=args.device)
+    print(f"training {args.net} ({count_parameters(build_sr_net(scale=scale, **net_cfg))} params) x{scale}: "
+          f"{t_step:.2f} s/step measured -> {steps} steps of batch {train_cfg['engine']['batch_size']} "
+          f"(budget {args.minutes} min, {torch.get_num_threads()} threads, device {args.device})")
+    out = args.work / "sr" / f"{args.net}-x{scale}-h256"
+    result = train_sr(data[256], model_out=out / "model.pt", metrics_csv=out / "metrics.csv",
+                      curve_png=out / "curve.png", scale=scale, net=net_cfg, train_cfg=train_cfg, seed=0,
+                      state_dir=args.work / "sr" / f"{args.net}-x{scale}-h256.state", progress=False,
+                      log=lambda m: print("  " + m, flush=True))
+    print(f"trained in {result.seconds / 60:.1f} min (best val at step {result.best_step}, resumed from "
+          f"{result.resumed_from})")
+
+    for size, d in data.items():
+        if len(load_split(d, "test")) == 0:
+            continue
+        table = eval_sr(d, scale=scale, models=[out / "model.pt"], table_csv=args.work / f"eval_x4_h{size}.csv",
+                        crops_png=args.work / f"crops_x4_h{size}.png", device=args.device,
+                        log=lambda m: print("  " + m, flush=True))
+        rows = table.set_index("method")
+        net = rows.loc[out.name]
+        print(f"x4 test split HR {size} (LR {size // 4} -> {size}), n={int(net['n'])}: "
+              f"net {net['psnr_pooled']:.2f} dB = bicubic {net['psnr_pooled'] - rows.loc['bicubic', 'psnr_pooled']:+.2f} dB"
+              f", Lanczos {net['psnr_pooled'] - rows.loc['lanczos', 'psnr_pooled']:+.2f} dB (RGB pooled); "
+              f"Y: {net['psnr_y_pooled'] - rows.loc['bicubic', 'psnr_y_pooled']:+.2f} dB over bicubic")
+        print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+
+    fast = build_sr_net(scale=scale, **net_cfg)
+    edsr = build_sr_net(scale=scale, **sr["nets"]["edsr"])
+    t_fast = forward_seconds(fast, 256, args.device)
+    t_edsr = forward_seconds(edsr, 256, args.device)
+    print(f"forward 256->1024 on {args.device}: {args.net} {t_fast * 1000:.0f} ms ({count_parameters(fast)} params), "
+          f"EDSR-baseline {t_edsr * 1000:.0f} ms ({count_parameters(edsr)} params): {t_edsr / t_fast:.1f}x faster")
+
+    for size in args.tiled_sizes:
+        tiled_vs_whole(out / "model.pt", data[256], args.work, size, whole=False)
+    for size in args.whole_sizes:
+        tiled_vs_whole(out / "model.pt", data[256], args.work, size, whole=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
