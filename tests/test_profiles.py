@@ -99,8 +99,9 @@ def planned_jobs(log: str) -> list[tuple[str, dict]]:
     return jobs
 
 
-@pytest.mark.parametrize("configs", [["config.yaml"], ["config.yaml", "gpu.yaml"]], ids=["cpu-config", "gpu-config"])
-def test_slurm_dry_run_requests_gpus_only_on_gpu_rules(tmp_path, monkeypatch, configs):
+@pytest.mark.parametrize("configs, wanted", [(["config.yaml"], "option_c"), (["config.yaml", "gpu.yaml"], "all")],
+                         ids=["cpu-config-option_c", "gpu-config-all"])
+def test_slurm_dry_run_requests_gpus_only_on_gpu_rules(tmp_path, monkeypatch, configs, wanted):
     pytest.importorskip("snakemake_executor_plugin_slurm", reason="pip install -e '.[slurm]'")
     gpu_rules = slurm_gpu_rules(monkeypatch)
     monkeypatch.undo()
@@ -108,7 +109,7 @@ def test_slurm_dry_run_requests_gpus_only_on_gpu_rules(tmp_path, monkeypatch, co
     env.pop("SNAKEMAKE_PROFILE", None)
     configfiles = ["--configfile", *(str(REPO / "config" / c) for c in configs)]
     targets = snakemake(["--list-target-rules", *configfiles], tmp_path, env, stdout_only=True).split()
-    target = ["option_c"] if "option_c" in targets else [t for t in targets if re.fullmatch(r"[a-z_0-9]+", t)]
+    target = [wanted] if wanted in targets else [t for t in targets if re.fullmatch(r"[a-z_0-9]+", t)]
     log = snakemake([*target, "-n", "-F", "--profile", str(REPO / "profiles/slurm"), *configfiles], tmp_path, env)
     assert "Using profiles" in log and "profiles/slurm" in log
 
