@@ -23,6 +23,7 @@ SITE_ENV = {"ROCKZOOM_SLURM_PARTITION": "cpu-part", "ROCKZOOM_SLURM_GPU_PARTITIO
 
 def load_profile(path: Path, monkeypatch, env: dict | None = None, argv: list[str] | None = None) -> dict:
     for key in [*SITE_ENV, "SBATCH_PARTITION", "SBATCH_ACCOUNT", "ROCKZOOM_SLURM_GPUS", "SNAKEMAKE_PROFILE",
+                "ROCKZOOM_SLURM_CPUS_PER_GPU", "ROCKZOOM_SLURM_RESOURCES",
                 "ROCKZOOM_NUM_GPUS", "CUDA_VISIBLE_DEVICES"]:
         monkeypatch.delenv(key, raising=False)
     for key, value in (env or {}).items():
@@ -51,6 +52,15 @@ def test_slurm_profile_site_settings_come_from_the_environment(monkeypatch):
         assert res["gpu"] == 2 and res["cpus_per_gpu"] >= 1 and res["slurm_partition"] == "gpu-part", rule
         assert res["mem_mb"] > 0 and res["runtime"] > 0, rule
         assert site["set-threads"][rule] == 2 * res["cpus_per_gpu"], rule
+
+    changed = load_profile(SLURM_PROFILE, monkeypatch, {
+        "ROCKZOOM_SLURM_RESOURCES": "train_ae:gpu=2,train_ae:runtime=2h build_dataset:mem_mb=16000"})
+    assert changed["set-resources"]["train_ae"]["gpu"] == 2 and changed["set-resources"]["train_ae"]["runtime"] == "2h"
+    assert changed["set-resources"]["build_dataset"] == {"mem_mb": 16000}
+    assert changed["set-threads"]["train_ae"] == 2 * changed["set-resources"]["train_ae"]["cpus_per_gpu"]
+    assert "build_dataset" not in changed["set-threads"]
+    with pytest.raises(Exception, match="RULE:RESOURCE=VALUE"):
+        load_profile(SLURM_PROFILE, monkeypatch, {"ROCKZOOM_SLURM_RESOURCES": "train_ae:gpu"})
 
     sbatch = load_profile(SLURM_PROFILE, monkeypatch, {"SBATCH_PARTITION": "p", "SBATCH_ACCOUNT": "a"})
     assert sbatch["default-resources"]["slurm_partition"] == "p" and sbatch["default-resources"]["slurm_account"] == "a"
