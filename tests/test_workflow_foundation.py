@@ -7,12 +7,13 @@ import yaml
 from workflow_helpers import REPO, plan, run
 
 TEST_CONFIG = REPO / "config" / "test.yaml"
+BASE_CONFIG = REPO / "config" / "config.yaml"
 
 
 def test_dry_run_plans_demo_to_datasets(tmp_path):
-    counts = plan(["datasets"], tmp_path, [TEST_CONFIG])
+    counts = plan(["datasets"], tmp_path, [BASE_CONFIG, TEST_CONFIG])
     assert counts["demo_tiles"] == 1 and counts["index_tiles"] == 1 and counts["split_blocks"] == 1
-    assert counts["build_dataset"] == 3  # s64, s256, s512
+    assert counts["build_dataset"] == 4  # s64, s128, s256, s512
 
 
 def real_config(tmp_path, real_tiles):
@@ -24,8 +25,8 @@ def real_config(tmp_path, real_tiles):
 
 
 def test_dry_run_with_a_tile_dir_skips_the_demo(tmp_path, real_tiles):
-    counts = plan(["datasets"], tmp_path, [TEST_CONFIG, real_config(tmp_path, real_tiles)])
-    assert "demo_tiles" not in counts and counts["build_dataset"] == 3
+    counts = plan(["datasets"], tmp_path, [BASE_CONFIG, TEST_CONFIG, real_config(tmp_path, real_tiles)])
+    assert "demo_tiles" not in counts and counts["build_dataset"] == 3  # the real tree: 256, 512, 1024
 
 
 @pytest.mark.parametrize(
@@ -48,7 +49,7 @@ def test_bad_config_fails_before_any_job_naming_the_key(tmp_path, change, key):
             cfg[section] = value
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(cfg))
-    proc = run(["-n"], tmp_path, [bad], check=False)
+    proc = run(["-n"], tmp_path, [BASE_CONFIG, bad], check=False)
     assert proc.returncode != 0
     text = proc.stdout + proc.stderr
     assert key in text, text[-3000:]
@@ -57,9 +58,9 @@ def test_bad_config_fails_before_any_job_naming_the_key(tmp_path, change, key):
 
 @pytest.mark.slow
 def test_demo_to_datasets_runs_and_nothing_is_left_to_do(tmp_path):
-    run(["datasets"], tmp_path, [TEST_CONFIG])
-    for size in (64, 256, 512):
+    run(["datasets"], tmp_path, [BASE_CONFIG, TEST_CONFIG])
+    for size in (64, 128, 256, 512):
         summary = json.loads((tmp_path / "results" / "data" / f"s{size}" / "summary.json").read_text())
         assert all(summary["splits"][s]["count"] > 0 for s in ("train", "val", "test")), summary
-    proc = run(["-n", "datasets"], tmp_path, [TEST_CONFIG])
+    proc = run(["-n", "datasets"], tmp_path, [BASE_CONFIG, TEST_CONFIG])
     assert "Nothing to be done" in proc.stdout + proc.stderr

@@ -9,6 +9,8 @@ rule split_blocks:
         min_valid=config["dataset"]["min_valid"],
         zoom=config["tiles"]["zoom"],
         seed=config["seed"],
+    conda:
+        "../../envs/rockzoom.yaml"
     log:
         "logs/split_blocks.log",
     resources:
@@ -43,6 +45,8 @@ rule build_dataset:
         min_valid=config["dataset"]["min_valid"],
         guard_tiles=config["split"]["guard_tiles"],
         max_pixels=config["tiles"]["max_pixels"],
+    conda:
+        "../../envs/rockzoom.yaml"
     log:
         "logs/build_dataset/s{S}.log",
     benchmark:

@@ -5,6 +5,8 @@ rule demo_tiles:
         demo=config["demo"],
         zoom=config["tiles"]["zoom"],
         seed=config["seed"],
+    conda:
+        "../../envs/rockzoom.yaml"
     log:
         "logs/demo_tiles.log",
     benchmark:
@@ -27,6 +29,8 @@ rule index_tiles:
         zoom=config["tiles"]["zoom"],
         scheme=config["tiles"]["scheme"],
         max_pixels=config["tiles"]["max_pixels"],
+    conda:
+        "../../envs/rockzoom.yaml"
     log:
         "logs/index_tiles.log",
     resources:
