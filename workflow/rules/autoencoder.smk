@@ -59,7 +59,7 @@ rule train_ae:
     log:
         "logs/train_ae/{arch}-s{S}.log",
     benchmark:
-        "benchmarks/train_ae/{arch}-s{S}.tsv"
+        runtime_tsv("train_ae", "{arch}-s{S}")
     threads: workflow.cores
     resources:
         gpu=config["ae"]["gpus"],
@@ -87,7 +87,7 @@ rule eval_ae:
     log:
         "logs/eval_ae/{arch}-s{S}.log",
     benchmark:
-        "benchmarks/eval_ae/{arch}-s{S}.tsv"
+        runtime_tsv("eval_ae", "{arch}-s{S}")
     threads: workflow.cores
     resources:
         mem_mb=lambda w: 2000 + int(w.S) ** 2 * 3 * 200 // 2**20,
@@ -108,7 +108,7 @@ rule extract_latents:
     log:
         "logs/extract_latents/{arch}-s{S}.log",
     benchmark:
-        "benchmarks/extract_latents/{arch}-s{S}.tsv"
+        runtime_tsv("extract_latents", "{arch}-s{S}")
     threads: workflow.cores
     resources:
         mem_mb=lambda w: 2000 + int(w.S) ** 2 * 3 * 100 // 2**20,
@@ -155,7 +155,7 @@ rule sample:
     log:
         "logs/sample/{arch}-s{S}-{sampler}.log",
     benchmark:
-        "benchmarks/sample/{arch}-s{S}-{sampler}.tsv"
+        runtime_tsv("sample", "{arch}-s{S}-{sampler}")
     resources:
         mem_mb=lambda w: 2000 + int(w.S) ** 2 * 3 * 100 // 2**20,
         runtime=10,

@@ -56,4 +56,4 @@ def all_datasets():
 
 def runtime_tsv(rule_name, name):
     """Where a rule's `benchmark:` (wall time, RSS) goes; the benchmark table reads training times from it."""
-    return f"benchmarks/{rule_name}/{name}.tsv"
+    return f"results/runtime/{rule_name}/{name}.tsv"

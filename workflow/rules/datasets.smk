@@ -50,7 +50,7 @@ rule build_dataset:
     log:
         "logs/build_dataset/s{S}.log",
     benchmark:
-        "benchmarks/build_dataset/s{S}.tsv"
+        runtime_tsv("build_dataset", "s{S}")
     resources:
         mem_mb=lambda w: 2000 + int(w.S) ** 2 * 3 * 40 // 2**20,
         runtime=20,

@@ -52,7 +52,7 @@ rule train_sr:
     log:
         "logs/train_sr/{net}-x{k}-h{H}.log",
     benchmark:
-        "benchmarks/train_sr/{net}-x{k}-h{H}.tsv"
+        runtime_tsv("train_sr", "{net}-x{k}-h{H}")
     threads: workflow.cores
     resources:
         gpu=config["sr"]["gpus"],
@@ -81,7 +81,7 @@ rule finetune_sr_gan:
     log:
         "logs/finetune_sr_gan/{net}-x{k}-h{H}.log",
     benchmark:
-        "benchmarks/finetune_sr_gan/{net}-x{k}-h{H}.tsv"
+        runtime_tsv("finetune_sr_gan", "{net}-x{k}-h{H}")
     threads: workflow.cores
     resources:
         gpu=config["sr"]["gpus"],
@@ -114,7 +114,7 @@ rule eval_sr:
     log:
         "logs/eval_sr/x{k}-h{H}.log",
     benchmark:
-        "benchmarks/eval_sr/x{k}-h{H}.tsv"
+        runtime_tsv("eval_sr", "x{k}-h{H}")
     threads: workflow.cores
     resources:
         gpu=config["sr"]["gpus"],

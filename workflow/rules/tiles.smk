@@ -10,7 +10,7 @@ rule demo_tiles:
     log:
         "logs/demo_tiles.log",
     benchmark:
-        "benchmarks/demo_tiles.tsv"
+        runtime_tsv("demo_tiles", "demo")
     resources:
         mem_mb=4000,
         runtime=10,
