@@ -11,6 +11,9 @@
 #
 # Names can be changed with ROCKZOOM_SLURM_CLUSTER (rockzoom), ROCKZOOM_SLURM_PARTITION (debug),
 # ROCKZOOM_SLURM_ACCOUNT (rockzoom). Logs and pid files go to /var/log/rockzoom-slurm.
+# GPUs: the node offers its /dev/nvidiaN cards as GRES "gpu". Without any, it offers ROCKZOOM_SLURM_FAKE_GPUS (default 2)
+# placeholder devices, so that GPU jobs (sbatch --gpus=1) are scheduled and get CUDA_VISIBLE_DEVICES from SLURM like
+# on a real GPU node; their code then finds no CUDA and runs on the CPU. ROCKZOOM_SLURM_FAKE_GPUS=0 turns this off.
 set -uo pipefail
 
 CLUSTER=${ROCKZOOM_SLURM_CLUSTER:-rockzoom}
@@ -96,6 +99,20 @@ HOST=$(hostname -s)
 # The real CPUs and memory of this host, as slurmd itself sees them (e.g. "NodeName=vm CPUs=2 ... RealMemory=24105").
 NODE_LINE=$(slurmd -C | head -n 1)
 [ -n "$NODE_LINE" ] || fail "slurmd -C printed nothing"
+mapfile -t GPU_FILES < <(ls /dev/nvidia[0-9]* 2>/dev/null | sort -V)
+if [ ${#GPU_FILES[@]} = 0 ] && [ "${ROCKZOOM_SLURM_FAKE_GPUS:-2}" -gt 0 ]; then
+    mkdir -p /var/lib/slurm/fake-gpu
+    rm -f /var/lib/slurm/fake-gpu/gpu[0-9]* # regular files from an older version of this script
+    for ((i = 0; i < ${ROCKZOOM_SLURM_FAKE_GPUS:-2}; i++)); do
+        f=/var/lib/slurm/fake-gpu/nvidia$i # slurmd wants a device file: a copy of /dev/null (char 1,3)
+        [ -c "$f" ] || mknod -m 666 "$f" c 1 3 || { say "no mknod: no placeholder GPUs"; GPU_FILES=(); break; }
+        GPU_FILES+=("$f")
+    done
+fi
+GRES_NODE="" GRES_TYPES=""
+if [ ${#GPU_FILES[@]} -gt 0 ]; then
+    GRES_NODE=" Gres=gpu:${#GPU_FILES[@]}" GRES_TYPES="GresTypes=gpu"
+fi
 
 write_if_changed() { # write_if_changed FILE MODE OWNER < content ; prints "changed" when it did
     local tmp; tmp=$(mktemp)
@@ -118,6 +135,11 @@ StorageHost=localhost
 StorageUser=slurm
 StoragePass=$DB_PASS
 StorageLoc=slurm_acct_db
+EOF
+
+write_if_changed "$CONF/gres.conf" 644 root <<EOF && changed=1
+# written by rockzoom tests/slurm/setup_slurm.sh
+$(for f in "${GPU_FILES[@]}"; do echo "NodeName=$HOST Name=gpu File=$f"; done)
 EOF
 
 # proctrack/linuxproc + task/none: no cgroups needed, so it also runs in containers.
@@ -143,6 +165,8 @@ ReturnToService=2
 MpiDefault=none
 AccountingStorageType=accounting_storage/slurmdbd
 AccountingStorageHost=localhost
+AccountingStorageTRES=gres/gpu
+$GRES_TYPES
 JobAcctGatherType=jobacct_gather/linux
 JobAcctGatherFrequency=30
 JobCompType=jobcomp/none
@@ -150,7 +174,7 @@ AccountingStoreFlags=job_comment
 MinJobAge=300
 SlurmctldTimeout=30
 SlurmdTimeout=60
-$NODE_LINE State=UNKNOWN
+$NODE_LINE$GRES_NODE State=UNKNOWN
 PartitionName=$PARTITION Nodes=$HOST Default=YES MaxTime=INFINITE State=UP
 EOF
 say "config: $NODE_LINE (changed=$changed)"
@@ -199,4 +223,11 @@ jid=$(sbatch --parsable -A "$ACCOUNT" -p "$PARTITION" -n 1 --mem 100 -t 2 -o /de
 wait_for 90 sh -c "sacct -n -X -P -j $jid -o State | grep -qx COMPLETED" ||
     fail "smoke job $jid not COMPLETED in sacct (state: $(sacct -n -X -P -j "$jid" -o State))"
 say "smoke job $jid COMPLETED in sacct"
-echo "SLURM READY: cluster=$CLUSTER partition=$PARTITION account=$ACCOUNT node='$NODE_LINE' setup_s=$(($(date +%s) - T0))"
+if [ ${#GPU_FILES[@]} -gt 0 ]; then
+    gjid=$(sbatch --parsable -A "$ACCOUNT" -p "$PARTITION" --gpus=1 --mem 100 -t 2 -o /dev/null \
+        --wrap 'test -n "$CUDA_VISIBLE_DEVICES"') || fail "sbatch refused a --gpus=1 job"
+    wait_for 90 sh -c "sacct -n -X -P -j $gjid -o State | grep -qx COMPLETED" ||
+        fail "GPU smoke job $gjid not COMPLETED (state: $(sacct -n -X -P -j "$gjid" -o State)); CUDA_VISIBLE_DEVICES unset?"
+    say "GPU smoke job $gjid COMPLETED (gres/gpu: ${GPU_FILES[*]})"
+fi
+echo "SLURM READY: cluster=$CLUSTER partition=$PARTITION account=$ACCOUNT gpus=${#GPU_FILES[@]} node='$NODE_LINE' setup_s=$(($(date +%s) - T0))"
