@@ -23,7 +23,7 @@ SITE_ENV = {"ROCKZOOM_SLURM_PARTITION": "cpu-part", "ROCKZOOM_SLURM_GPU_PARTITIO
 
 def load_profile(path: Path, monkeypatch, env: dict | None = None, argv: list[str] | None = None) -> dict:
     for key in [*SITE_ENV, "SBATCH_PARTITION", "SBATCH_ACCOUNT", "ROCKZOOM_SLURM_GPUS", "SNAKEMAKE_PROFILE",
-                "ROCKZOOM_SLURM_CPUS_PER_GPU", "ROCKZOOM_SLURM_RESOURCES",
+                "ROCKZOOM_SLURM_CPUS_PER_GPU", "ROCKZOOM_SLURM_RESOURCES", "ROCKZOOM_SLURM_CORES",
                 "ROCKZOOM_NUM_GPUS", "CUDA_VISIBLE_DEVICES"]:
         monkeypatch.delenv(key, raising=False)
     for key, value in (env or {}).items():
@@ -59,6 +59,7 @@ def test_slurm_profile_site_settings_come_from_the_environment(monkeypatch):
     assert changed["set-resources"]["build_dataset"] == {"mem_mb": 16000}
     assert changed["set-threads"]["train_ae"] == 2 * changed["set-resources"]["train_ae"]["cpus_per_gpu"]
     assert "build_dataset" not in changed["set-threads"]
+    assert bare["cores"] == 8 and changed["cores"] == 16  # train_ae: 2 GPUs x 8 cores
     with pytest.raises(Exception, match="RULE:RESOURCE=VALUE"):
         load_profile(SLURM_PROFILE, monkeypatch, {"ROCKZOOM_SLURM_RESOURCES": "train_ae:gpu"})
 

@@ -3,7 +3,11 @@ sbatch and shows in `sacct` as COMPLETED.
 
 Needs a working SLURM with accounting (tests/slurm/setup_slurm.sh makes a single-node one) and is opt-in:
     ROCKZOOM_SLURM=1 pytest -m slurm tests/test_slurm.py        (.ci/slurm.sh does both)
-ROCKZOOM_SLURM_TARGET picks the target (default: datasets), ROCKZOOM_SLURM_CONFIG the config (config/test.yaml).
+ROCKZOOM_SLURM_TARGET picks the target (default: datasets), ROCKZOOM_SLURM_CONFIG the config laid over
+config/config.yaml (default: config/test.yaml).
+When the cluster offers GRES gpu (setup_slurm.sh adds placeholder GPUs on a machine without any), the run also trains
+the test config's option_a SR net: that job must be given a GPU by SLURM (sacct AllocTRES gres/gpu=1, and
+CUDA_VISIBLE_DEVICES in the job, which rockzoom.devices respects), while no CPU job holds one.
 """
 from __future__ import annotations
 
@@ -58,10 +62,24 @@ def _user_account() -> str:
 def _sacct(run_uuid: str) -> list[dict]:
     """Allocations (no steps) of this Snakemake run: Snakemake names every job after its run id."""
     out = subprocess.run(["sacct", "-n", "-X", "-P", "-S", "now-2hours", "--name", run_uuid,
-                          "-o", "JobID,State,ExitCode,Partition,Account,Comment"],
+                          "-o", "JobID,State,ExitCode,Partition,Account,AllocTRES,Comment"],
                          check=True, capture_output=True, text=True).stdout
-    keys = ["jobid", "state", "exitcode", "partition", "account", "comment"]
+    keys = ["jobid", "state", "exitcode", "partition", "account", "tres", "comment"]
     return [dict(zip(keys, line.split("|"))) for line in out.splitlines() if line.strip()]
+
+
+def _cluster_gpus() -> int:
+    gres = subprocess.run(["sinfo", "-h", "-o", "%G"], capture_output=True, text=True).stdout
+    return max([int(n) for n in re.findall(r"gpu(?::[\w.-]+)?:(\d+)", gres)] or [0])
+
+
+def _sr_model_target() -> tuple[str, str]:
+    """The SR model of the test config's option_a, and its rule's log."""
+    import yaml
+
+    opt = yaml.safe_load(CONFIG.read_text())["options"]["option_a"]
+    name = f"{opt['sr_net']}-x{opt['scale']}-h{opt['sr_hr']}"
+    return f"results/sr/{name}/model.pt", f"logs/train_sr/{name}.log"
 
 
 def test_target_runs_through_slurm(tmp_path):
@@ -73,9 +91,17 @@ def test_target_runs_through_slurm(tmp_path):
     account = env.get("ROCKZOOM_SLURM_ACCOUNT") or _user_account()
     if account:
         env["ROCKZOOM_SLURM_ACCOUNT"] = account
-    cmd = [sys.executable, "-m", "snakemake", TARGET,
+    gpu_target = _sr_model_target() if _cluster_gpus() >= 1 else None
+    if gpu_target:  # fit the GPU rule on this small node: 1 core per GPU, 4 GB
+        env["ROCKZOOM_SLURM_CPUS_PER_GPU"] = "1"
+        env["ROCKZOOM_SLURM_CORES"] = "2"
+        env["ROCKZOOM_SLURM_RESOURCES"] = "train_sr:mem_mb=4000"
+    else:
+        print("the cluster offers no GRES gpu: GPU rules are left out of this run")
+    # the run happens in an empty folder, where the Snakefile's `configfile: config/config.yaml` does not exist
+    cmd = [sys.executable, "-m", "snakemake", TARGET, *([gpu_target[0]] if gpu_target else []),
            "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-           "--profile", str(REPO / "profiles/slurm"), "--configfile", str(CONFIG),
+           "--profile", str(REPO / "profiles/slurm"), "--configfile", str(REPO / "config/config.yaml"), str(CONFIG),
            # poll this idle one-node cluster fast; the profile's defaults are meant for busy clusters
            "--slurm-init-seconds-before-status-checks", "5", "--seconds-between-status-checks", "5",
            "--latency-wait", "10"]
@@ -123,7 +149,22 @@ def test_target_runs_through_slurm(tmp_path):
     assert {r["partition"] for r in rows} == {env["ROCKZOOM_SLURM_PARTITION"]}, rows
     if account:
         assert {r["account"] for r in rows} == {account}, rows
-    rules_in_sacct = {m.group(1) for r in rows if (m := re.match(r"rule_(\w+?)(?:_wildcards_.*)?$", r["comment"]))}
-    if rules_in_sacct:  # needs AccountingStoreFlags=job_comment (setup_slurm.sh sets it)
+    def rule_of(row):  # the executor's job comment, kept with AccountingStoreFlags=job_comment (setup_slurm.sh)
+        m = re.match(r"rule_(\w+?)(?:_wildcards_.*)?$", row["comment"])
+        return m.group(1) if m else None
+
+    rules_in_sacct = {rule_of(r) for r in rows} - {None}
+    if rules_in_sacct:
         expected = {"index_tiles", "build_dataset"} if TARGET == "datasets" else {"index_tiles"}
-        assert expected <= rules_in_sacct, rules_in_sacct
+        assert expected | ({"train_sr"} if gpu_target else set()) <= rules_in_sacct, rules_in_sacct
+    for r in rows:  # GPUs only where the profile asks for them
+        holds_gpu = "gres/gpu=" in r["tres"]
+        if rule_of(r) == "train_sr":
+            assert "gres/gpu=1" in r["tres"], r
+        elif rule_of(r) is not None:
+            assert not holds_gpu, f"CPU job holds a GPU: {r}"
+    if gpu_target:
+        assert (workdir / gpu_target[0]).stat().st_size > 0
+        job_log = (workdir / gpu_target[1]).read_text()
+        # rockzoom.devices takes the GPU(s) SLURM assigned instead of locking slots of its own
+        assert "already assigned by CUDA_VISIBLE_DEVICES=" in job_log, job_log[-2000:]
