@@ -21,8 +21,12 @@ case "$last" in
 esac
 
 t1=$(date +%s)
-ROCKZOOM_SLURM=1 "$PY" -m pytest -m slurm -p no:cacheprovider -rs -v tests/test_slurm.py
-rc=$?
+log=$(mktemp)
+ROCKZOOM_SLURM=1 "$PY" -m pytest -m slurm -p no:cacheprovider -rs -v -s tests/test_slurm.py 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
 echo "slurm end-to-end test: $(($(date +%s) - t1)) s, pytest exit $rc"
-if [ $rc = 5 ]; then echo "FAIL slurm: no test collected"; exit 1; fi
+if [ $rc = 0 ] && ! grep -q " passed" "$log"; then rc=1; echo "FAIL slurm: SLURM is up but the test did not run"; fi
+if [ $rc = 0 ] && grep -q " skipped" "$log"; then rc=1; echo "FAIL slurm: SLURM is up but a test was skipped"; fi
+rm -f "$log"
+[ $rc = 0 ] && echo "PASS slurm" || echo "FAIL slurm (pytest exit $rc)"
 exit $rc
