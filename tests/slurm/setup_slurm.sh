@@ -48,11 +48,14 @@ if [ -n "$missing" ]; then
     say "installing:$missing"
     export DEBIAN_FRONTEND=noninteractive
     # Keep the installer from trying to start services itself (no init system in containers).
-    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+    own_policy=0
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && own_policy=1
+    fi
     ok=1
     apt-get update -qq >"/tmp/rockzoom-slurm-apt.log" 2>&1 || ok=0
     [ $ok = 1 ] && apt-get install -y -qq --no-install-recommends $missing >>"/tmp/rockzoom-slurm-apt.log" 2>&1 || ok=0
-    rm -f /usr/sbin/policy-rc.d
+    [ $own_policy = 1 ] && rm -f /usr/sbin/policy-rc.d
     [ $ok = 1 ] || { tail -n 5 /tmp/rockzoom-slurm-apt.log; skip "packages could not be installed (see /tmp/rockzoom-slurm-apt.log)"; }
     say "packages installed"
 else
