@@ -1,0 +1,33 @@
+"""`rockzoom train-refiner`: train (or resume) the diffusion refiner on (upscaled LR, real HR) pairs."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rockzoom.autoencoder.config_file import read_config, section
+from rockzoom.refiner import train_refiner
+
+NAME = "train-refiner"
+HELP = "train or resume the diffusion refiner (refiner section) after bicubic/lanczos/an SR net; state in <out dir>.state/"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", required=True, help="HR dataset folder, e.g. results/data/s256")
+    parser.add_argument("--model-out", required=True, help="checkpoint, e.g. results/refiner/rlfn-x4-h256/model.pt")
+    parser.add_argument("--config", default="config/config.yaml", help="rockzoom config file (refiner section, seed)")
+    parser.add_argument("--upscaler", required=True, help="the condition: bicubic, lanczos, or an SR net name")
+    parser.add_argument("--sr-model", default=None, help="that SR net's checkpoint (when --upscaler is an SR net)")
+    parser.add_argument("--scale", type=int, default=4)
+    parser.add_argument("--gpus", type=int, default=0)
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar, log lines only")
+
+
+def run(args: argparse.Namespace) -> int:
+    config = read_config(args.config)
+    ref = section(config, "refiner", args.config)
+    out_dir = Path(args.model_out).parent
+    train_refiner(args.data_dir, model_out=args.model_out, metrics_csv=out_dir / "metrics.csv",
+                  curve_png=out_dir / "curve.png", scale=args.scale, upscaler=args.upscaler, net=ref["net"],
+                  prediction=ref["prediction"], train_cfg=ref["train"], seed=config.get("seed", 0),
+                  sr_model=args.sr_model, gpus=args.gpus, progress=False if args.no_progress else None)
+    return 0
