@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 from real_tiles import DEFAULT_TILES, build_real_dataset  # noqa: E402
@@ -26,13 +27,14 @@ def main() -> int:
     parser.add_argument("--config", default="config/config.yaml")
     parser.add_argument("--tiles", default=str(DEFAULT_TILES))
     parser.add_argument("--steps", type=int, default=None, help="override engine.steps (e.g. to fit a CPU budget)")
+    parser.add_argument("--batch", type=int, default=None, help="override engine.batch_size")
     parser.add_argument("--out", default="results/bench_ae")
     args = parser.parse_args()
 
     config = read_config(args.config)
     name, arch = arch_config(config, None, args.config)
-    if args.steps:
-        arch = {**arch, "engine": {**arch["engine"], "steps": args.steps}}
+    overrides = {k: v for k, v in (("steps", args.steps), ("batch_size", args.batch)) if v}
+    arch = {**arch, "engine": {**arch["engine"], **overrides}}
     out = Path(args.out)
     data = build_real_dataset(out / "real256", Path(args.tiles))
     model_out = out / f"{name}-s256" / "model.pt"
@@ -44,7 +46,8 @@ def main() -> int:
     speed = pd.read_csv(model_out.parent / "metrics.csv")["images_per_s"].dropna()
     report = eval_autoencoder(model_out, data, out / "test_metrics.json", out / "test_grid.png", log=lambda m: None)
 
-    print(f"\nreal rock tiles, 256 px, test split n={report['n']}; arch {name}, {arch['engine']['steps']} steps of "
+    device = "cuda" if torch.cuda.is_available() else f"cpu ({torch.get_num_threads()} threads)"
+    print(f"\nreal rock tiles on {device}, 256 px, test split n={report['n']}; arch {name}, {arch['engine']['steps']} steps of "
           f"batch {arch['engine']['batch_size']}; training {train_s / 60:.1f} min wall, "
           f"{speed.median():.2f} images/s median (shared CPU)")
     print(f"{'method':20s} {'PSNR pooled':>11s} {'PSNR mean [95% CI]':>24s} {'PSNR-Y':>7s} {'SSIM':>6s}")

@@ -96,6 +96,7 @@ ARCH = {
     "model": {"token_grid": 4, **TINY, "latent_grid": 4, "latent_channels": 2, "coarse_size": 8},
     "loss": {"l1": 1.0, "mse": 0.0, "ssim": 0.0},
     "val_images": 4,
+    "pca_init": True,
     "engine": {"steps": 30, "batch_size": 4, "lr": 0.003, "warmup_steps": 2, "val_every": 10, "save_every": 10,
                "log_every": 10, "ema_decay": 0.5, "device": "cpu"},
 }
@@ -134,3 +135,28 @@ def test_task_batches_are_seeded_and_masked(tmp_path):
     assert torch.equal(a["images"], b["images"]) and torch.equal(a["masks"], b["masks"])
     assert a["images"].shape == (6, 3, 32, 32) and a["images"].dtype == torch.float32
     assert a["images"].max() <= 1 and (~a["masks"]).sum() == 6 * 16
+
+
+@pytest.mark.parametrize("n,d", [(40, 12), (10, 30)])
+def test_principal_components_match_sklearn(n, d):
+    from sklearn.decomposition import PCA
+
+    from rockzoom.autoencoder.task import principal_components
+
+    data = torch.randn(n, d, generator=torch.Generator().manual_seed(0)) * torch.linspace(3, 0.5, d)
+    mean, comps = principal_components(data, 5)
+    ref = PCA(5).fit(data.double().numpy())
+    assert torch.allclose(mean.double(), torch.from_numpy(ref.mean_), atol=1e-5)
+    # same subspace, up to the sign of each component
+    assert torch.allclose((comps.double() @ torch.from_numpy(ref.components_).T).abs(), torch.eye(5, dtype=torch.float64),
+                          atol=1e-3)
+
+
+def test_pca_init_starts_at_the_linear_reconstruction(tmp_path):
+    data = make_dataset(tmp_path / "data")
+    task = AutoencoderTask(load_split(data, "train"), load_split(data, "val"), ARCH["model"], ARCH["loss"], 4)
+    torch.manual_seed(0)
+    model = task.build_model().eval()
+    random_init = ViTAutoencoder(**task.model_kwargs()).eval()
+    with torch.no_grad():
+        assert task.validate(model)["val_psnr"] > task.validate(random_init)["val_psnr"] + 3

@@ -16,6 +16,7 @@ from rockzoom.arrays import load_split, load_summary
 from rockzoom.devices import acquire_gpus
 
 ARCH_KEYS = ("model", "loss", "engine", "val_images")
+OPTIONAL_ARCH_KEYS = ("pca_init",)  # default True
 
 
 def state_dir_for(model_out: str | Path) -> Path:
@@ -25,7 +26,7 @@ def state_dir_for(model_out: str | Path) -> Path:
 
 def check_arch_config(arch_cfg: dict, where: str = "ae arch config") -> None:
     missing = [k for k in ARCH_KEYS if k not in arch_cfg]
-    unknown = sorted(set(arch_cfg) - set(ARCH_KEYS))
+    unknown = sorted(set(arch_cfg) - set(ARCH_KEYS) - set(OPTIONAL_ARCH_KEYS))
     if missing or unknown:
         raise ValueError(f"{where}: missing keys {missing}, unknown keys {unknown} (expected {list(ARCH_KEYS)})")
 
@@ -46,7 +47,7 @@ def train_autoencoder(data_dir: str | Path, model_out: str | Path, arch_cfg: dic
 
     engine_cfg = EngineConfig.from_dict({**arch_cfg["engine"], "seed": seed})
     task = AutoencoderTask(load_split(data_dir, "train"), load_split(data_dir, "val"), arch_cfg["model"],
-                           arch_cfg["loss"], arch_cfg["val_images"])
+                           arch_cfg["loss"], arch_cfg["val_images"], pca_init=arch_cfg.get("pca_init", True))
     return train(
         task, engine_cfg, model_out=model_out, state_dir=state_dir_for(model_out),
         metrics_csv=model_out.parent / "metrics.csv", curve_png=model_out.parent / "curve.png",

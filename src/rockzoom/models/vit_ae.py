@@ -4,8 +4,13 @@ Encoder: patch embedding + 2-D position embeddings (bicubically interpolated for
 transformer blocks; the token grid is merged (space-to-depth + linear) into a ``latent_grid`` x ``latent_grid`` x
 ``latent_channels`` map, flattened to a ``latent_dim`` vector (default 16*16*2 = 512 floats).
 
+A linear path runs beside the transformers: the latent also receives a linear projection of the area-downsampled
+``coarse_size``² image, and the decoder's coarse image is a linear map of the latent. ``init_linear_path`` sets this
+pair to the PCA of the training set's coarse images, so training starts at (better than) the thumbnail baseline
+instead of climbing toward it; the transformer contribution to the latent starts at zero.
+
 Decoder = linear coarse image + detail residual: the whole latent maps linearly to a ``coarse_size``² RGB image that is
-bilinearly upsampled (a learned, PCA-like floor that trains within minutes), and a transformer over the latent tokens
+bilinearly upsampled, and a transformer over the latent tokens
 predicts, per token, a patch of feature pixels (PixelShuffle) that a small conv head turns into the RGB residual.
 The output has no activation (it is clamped to [0, 1] only when images are produced), so black shadows and white
 highlights are reachable, unlike the original decoder whose GELU-then-sigmoid floor was 117/255.
@@ -68,6 +73,7 @@ class ViTAutoencoder(nn.Module):
         self.enc_pos = nn.Parameter(torch.randn(1, embed_dim, grid, grid) * 0.02)
         self.encoder = transformer(embed_dim, depth, heads, mlp_ratio)
         self.to_latent = nn.Linear(embed_dim * self.merge**2, latent_channels)
+        self.coarse_encoder = nn.Linear(3 * coarse_size * coarse_size, self.latent_dim)
 
         self.to_coarse = nn.Linear(self.latent_dim, 3 * coarse_size * coarse_size)
         nn.init.normal_(self.to_coarse.weight, std=0.01)
@@ -87,6 +93,28 @@ class ViTAutoencoder(nn.Module):
     def latent_dim(self) -> int:
         return self.latent_grid**2 * self.latent_channels
 
+    def coarse_view(self, images: torch.Tensor) -> torch.Tensor:
+        """(N, 3, H, W) -> (N, 3*coarse_size^2): the area-downsampled image the linear path sees."""
+        return F.interpolate(images, size=(self.coarse_size, self.coarse_size), mode="area").flatten(1)
+
+    @torch.no_grad()
+    def init_linear_path(self, mean: torch.Tensor, components: torch.Tensor) -> None:
+        """Start as a PCA autoencoder of the coarse image: ``components`` (k <= latent_dim, 3*coarse^2) orthonormal
+        rows, ``mean`` (3*coarse^2). Unused latent dims start at zero; the transformer's share starts at zero."""
+        k = components.shape[0]
+        if k > self.latent_dim or components.shape[1] != self.coarse_encoder.in_features:
+            raise ValueError(f"PCA components {tuple(components.shape)} do not fit latent {self.latent_dim} x "
+                             f"{self.coarse_encoder.in_features}")
+        self.coarse_encoder.weight.zero_()
+        self.coarse_encoder.weight[:k] = components
+        self.coarse_encoder.bias.zero_()
+        self.coarse_encoder.bias[:k] = -components @ mean
+        self.to_coarse.weight.zero_()
+        self.to_coarse.weight[:, :k] = components.T
+        self.to_coarse.bias.copy_(mean)
+        self.to_latent.weight.zero_()
+        self.to_latent.bias.zero_()
+
     def encode(self, images: torch.Tensor) -> torch.Tensor:
         """(N, 3, H, W) in [0, 1] -> (N, latent_dim). Other sizes than img_size work (position embeddings are
         interpolated and the token grid is resampled to the model's), but reconstructions come out at img_size."""
@@ -102,7 +130,7 @@ class ViTAutoencoder(nn.Module):
             fmap = F.interpolate(fmap, size=(self.grid, self.grid), mode="area" if grid > self.grid else "bilinear")
         merged = F.pixel_unshuffle(fmap, self.merge) if self.merge > 1 else fmap
         latent = self.to_latent(merged.flatten(2).transpose(1, 2))  # (N, lg*lg, C)
-        return latent.transpose(1, 2).reshape(n, self.latent_dim)
+        return latent.transpose(1, 2).reshape(n, self.latent_dim) + self.coarse_encoder(self.coarse_view(images))
 
     def decode(self, latent: torch.Tensor) -> torch.Tensor:
         """(N, latent_dim) -> (N, 3, img_size, img_size), unclamped."""

@@ -1,0 +1,73 @@
+import json
+import os
+import signal
+import subprocess
+import time
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from workflow_helpers import REPO, SNAKEMAKE, plan, run
+
+TEST_CONFIG = REPO / "config" / "test.yaml"
+SAMPLERS = ["gaussian", "gmm", "slerp", "perturb"]
+TARGETS = ["results/ae/vit-s64/eval/test_metrics.json"] + [f"results/samples/vit-s64/{s}.json" for s in SAMPLERS]
+
+
+def test_dry_run_plans_the_autoencoder_family(tmp_path):
+    counts = plan(TARGETS, tmp_path, [TEST_CONFIG])
+    assert counts["train_ae"] == 1 and counts["eval_ae"] == 1 and counts["extract_latents"] == 1
+    assert counts["fit_prior"] == 1 and counts["sample"] == 4
+
+
+def test_unknown_arch_is_a_clear_error(tmp_path):
+    proc = run(["-n", "results/ae/nosuch-s64/model.pt"], tmp_path, [TEST_CONFIG], check=False)
+    assert proc.returncode != 0
+    assert "ae.archs: no arch 'nosuch'" in proc.stdout + proc.stderr
+
+
+@pytest.mark.slow
+def test_autoencoder_family_runs_end_to_end(tmp_path):
+    run(TARGETS, tmp_path, [TEST_CONFIG])
+    report = json.loads((tmp_path / "results/ae/vit-s64/eval/test_metrics.json").read_text())
+    assert {"autoencoder", "thumbnail_13x13x3", "mean_colour"} == set(report["metrics"])
+    for sampler in SAMPLERS:
+        checks = json.loads((tmp_path / f"results/samples/vit-s64/{sampler}.json").read_text())["checks"]
+        assert checks["n"] == 8 and 0 <= checks["flat_fraction"] <= 1
+        assert np.load(tmp_path / f"results/samples/vit-s64/{sampler}.npy").shape == (8, 64, 64, 3)
+    torch.load(tmp_path / "results/latents/vit-s64/prior.pt", weights_only=True)
+    assert (tmp_path / "results/ae/vit-s64.state/state.pt").exists()
+    assert plan(TARGETS, tmp_path, [TEST_CONFIG]) == {}  # complete: nothing left to do
+
+
+@pytest.mark.slow
+def test_sigkill_midway_then_rerun_resumes(tmp_path):
+    cfg = yaml.safe_load(TEST_CONFIG.read_text())
+    engine = cfg["ae"]["archs"]["vit"]["engine"]
+    engine.update(steps=400, save_every=5, log_every=5, val_every=100)
+    config = tmp_path / "long.yaml"
+    config.write_text(yaml.safe_dump(cfg))
+    target = "results/ae/vit-s64/model.pt"
+    run(["results/data/s64/summary.json"], tmp_path, [config])
+    log = tmp_path / "logs/train_ae/vit-s64.log"
+    cmd = SNAKEMAKE + ["--snakefile", str(REPO / "Snakefile"), "--directory", str(tmp_path), "--configfile",
+                       str(config), "--cores", "2", target]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (log.exists() and "step 20/400" in log.read_text()):
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert "step 20/400" in log.read_text(), "training never reached step 20"
+    assert not (tmp_path / target).exists()
+    state = torch.load(tmp_path / "results/ae/vit-s64.state/state.pt", weights_only=True)
+    assert 20 <= state["step"] < 400
+
+    run(["--rerun-incomplete", target], tmp_path, [config], timeout=600)
+    text = log.read_text()
+    resumed_at = int(text.split("resuming from step ")[1].split()[0])
+    assert resumed_at >= state["step"]  # the state may have advanced between reading it and the kill
+    assert torch.load(tmp_path / target, weights_only=True)["kind"] == "ae"
