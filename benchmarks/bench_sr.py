@@ -119,7 +119,8 @@ CHILD = ("import sys; from rockzoom.cli import main; from rockzoom.memory import
 
 def run_upscale_cli(args: list[str]) -> tuple[float, float]:
     """Run `rockzoom upscale` in a child process; -> (seconds, the child's own peak RSS in MiB (VmHWM))."""
-    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    paths = [str(REPO / "src"), os.environ.get("PYTHONPATH", "")]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", CHILD, "upscale", *args], env=env, capture_output=True, text=True)
     if proc.returncode != 0:
@@ -152,23 +153,25 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--tiles", type=Path, default=DEFAULT_TILES)
     p.add_argument("--work", type=Path, default=REPO / "results" / "bench_sr")
-    p.add_argument("--data", type=Path, default=None, help="use this prebuilt s256 folder (skips the tile stages)")
+    p.add_argument("--data-root", type=Path, default=None,
+                   help="prebuilt dataset folders <root>/s256 (and s1024) from an earlier run; skips the tile stages")
     p.add_argument("--minutes", type=float, default=10.0, help="training wall-clock budget")
     p.add_argument("--net", default="rlfn", help="net name in config sr.nets")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: all cores)")
     p.add_argument("--whole-sizes", type=int, nargs="*", default=[2048],
                    help="input sizes for the tiled-vs-whole check (whole-image needs ~13 GB at 4096²)")
     p.add_argument("--tiled-sizes", type=int, nargs="*", default=[1024], help="input sizes tiled only (peak RSS)")
     args = p.parse_args()
-    torch.set_num_threads(os.cpu_count() or 1)
+    torch.set_num_threads(args.threads or os.cpu_count() or 1)
     args.work.mkdir(parents=True, exist_ok=True)
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     sr = config["sr"]
     net_cfg, train_cfg = sr["nets"][args.net], copy.deepcopy(sr["train"])
     scale = 4
 
-    if args.data is not None:
-        data = {256: args.data}
+    if args.data_root is not None:
+        data = {size: args.data_root / f"s{size}" for size in (256, 1024) if (args.data_root / f"s{size}").is_dir()}
     else:
         data = build_real_data(args.tiles, args.work, [256, 1024])
     for size, d in data.items():
@@ -176,7 +179,7 @@ def main() -> int:
         print(f"real data s{size}: {counts}")
 
     t_step = seconds_per_step(net_cfg, train_cfg, data[256], scale, args.device)
-    steps = max(20, int(args.minutes * 60 / (t_step * 1.15)))  # 15 % for validation and saving
+    steps = max(10, int(args.minutes * 60 / (t_step * 1.15)))  # 15 % for validation and saving
     train_cfg["engine"].update(steps=steps, val_every=max(25, steps // 5), save_every=max(25, steps // 5),
                                log_every=max(10, steps // 20), device=args.device)
     print(f"training {args.net} ({count_parameters(build_sr_net(scale=scale, **net_cfg))} params) x{scale}: "
