@@ -1,0 +1,27 @@
+import pytest
+import yaml
+
+from workflow_helpers import REPO, plan
+
+# the default config under the tiny test config: every section complete, sizes tiny
+BASE = [REPO / "config" / "config.yaml", REPO / "config" / "test.yaml"]
+
+
+def test_superres_target_plans_train_gan_and_eval(tmp_path):
+    counts = plan(["superres"], tmp_path, BASE)
+    assert counts["train_sr"] == 1 and counts["finetune_sr_gan"] == 1 and counts["eval_sr"] == 1
+
+
+def test_each_eval_scale_and_net_is_its_own_branch(tmp_path):
+    override = tmp_path / "more.yaml"
+    override.write_text(yaml.safe_dump({"sr": {"eval": {"scales": [2, 4], "hr_sizes": [256],
+                                                         "nets": ["rlfn", "edsr"], "gan_nets": []}}}))
+    counts = plan(["superres"], tmp_path, [*BASE, override])
+    assert counts["train_sr"] == 4 and counts["eval_sr"] == 2 and "finetune_sr_gan" not in counts
+
+
+def test_unknown_net_fails_naming_the_key(tmp_path):
+    override = tmp_path / "bad.yaml"
+    override.write_text(yaml.safe_dump({"sr": {"eval": {"nets": ["srgan"], "gan_nets": []}}}))
+    with pytest.raises(Exception, match="sr.nets"):
+        plan(["superres"], tmp_path, [*BASE, override])
