@@ -12,9 +12,23 @@ from rockzoom.engine.distributed import resolve_device
 from rockzoom.models.vit_ae import ViTAutoencoder
 
 
+def build_autoencoder(model_kwargs: dict):
+    """The model a checkpoint's ``model_kwargs`` describe: ``arch`` "multiscale" -> ``MultiScaleAutoencoder``;
+    no ``arch`` (every ViT checkpoint) -> ``ViTAutoencoder``. Both have encode/decode/img_size/latent_dim."""
+    kwargs = dict(model_kwargs)
+    arch = kwargs.pop("arch", "vit")
+    if arch == "multiscale":
+        from rockzoom.models.multiscale_ae import MultiScaleAutoencoder
+
+        return MultiScaleAutoencoder(**kwargs)
+    if arch != "vit":
+        raise ValueError(f"unknown autoencoder arch {arch!r} in checkpoint model_kwargs")
+    return ViTAutoencoder(**kwargs)
+
+
 def load_autoencoder(path: str | Path, device: str = "auto") -> tuple[ViTAutoencoder, dict]:
     ckpt = require_kind(load_checkpoint(path), "ae", path)
-    model = ViTAutoencoder(**ckpt["model_kwargs"])
+    model = build_autoencoder(ckpt["model_kwargs"])
     model.load_state_dict(ckpt["state_dict"])
     return model.to(resolve_device(device)).eval(), ckpt
 

@@ -1,0 +1,161 @@
+# Autoencoder variants beside the native ViT AE (train_ae): progressive growing and the multi-scale AE.
+# Progressive: train_ae_progressive[{name}, s128] -> [s256] -> [s512] (each stage starts from the previous stage's
+# model), then export_ae_progressive copies the last stage to results/ae/{name}-s{S}/model.pt, an ordinary "ae"
+# checkpoint for eval_ae, extract_latents, fit_prior, sample and the benchmark. Multi-scale: train_ae_multiscale
+# writes results/ae/{name}-s{S}/ directly; eval_ae_levels saves its per-level outputs. The names share the {arch}
+# namespace with ae.archs, and these rules win over train_ae for their names (ruleorder, wildcard constraints).
+# Resumable state: results/ae_progressive/{name}/s{S}.state/ and results/ae/{name}-s{S}.state/ (undeclared).
+
+
+include: "ae_variants_common.smk"
+
+
+ruleorder: export_ae_progressive > train_ae_multiscale > train_ae
+
+
+rule train_ae_progressive:
+    input:
+        unpack(progressive_stage_inputs),
+    output:
+        model="results/ae_progressive/{name}/s{S}/model.pt",
+        metrics="results/ae_progressive/{name}/s{S}/metrics.csv",
+        curve=report(
+            "results/ae_progressive/{name}/s{S}/curve.png",
+            category="Autoencoder",
+            subcategory="progressive training",
+            labels={"chain": "{name}", "size": "{S}"},
+        ),
+    wildcard_constraints:
+        name=r"[A-Za-z0-9_]+",
+    params:
+        stage=progressive_stage_config,
+        seed=config["seed"],
+    conda:
+        "../../envs/rockzoom.yaml"
+    log:
+        "logs/train_ae_progressive/{name}-s{S}.log",
+    benchmark:
+        runtime_tsv("train_ae_progressive", "{name}-s{S}")
+    threads: workflow.cores
+    resources:
+        gpu=config["ae_variants"]["gpus"],
+        mem_mb=lambda w: 3000 + int(w.S) ** 2 * 3 * 400 // 2**20,
+        runtime=config["ae_variants"]["runtime_min"],
+    script:
+        "../scripts/train_ae_progressive.py"
+
+
+rule export_ae_progressive:
+    input:
+        model="results/ae_progressive/{arch}/s{S}/model.pt",
+    output:
+        model="results/ae/{arch}-s{S}/model.pt",
+    wildcard_constraints:
+        arch=_names_regex(progressive_names()),
+    conda:
+        "../../envs/rockzoom.yaml"
+    log:
+        "logs/export_ae_progressive/{arch}-s{S}.log",
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    script:
+        "../scripts/export_ae_progressive.py"
+
+
+rule train_ae_multiscale:
+    input:
+        summary=dataset_summary("{S}"),
+    output:
+        model="results/ae/{arch}-s{S}/model.pt",
+        metrics="results/ae/{arch}-s{S}/metrics.csv",
+        curve=report(
+            "results/ae/{arch}-s{S}/curve.png",
+            category="Autoencoder",
+            subcategory="training",
+            labels={"arch": "{arch}", "size": "{S}"},
+        ),
+    wildcard_constraints:
+        arch=_names_regex(multiscale_names()),
+    params:
+        model=multiscale_config,
+        seed=config["seed"],
+    conda:
+        "../../envs/rockzoom.yaml"
+    log:
+        "logs/train_ae_multiscale/{arch}-s{S}.log",
+    benchmark:
+        runtime_tsv("train_ae_multiscale", "{arch}-s{S}")
+    threads: workflow.cores
+    resources:
+        gpu=config["ae_variants"]["gpus"],
+        mem_mb=lambda w: 3000 + int(w.S) ** 2 * 3 * 600 // 2**20,
+        runtime=config["ae_variants"]["runtime_min"],
+    script:
+        "../scripts/train_ae_multiscale.py"
+
+
+rule eval_ae_levels:
+    input:
+        model="results/ae/{arch}-s{S}/model.pt",
+        summary=dataset_summary("{S}"),
+    output:
+        metrics="results/ae_levels/{arch}-s{S}/levels.json",
+        levels="results/ae_levels/{arch}-s{S}/levels.npz",
+        grid=report(
+            "results/ae_levels/{arch}-s{S}/levels.png",
+            category="Autoencoder",
+            subcategory="multi-scale levels",
+            labels={"arch": "{arch}", "size": "{S}"},
+        ),
+    wildcard_constraints:
+        arch=_names_regex(multiscale_names()),
+    params:
+        n_saved=config["ae_variants"]["levels_saved"],
+        seed=config["seed"],
+    conda:
+        "../../envs/rockzoom.yaml"
+    log:
+        "logs/eval_ae_levels/{arch}-s{S}.log",
+    benchmark:
+        runtime_tsv("eval_ae_levels", "{arch}-s{S}")
+    threads: workflow.cores
+    resources:
+        mem_mb=lambda w: 2000 + int(w.S) ** 2 * 3 * 200 // 2**20,
+        runtime=30,
+    script:
+        "../scripts/eval_ae_levels.py"
+
+
+rule compare_ae_variants:
+    input:
+        ae_variant_inputs,
+    output:
+        table="results/ae_variants/s{S}/comparison.csv",
+        markdown=report(
+            "results/ae_variants/s{S}/comparison.md",
+            category="Autoencoder",
+            subcategory="variants",
+            labels={"what": "native vs progressive vs multi-scale", "size": "{S}"},
+        ),
+    params:
+        rows=lambda w: ae_variant_rows(w.S),
+        data_dir=lambda w: f"results/data/s{w.S}",
+        seed=config["seed"],
+    conda:
+        "../../envs/rockzoom.yaml"
+    log:
+        "logs/compare_ae_variants/s{S}.log",
+    benchmark:
+        runtime_tsv("compare_ae_variants", "s{S}")
+    threads: workflow.cores
+    resources:
+        mem_mb=lambda w: 2000 + int(w.S) ** 2 * 3 * 300 // 2**20,
+        runtime=30,
+    script:
+        "../scripts/compare_ae_variants.py"
+
+
+rule ae_variants:
+    input:
+        ae_variant_products(),
