@@ -8,7 +8,9 @@ wildcard_constraints:
 def sr_net_config(wildcards):
     nets = config["sr"]["nets"]
     if wildcards.net not in nets:
-        raise WorkflowError(f"config key sr.nets: no net {wildcards.net!r} (available: {sorted(nets)})")
+        raise WorkflowError(
+            f"config key sr.nets: no net {wildcards.net!r} (available: {sorted(nets)})"
+        )
     return nets[wildcards.net]
 
 
@@ -45,19 +47,21 @@ rule train_sr:
             subcategory="training",
             labels={"net": "{net}", "scale": "x{k}", "HR": "{H}"},
         ),
-    params:
-        net=sr_net_config,
-        train=config["sr"]["train"],
-        seed=config["seed"],
     log:
         "logs/train_sr/{net}-x{k}-h{H}.log",
     benchmark:
         runtime_tsv("train_sr", "{net}-x{k}-h{H}")
+    conda:
+        "../../envs/rockzoom.yaml"
     threads: workflow.cores
     resources:
         gpu=config["sr"]["gpus"],
         mem_mb=lambda w: 3000 + int(w.H) ** 2 * 3 * 200 // 2**20,
         runtime=config["sr"]["runtime_min"],
+    params:
+        net=sr_net_config,
+        train=config["sr"]["train"],
+        seed=config["seed"],
     script:
         "../scripts/train_sr.py"
 
@@ -75,18 +79,20 @@ rule finetune_sr_gan:
             subcategory="GAN fine-tuning",
             labels={"net": "{net}+gan", "scale": "x{k}", "HR": "{H}"},
         ),
-    params:
-        gan=config["sr"]["gan"],
-        seed=config["seed"],
     log:
         "logs/finetune_sr_gan/{net}-x{k}-h{H}.log",
     benchmark:
         runtime_tsv("finetune_sr_gan", "{net}-x{k}-h{H}")
+    conda:
+        "../../envs/rockzoom.yaml"
     threads: workflow.cores
     resources:
         gpu=config["sr"]["gpus"],
         mem_mb=lambda w: 3000 + int(w.H) ** 2 * 3 * 200 // 2**20,
         runtime=config["sr"]["runtime_min"],
+    params:
+        gan=config["sr"]["gan"],
+        seed=config["seed"],
     script:
         "../scripts/finetune_sr_gan.py"
 
@@ -108,18 +114,20 @@ rule eval_sr:
             subcategory="evaluation",
             labels={"figure": "crops x{k} from HR {H}"},
         ),
-    params:
-        max_images=config["sr"]["eval"]["max_images"],
-        seed=config["seed"],
     log:
         "logs/eval_sr/x{k}-h{H}.log",
     benchmark:
         runtime_tsv("eval_sr", "x{k}-h{H}")
+    conda:
+        "../../envs/rockzoom.yaml"
     threads: workflow.cores
     resources:
         gpu=config["sr"]["gpus"],
         mem_mb=lambda w: 3000 + int(w.H) ** 2 * 3 * 400 // 2**20,
         runtime=30,
+    params:
+        max_images=config["sr"]["eval"]["max_images"],
+        seed=config["seed"],
     script:
         "../scripts/eval_sr.py"
 
