@@ -236,3 +236,28 @@ def test_swd_on_laplacian_patches():
     for lvl in (1, 0):
         rec = pyr[lvl] + pyr_up(rec, pyr[lvl].shape[1:3])
     np.testing.assert_allclose(rec, hr[:1], atol=1e-3)
+
+
+def test_workflow_plans_the_refiner_after_sr_and_generation(tmp_path):
+    from workflow_helpers import REPO, plan
+
+    configs = [REPO / "config" / "config.yaml", REPO / "config" / "test.yaml"]
+    jobs = plan(["refiner"], tmp_path, configs)
+    assert jobs["train_refiner"] == 1 and jobs["refine"] == 1 and jobs["train_sr"] == 1 and jobs["generate"] == 1
+    classical = plan(["results/refiner/bicubic-x4-h256/model.pt"], tmp_path, configs)
+    assert classical.get("train_refiner") == 1 and "train_sr" not in classical
+
+
+@pytest.mark.slow
+def test_workflow_trains_the_refiner_and_refines_generated_samples(tmp_path):
+    from workflow_helpers import REPO, run
+
+    run(["refiner"], tmp_path, [REPO / "config" / "config.yaml", REPO / "config" / "test.yaml"], timeout=1500)
+    assert (tmp_path / "results" / "refiner" / "rlfn-x4-h256" / "model.pt").exists()
+    refined = sorted((tmp_path / "results" / "refined" / "option_a" / "samples").glob("*.png"))
+    generated = sorted((tmp_path / "results" / "generated" / "option_a" / "samples").glob("*.png"))
+    assert [p.name for p in refined] == [p.name for p in generated] and refined
+    with Image.open(refined[0]) as a, Image.open(generated[0]) as b:
+        assert a.size == b.size
+    prov = json.loads((tmp_path / "results" / "refined" / "option_a" / "provenance.json").read_text())
+    assert prov["steps"] == 2 and len(prov["refiner"]["sha256"]) == 64

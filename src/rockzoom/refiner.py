@@ -268,14 +268,14 @@ class RefinerTask(TrainTask):
 
     def __init__(self, hr: np.ndarray, mask: np.ndarray, up: np.ndarray, val_hr: np.ndarray, val_mask: np.ndarray,
                  val_up: np.ndarray, *, net: dict, prediction: str, residual_scale: float, patch: int,
-                 val_sample_steps: int = 0, seed: int = 0):
+                 val_sample_steps: int = 0, hf_cutoff: float = 0.25, seed: int = 0):
         if prediction not in PREDICTIONS:
             raise ValueError(f"prediction must be one of {PREDICTIONS}, got {prediction!r}")
         if patch > min(hr.shape[1:3]):
             raise ValueError(f"refiner patch {patch} is larger than the HR images {hr.shape[1:3]}")
         self.hr, self.mask, self.up = hr, mask, up
         self.net, self.prediction, self.residual_scale = dict(net), prediction, float(residual_scale)
-        self.patch, self.val_sample_steps = int(patch), int(val_sample_steps)
+        self.patch, self.val_sample_steps, self.hf_cutoff = int(patch), int(val_sample_steps), float(hf_cutoff)
         self._val = self._fixed_val_batch(val_hr, val_mask, val_up, seed)
 
     def build_model(self) -> nn.Module:
@@ -341,7 +341,7 @@ class RefinerTask(TrainTask):
         return metrics
 
     def _sample_metrics(self, model, device) -> dict[str, float]:
-        """PSNR and HF ratio of DDIM-refined val crops (``val_sample_steps`` steps) beside the plain condition."""
+        """PSNR and HF ratio (energy above ``hf_cutoff`` cycles/px) of DDIM-refined val crops beside the condition."""
         hr, mask, up = (self._val[k][::5] for k in ("hr", "mask", "up"))
         refined = []
         for i in range(len(hr)):
@@ -353,8 +353,8 @@ class RefinerTask(TrainTask):
         ref, hr_np, up_np, m = to_np(torch.cat(refined)), to_np(hr), to_np(up), mask[:, 0].numpy().astype(bool)
         return {"val_psnr_refined": evaluate(ref, hr_np, m, with_ssim=False)["psnr_pooled"],
                 "val_psnr_condition": evaluate(up_np, hr_np, m, with_ssim=False)["psnr_pooled"],
-                "val_hf_ratio_refined": hf_energy_ratio(ref, hr_np),
-                "val_hf_ratio_condition": hf_energy_ratio(up_np, hr_np)}
+                "val_hf_ratio_refined": hf_energy_ratio(ref, hr_np, cutoff=self.hf_cutoff),
+                "val_hf_ratio_condition": hf_energy_ratio(up_np, hr_np, cutoff=self.hf_cutoff)}
 
 
 def residual_std(hr: np.ndarray, up: np.ndarray, mask: np.ndarray) -> float:
@@ -411,7 +411,7 @@ def train_refiner(data_dir: str | Path, *, model_out: str | Path, metrics_csv: s
         f"{train_pairs.hr.shape[1]} px; residual std {rs:.4f}")
     task = RefinerTask(train_pairs.hr, train_pairs.hr_mask, up, val_pairs.hr, val_pairs.hr_mask, val_up, net=net,
                        prediction=prediction, residual_scale=rs, patch=train_cfg["patch"],
-                       val_sample_steps=train_cfg["val_sample_steps"], seed=seed)
+                       val_sample_steps=train_cfg["val_sample_steps"], hf_cutoff=0.5 / scale, seed=seed)
     data_hash = summary["manifest_hash"] + (f"+sr:{file_sha256(sr_model)[:16]}" if "checkpoint" in spec else "")
     stage_config = {"scale": scale, "upscaler": upscaler, "net": dict(net),
                     "diffusion": {"prediction": prediction, "residual_scale": rs, "schedule": "cosine",
