@@ -232,7 +232,10 @@ class Refiner(Upscaler):
 
 
 class RefinedUpscaler(Upscaler):
-    """Any upscaler (run tiled, seam-free) followed by the refiner on the whole upscaled image."""
+    """Any upscaler (run tiled, seam-free) followed by the refiner on the whole upscaled image.
+
+    Call ``upscale`` on the whole image: wrapped in ``upscale_tiled`` each tile would get its own noise field.
+    """
 
     def __init__(self, upscaler: Upscaler, refiner: Refiner, tile: int = 256, overlap: int = 16):
         self.upscaler, self.refiner, self.tile, self.overlap = upscaler, refiner, tile, overlap
