@@ -164,3 +164,20 @@ def test_ddp_gloo_two_processes_matches_single_process(tmp_path):
     assert_same(a, b, atol=1e-5)
     assert any(not torch.equal(v, torch.zeros_like(v)) for v in b.values())
     assert math.isfinite(load_checkpoint(tmp_path / "ddp/model.pt")["best_val"])
+
+
+class InitialTask(TinyTask):
+    validate_initial = True
+
+    def param_groups(self, model):
+        return [{"params": model.conv.parameters()}, {"params": model.head.parameters(), "lr_scale": 0.0}]
+
+
+def test_initial_validation_and_lr_scaled_groups(tmp_path):
+    torch.manual_seed(BASE["seed"])
+    initial_head = InitialTask().build_model().head.weight.detach().clone()
+    run(tmp_path, task=InitialTask(), ema_decay=0.0)
+    metrics = pd.read_csv(tmp_path / "metrics.csv")
+    assert metrics["step"].iloc[0] == 0 and not math.isnan(metrics["val_neg_mse"].iloc[0])
+    final = weights(tmp_path / "model.pt")
+    assert torch.equal(final["head.weight"], initial_head)  # lr_scale 0 freezes the group

@@ -7,6 +7,8 @@ import torch
 from rockzoom.arrays import load_split, save_split
 from rockzoom.autoencoder.evaluate import eval_autoencoder
 from rockzoom.autoencoder.latents import extract_latents, load_latents
+from rockzoom.autoencoder.prior import fit_prior
+from rockzoom.autoencoder.sampling import SAMPLERS, generate_samples
 from rockzoom.autoencoder.loss import reconstruction_loss
 from rockzoom.autoencoder.task import AutoencoderTask, model_kwargs_for
 from rockzoom.autoencoder.train import state_dir_for, train_autoencoder
@@ -125,6 +127,22 @@ def test_train_eval_and_latents_end_to_end(tmp_path):
     assert summary["latent_dim"] == 32
     assert load_latents(tmp_path / "latents", "train").shape == (12, 32)
     assert load_checkpoint(model_out)["format_version"] == 1
+
+    prior = tmp_path / "latents/prior.pt"
+    fit_prior(tmp_path / "latents/train.npy", prior, tmp_path / "latents/prior.json",
+              {"pca_dims": 4, "gmm_max_components": 2, "reg_covar": 1e-3}, seed=0, log=lines.append)
+    settings = {"n": 6, "temperature": 1.0, "perturb_sigma": 0.5, "flat_std": 0.02, "grid_columns": 3}
+    for sampler in SAMPLERS:
+        out = tmp_path / f"samples/{sampler}"
+        report = generate_samples(model_out, prior, tmp_path / "latents", sampler, settings, 0, f"{out}.npy",
+                                  f"{out}.png", f"{out}.json", log=lines.append)
+        images = np.load(f"{out}.npy")
+        assert images.shape == (6, 32, 32, 3) and images.dtype == np.uint8
+        assert json.loads(open(f"{out}.json").read())["checks"] == report["checks"]
+        assert report["checks"]["value_min"] == int(images.min())
+    with pytest.raises(ValueError, match="unknown keys \\['bogus'\\]"):
+        generate_samples(model_out, prior, tmp_path / "latents", "gmm", {**settings, "bogus": 1}, 0, "a.npy", "a.png",
+                         "a.json")
 
 
 def test_task_batches_are_seeded_and_masked(tmp_path):

@@ -65,11 +65,13 @@ class AutoencoderTask(TrainTask):
     val_key = "val_psnr"
 
     def __init__(self, train: SplitArrays, val: SplitArrays, model_cfg: dict, loss_weights: dict,
-                 val_images: int = 32, pca_init: bool = True, pca_images: int = 2048):
+                 val_images: int = 32, pca_init: bool = True, pca_images: int = 2048,
+                 linear_lr_scale: float = 0.1):
         if len(train) == 0 or len(val) == 0:
             raise ValueError(f"autoencoder needs non-empty train and val splits (got {len(train)} / {len(val)})")
         self.train, self.loss_weights = train, dict(loss_weights)
-        self.pca_init, self.pca_images = pca_init, pca_images
+        self.pca_init, self.pca_images, self.linear_lr_scale = pca_init, pca_images, linear_lr_scale
+        self.validate_initial = pca_init  # the PCA start is a real model; keep it if training never beats it
         self._kwargs = model_kwargs_for(model_cfg, train.size)
         # A fixed, evenly spaced validation subset keeps validation cheap and identical across runs.
         pick = np.linspace(0, len(val) - 1, min(val_images, len(val))).round().astype(int)
@@ -82,6 +84,13 @@ class AutoencoderTask(TrainTask):
             mean, components = coarse_pca(self.train, model, self.pca_images)
             model.init_linear_path(mean, components)
         return model
+
+    def param_groups(self, model):
+        """The linear PCA path learns slower and without weight decay, so AdamW does not scramble its start."""
+        linear = [*model.coarse_encoder.parameters(), *model.to_coarse.parameters()]
+        ids = {id(p) for p in linear}
+        rest = [p for p in model.parameters() if id(p) not in ids]
+        return [{"params": rest}, {"params": linear, "lr_scale": self.linear_lr_scale, "weight_decay": 0.0}]
 
     def model_kwargs(self):
         return dict(self._kwargs)

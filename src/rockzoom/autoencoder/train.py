@@ -16,7 +16,7 @@ from rockzoom.arrays import load_split, load_summary
 from rockzoom.devices import acquire_gpus
 
 ARCH_KEYS = ("model", "loss", "engine", "val_images")
-OPTIONAL_ARCH_KEYS = ("pca_init",)  # default True
+OPTIONAL_ARCH_KEYS = ("pca_init", "linear_lr_scale")  # defaults: True, 0.1
 
 
 def state_dir_for(model_out: str | Path) -> Path:
@@ -47,7 +47,8 @@ def train_autoencoder(data_dir: str | Path, model_out: str | Path, arch_cfg: dic
 
     engine_cfg = EngineConfig.from_dict({**arch_cfg["engine"], "seed": seed})
     task = AutoencoderTask(load_split(data_dir, "train"), load_split(data_dir, "val"), arch_cfg["model"],
-                           arch_cfg["loss"], arch_cfg["val_images"], pca_init=arch_cfg.get("pca_init", True))
+                           arch_cfg["loss"], arch_cfg["val_images"], pca_init=arch_cfg.get("pca_init", True),
+                           linear_lr_scale=arch_cfg.get("linear_lr_scale", 0.1))
     return train(
         task, engine_cfg, model_out=model_out, state_dir=state_dir_for(model_out),
         metrics_csv=model_out.parent / "metrics.csv", curve_png=model_out.parent / "curve.png",

@@ -36,6 +36,13 @@ class TrainTask(ABC):
     def validate(self, model: nn.Module) -> dict[str, float]:
         """Validation metrics of ``model`` (called on the EMA weights under eval() and no_grad)."""
 
+    validate_initial: bool = False  # also validate the freshly built model (step 0), e.g. after an analytic init
+
+    def param_groups(self, model: nn.Module) -> list[dict] | None:
+        """Optional: AdamW groups as dicts {"params", "lr_scale"(default 1), "weight_decay"(optional)}; the engine
+        multiplies the scheduled lr by each group's lr_scale. None: the default (decay on >= 2-D params only)."""
+        return None
+
     def extra_state(self) -> dict:
         """Additional resumable state (e.g. a discriminator and its optimizer); tensors/plain types only."""
         return {}

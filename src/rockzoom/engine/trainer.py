@@ -39,12 +39,19 @@ def step_seed(seed: int, step: int) -> int:
     return (seed * 1_000_003 + step) % (2**62)
 
 
-def build_optimizer(model: nn.Module, cfg: EngineConfig) -> torch.optim.Optimizer:
-    """AdamW; weight decay only on matrices and kernels (not on biases, norms or 1-D scales)."""
-    params = [p for p in model.parameters() if p.requires_grad]
-    decay = [p for p in params if p.ndim >= 2]
-    no_decay = [p for p in params if p.ndim < 2]
-    groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+def build_optimizer(model: nn.Module, cfg: EngineConfig, task_groups: list[dict] | None = None) -> torch.optim.Optimizer:
+    """AdamW; weight decay only on matrices and kernels (not on biases, norms or 1-D scales), unless the task's
+    groups say otherwise; each group keeps an ``lr_scale`` applied to the scheduled lr."""
+    groups = []
+    for g in task_groups or [{"params": [p for p in model.parameters()]}]:
+        params = [p for p in g["params"] if p.requires_grad]
+        scale = float(g.get("lr_scale", 1.0))
+        if "weight_decay" in g:
+            groups.append({"params": params, "weight_decay": g["weight_decay"], "lr_scale": scale})
+            continue
+        decay = [p for p in params if p.ndim >= 2]
+        groups.append({"params": decay, "weight_decay": cfg.weight_decay, "lr_scale": scale})
+        groups.append({"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0, "lr_scale": scale})
     return torch.optim.AdamW([g for g in groups if g["params"]], lr=cfg.lr, betas=(0.9, 0.99))
 
 
@@ -90,7 +97,7 @@ def _train(task, cfg, ctx, model_out, state_dir, metrics_csv, curve_png, stage_c
     model = task.build_model().to(ctx.device)
     task.on_train_start(model, ctx.device)
     ema = EMA(model, cfg.ema_decay) if cfg.ema_decay > 0 else None
-    optimizer = build_optimizer(model, cfg)
+    optimizer = build_optimizer(model, cfg, task.param_groups(model))
     start, best_val, best_step, rows = 0, None, None, []
     if state is not None:
         model.load_state_dict(state["model"])
@@ -119,12 +126,21 @@ def _train(task, cfg, ctx, model_out, state_dir, metrics_csv, curve_png, stage_c
         log = tqdm.write
     interval = _Interval()
     last_saved = start
+    if start == 0 and task.validate_initial and ctx.is_main:
+        metrics = _validate(task, eval_model)
+        best_val, best_step = float(metrics[task.val_key]), 0
+        save_checkpoint(state_dir / BEST_FILE, model_checkpoint(
+            kind=task.kind, config=stage_config, model_kwargs=task.model_kwargs(),
+            state_dict=eval_model.state_dict(), step=0, best_val=best_val, data_hash=data_hash))
+        rows.append({"step": 0, **metrics})
+        log("validate step 0: " + " ".join(f"{k} {_fmt(v)}" for k, v in metrics.items()))
+    distributed.barrier(ctx)
 
     for step in range(start, cfg.steps):
         t0 = time.perf_counter()
         lr = lr_at(step, cfg)
         for group in optimizer.param_groups:
-            group["lr"] = lr
+            group["lr"] = lr * group["lr_scale"]
         generator = torch.Generator().manual_seed(step_seed(cfg.seed, step))
         torch.manual_seed(step_seed(cfg.seed, step) + 7919 * ctx.rank)
         batch = distributed.local_slice(task.sample_batch(step, generator, cfg.batch_size), ctx)
