@@ -3,11 +3,13 @@
 A stage subclasses :class:`TrainTask` (model, batches, loss, validation) and calls :func:`train` with an
 :class:`EngineConfig`. The engine provides:
 
-- AdamW (no decay on 1-D params), linear warmup + cosine decay to ``lr*min_lr_ratio``, grad-norm clipping, EMA
+- AdamW (no decay on 1-D params; a task may pass its own groups with an ``lr_scale`` via ``param_groups``),
+  linear warmup + cosine decay to ``lr*min_lr_ratio``, grad-norm clipping, EMA
   weights (decay ramped as (1+t)/(10+t)), bf16 autocast on CUDA only;
 - determinism: ``seed`` initialises the model; the batch of step ``t`` is drawn from a generator seeded by
   (seed, t), so a resumed run and a run on N processes see exactly the same global batches;
-- validation of the EMA model every ``val_every`` steps and at the end; the best by ``task.val_key`` (higher is
+- validation of the EMA model every ``val_every`` steps and at the end (and at step 0 when the task sets
+  ``validate_initial``, e.g. after an analytic initialisation); the best by ``task.val_key`` (higher is
   better) is the model written to ``model_out`` (a checkpoint dict, see ``rockzoom.checkpoint``);
 - resumable state in an undeclared ``state_dir`` (model, EMA, optimizer, step, best, config hash, task extras,
   metrics so far), written atomically every ``save_every`` steps; a state made with another config hash (stage
