@@ -158,7 +158,7 @@ def eval_levels(model_path: str | Path, data_dir: str | Path, metrics_json: str 
             for level, pred in enumerate(model.reconstruct_levels(images, skips=skips)):
                 outputs[mode][level].append(_to_uint8(pred.float()))
     images_u8 = np.asarray(data.images)
-    masks = torch.from_numpy(np.asarray(data.masks))
+    masks = torch.from_numpy(np.array(data.masks))
     target_levels = [_to_uint8(t) for t in area_pyramid(to_tensor(images_u8), model.levels)]
     mask_levels = [m.numpy() for m in mask_pyramid(masks, model.levels)]
     table = {}

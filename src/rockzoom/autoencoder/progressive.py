@@ -167,8 +167,9 @@ class ProgressiveStageTask(AutoencoderTask):
     first stage) and fades in the new layers over ``fade_images`` images of a ``batch_size`` global batch."""
 
     def __init__(self, train, val, model_cfg: dict, loss_weights: dict, val_images: int, *, init: dict | None,
-                 fade_images: int, batch_size: int):
-        super().__init__(train, val, model_cfg, loss_weights, val_images)
+                 fade_images: int, batch_size: int, pca_init: bool = True):
+        # The PCA initialisation of the linear path only applies to the first stage; later ones inherit it.
+        super().__init__(train, val, model_cfg, loss_weights, val_images, pca_init=pca_init and init is None)
         self.init, self.fade_images, self.batch_size = init, fade_images, batch_size
         if init is not None:
             prev = init["model_kwargs"]
@@ -201,7 +202,7 @@ class ProgressiveStageTask(AutoencoderTask):
 
 def train_progressive_stage(data_dir: str | Path, model_out: str | Path, stage_cfg: dict, seed: int, *,
                             init_path: str | Path | None = None, gpus: int = 0, log=print,
-                            progress: bool | None = None):
+                            progress: bool | None = None, on_step_end=None):
     """Train (or resume) one stage and write ``model_out`` (kind "ae"), ``metrics.csv`` and ``curve.png`` beside it;
     resumable state in ``{model_out.parent}.state/``. ``stage_cfg``: an ae arch config (model, loss, val_images,
     engine) plus ``fade_images``. The previous checkpoint's digest is part of the stage config, so a retrained
@@ -219,7 +220,8 @@ def train_progressive_stage(data_dir: str | Path, model_out: str | Path, stage_c
     engine_cfg = EngineConfig.from_dict({**arch_cfg["engine"], "seed": seed})
     task = ProgressiveStageTask(load_split(data_dir, "train"), load_split(data_dir, "val"), arch_cfg["model"],
                                 arch_cfg["loss"], arch_cfg["val_images"], init=init,
-                                fade_images=int(stage_cfg.get("fade_images", 0)), batch_size=engine_cfg.batch_size)
+                                fade_images=int(stage_cfg.get("fade_images", 0)), batch_size=engine_cfg.batch_size,
+                                pca_init=arch_cfg.get("pca_init", True))
     model_out = Path(model_out)
     stage_config = {**stage_cfg, "seed": seed,
                     "init": None if init_path is None else {"path": str(init_path), "sha": file_digest(init_path)}}
@@ -230,6 +232,7 @@ def train_progressive_stage(data_dir: str | Path, model_out: str | Path, stage_c
         task, engine_cfg, model_out=model_out, state_dir=state_dir_for(model_out),
         metrics_csv=model_out.parent / "metrics.csv", curve_png=model_out.parent / "curve.png",
         stage_config=stage_config, data_hash=load_summary(data_dir)["manifest_hash"], log=log, progress=progress,
+        on_step_end=on_step_end,
     )
 
 
