@@ -25,22 +25,22 @@ rule train_ae_progressive:
             subcategory="progressive training",
             labels={"chain": "{name}", "size": "{S}"},
         ),
-    wildcard_constraints:
-        name=r"[A-Za-z0-9_]+",
-    params:
-        stage=progressive_stage_config,
-        seed=config["seed"],
-    conda:
-        "../../envs/rockzoom.yaml"
     log:
         "logs/train_ae_progressive/{name}-s{S}.log",
     benchmark:
         runtime_tsv("train_ae_progressive", "{name}-s{S}")
+    wildcard_constraints:
+        name=r"[A-Za-z0-9_]+",
+    conda:
+        "../../envs/rockzoom.yaml"
     threads: workflow.cores
     resources:
         gpu=config["ae_variants"]["gpus"],
         mem_mb=lambda w: 3000 + int(w.S) ** 2 * 3 * 400 // 2**20,
         runtime=config["ae_variants"]["runtime_min"],
+    params:
+        stage=progressive_stage_config,
+        seed=config["seed"],
     script:
         "../scripts/train_ae_progressive.py"
 
@@ -50,12 +50,12 @@ rule export_ae_progressive:
         model="results/ae_progressive/{arch}/s{S}/model.pt",
     output:
         model="results/ae/{arch}-s{S}/model.pt",
+    log:
+        "logs/export_ae_progressive/{arch}-s{S}.log",
     wildcard_constraints:
         arch=_names_regex(progressive_names()),
     conda:
         "../../envs/rockzoom.yaml"
-    log:
-        "logs/export_ae_progressive/{arch}-s{S}.log",
     resources:
         mem_mb=1000,
         runtime=5,
@@ -75,22 +75,22 @@ rule train_ae_multiscale:
             subcategory="training",
             labels={"arch": "{arch}", "size": "{S}"},
         ),
-    wildcard_constraints:
-        arch=_names_regex(multiscale_names()),
-    params:
-        model=multiscale_config,
-        seed=config["seed"],
-    conda:
-        "../../envs/rockzoom.yaml"
     log:
         "logs/train_ae_multiscale/{arch}-s{S}.log",
     benchmark:
         runtime_tsv("train_ae_multiscale", "{arch}-s{S}")
+    wildcard_constraints:
+        arch=_names_regex(multiscale_names()),
+    conda:
+        "../../envs/rockzoom.yaml"
     threads: workflow.cores
     resources:
         gpu=config["ae_variants"]["gpus"],
         mem_mb=lambda w: 3000 + int(w.S) ** 2 * 3 * 600 // 2**20,
         runtime=config["ae_variants"]["runtime_min"],
+    params:
+        model=multiscale_config,
+        seed=config["seed"],
     script:
         "../scripts/train_ae_multiscale.py"
 
@@ -108,21 +108,21 @@ rule eval_ae_levels:
             subcategory="multi-scale levels",
             labels={"arch": "{arch}", "size": "{S}"},
         ),
-    wildcard_constraints:
-        arch=_names_regex(multiscale_names()),
-    params:
-        n_saved=config["ae_variants"]["levels_saved"],
-        seed=config["seed"],
-    conda:
-        "../../envs/rockzoom.yaml"
     log:
         "logs/eval_ae_levels/{arch}-s{S}.log",
     benchmark:
         runtime_tsv("eval_ae_levels", "{arch}-s{S}")
+    wildcard_constraints:
+        arch=_names_regex(multiscale_names()),
+    conda:
+        "../../envs/rockzoom.yaml"
     threads: workflow.cores
     resources:
         mem_mb=lambda w: 2000 + int(w.S) ** 2 * 3 * 200 // 2**20,
         runtime=30,
+    params:
+        n_saved=config["ae_variants"]["levels_saved"],
+        seed=config["seed"],
     script:
         "../scripts/eval_ae_levels.py"
 
@@ -138,20 +138,20 @@ rule compare_ae_variants:
             subcategory="variants",
             labels={"what": "native vs progressive vs multi-scale", "size": "{S}"},
         ),
-    params:
-        rows=lambda w: ae_variant_rows(w.S),
-        data_dir=lambda w: f"results/data/s{w.S}",
-        seed=config["seed"],
-    conda:
-        "../../envs/rockzoom.yaml"
     log:
         "logs/compare_ae_variants/s{S}.log",
     benchmark:
         runtime_tsv("compare_ae_variants", "s{S}")
+    conda:
+        "../../envs/rockzoom.yaml"
     threads: workflow.cores
     resources:
         mem_mb=lambda w: 2000 + int(w.S) ** 2 * 3 * 300 // 2**20,
         runtime=30,
+    params:
+        rows=lambda w: ae_variant_rows(w.S),
+        data_dir=lambda w: f"results/data/s{w.S}",
+        seed=config["seed"],
     script:
         "../scripts/compare_ae_variants.py"
 

@@ -14,7 +14,9 @@ def multiscale_names():
 
 
 def _names_regex(names):
-    return "|".join(names) if names else "(?!)"  # (?!) matches nothing: no variant, no competing rule
+    return (
+        "|".join(names) if names else "(?!)"
+    )  # (?!) matches nothing: no variant, no competing rule
 
 
 def _check_ae_variants(cfg):
@@ -32,15 +34,23 @@ def _check_ae_variants(cfg):
         where = f"config key ae_variants.progressive.{name}"
         sizes = chain["sizes"]
         if chain["base"] not in archs:
-            raise WorkflowError(f"{where}.base: no ae.archs entry {chain['base']!r} (available: {sorted(archs)})")
+            raise WorkflowError(
+                f"{where}.base: no ae.archs entry {chain['base']!r} (available: {sorted(archs)})"
+            )
         if len(chain["steps"]) != len(sizes):
-            raise WorkflowError(f"{where}.steps: one entry per stage size {sizes} needed, got {chain['steps']}")
+            raise WorkflowError(
+                f"{where}.steps: one entry per stage size {sizes} needed, got {chain['steps']}"
+            )
         grids = chain.get("token_grids")
         if grids is not None and len(grids) != len(sizes):
-            raise WorkflowError(f"{where}.token_grids: one entry per stage size {sizes} needed, got {grids}")
+            raise WorkflowError(
+                f"{where}.token_grids: one entry per stage size {sizes} needed, got {grids}"
+            )
         for a, b in zip(sizes, sizes[1:]):
             if b <= a or b % a:
-                raise WorkflowError(f"{where}.sizes: {sizes} must grow, each a multiple of the one before")
+                raise WorkflowError(
+                    f"{where}.sizes: {sizes} must grow, each a multiple of the one before"
+                )
     for name, ms_cfg in v.get("multiscale", {}).items():
         levels = len(ms_cfg["model"]["channels"])
         if len(ms_cfg["level_weights"]) != levels:
@@ -89,7 +99,11 @@ def progressive_stage_config(wildcards):
     chain = progressive_chain(wildcards.name)
     i = progressive_stage_index(wildcards.name, wildcards.S)
     base = config["ae"]["archs"][chain["base"]]
-    stage = {**base, "model": dict(base["model"]), "engine": {**base["engine"], "steps": chain["steps"][i]}}
+    stage = {
+        **base,
+        "model": dict(base["model"]),
+        "engine": {**base["engine"], "steps": chain["steps"][i]},
+    }
     if chain.get("token_grids"):
         stage["model"]["token_grid"] = chain["token_grids"][i]
     stage["fade_images"] = chain["fade_images"] if i > 0 else 0
@@ -114,7 +128,8 @@ def multiscale_config(wildcards):
 
 def ae_variant_rows(S):
     """Rows of the variant comparison at size S: the native arch, each progressive chain ending at S, each multi-scale
-    model; with the checkpoint, the training-time TSVs and the images seen in training."""
+    model; with the checkpoint, the training-time TSVs and the images seen in training.
+    """
     native = config["ae"]["arch"]
     engine = config["ae"]["archs"][native]["engine"]
     rows = [
@@ -161,7 +176,8 @@ def ae_variant_inputs(wildcards):
 
 def ae_variant_products():
     """What `snakemake ae_variants` builds: every variant's model with its downstream products (test evaluation,
-    prior, checked samples), the multi-scale per-level outputs, and the comparison with the native AE."""
+    prior, checked samples), the multi-scale per-level outputs, and the comparison with the native AE.
+    """
     S = _variants().get("size", 512)
     files = [f"results/ae_variants/s{S}/comparison.md"]
     for name in progressive_names():
