@@ -16,6 +16,7 @@ from rockzoom.engine import TrainTask, random_dihedral
 from rockzoom.models.multiscale_ae import MultiScaleAutoencoder, area_pyramid, mask_pyramid
 
 ARCH_KEYS = ("model", "loss", "level_weights", "skip_drop", "val_images", "engine")
+OPTIONAL_KEYS = ("pca_init",)  # default True: start the linear path as a PCA of the training tiles (as the ViT)
 
 
 def multiscale_kwargs(model_cfg: dict, img_size: int) -> dict:
@@ -25,7 +26,7 @@ def multiscale_kwargs(model_cfg: dict, img_size: int) -> dict:
 
 def check_multiscale_config(cfg: dict, where: str = "multi-scale AE config") -> None:
     missing = [k for k in ARCH_KEYS if k not in cfg]
-    unknown = sorted(set(cfg) - set(ARCH_KEYS))
+    unknown = sorted(set(cfg) - set(ARCH_KEYS) - set(OPTIONAL_KEYS))
     if missing or unknown:
         raise ValueError(f"{where}: missing keys {missing}, unknown keys {unknown} (expected {list(ARCH_KEYS)})")
     if len(cfg["level_weights"]) != len(cfg["model"]["channels"]):
@@ -48,8 +49,11 @@ class MultiScaleTask(TrainTask):
     kind = "ae"
     val_key = "val_psnr"
 
-    def __init__(self, train: SplitArrays, val: SplitArrays, cfg: dict):
+    def __init__(self, train: SplitArrays, val: SplitArrays, cfg: dict, pca_images: int = 2048,
+                 linear_lr_scale: float = 0.1):
         check_multiscale_config(cfg)
+        self.pca_init, self.pca_images, self.linear_lr_scale = cfg.get("pca_init", True), pca_images, linear_lr_scale
+        self.validate_initial = self.pca_init  # the PCA start is a real model
         if len(train) == 0 or len(val) == 0:
             raise ValueError(f"autoencoder needs non-empty train and val splits (got {len(train)} / {len(val)})")
         self.train, self.cfg = train, cfg
@@ -61,7 +65,19 @@ class MultiScaleTask(TrainTask):
         self.val_masks = torch.from_numpy(np.asarray(val.masks[pick]))
 
     def build_model(self):
-        return MultiScaleAutoencoder(**{k: v for k, v in self._kwargs.items() if k != "arch"})
+        from rockzoom.autoencoder.task import coarse_pca
+
+        model = MultiScaleAutoencoder(**{k: v for k, v in self._kwargs.items() if k != "arch"})
+        if self.pca_init:
+            model.init_linear_path(*coarse_pca(self.train, model, self.pca_images))
+        return model
+
+    def param_groups(self, model):
+        """As the ViT AE: the linear PCA path learns slower and without weight decay."""
+        linear = [*model.coarse_encoder.parameters(), *model.to_coarse.parameters()]
+        ids = {id(p) for p in linear}
+        rest = [p for p in model.parameters() if id(p) not in ids]
+        return [{"params": rest}, {"params": linear, "lr_scale": self.linear_lr_scale, "weight_decay": 0.0}]
 
     def model_kwargs(self):
         return dict(self._kwargs)

@@ -171,6 +171,7 @@ class ProgressiveStageTask(AutoencoderTask):
         # The PCA initialisation of the linear path only applies to the first stage; later ones inherit it.
         super().__init__(train, val, model_cfg, loss_weights, val_images, pca_init=pca_init and init is None)
         self.init, self.fade_images, self.batch_size = init, fade_images, batch_size
+        self.validate_initial = True  # the first stage's PCA start, or the grown model, is a real candidate
         if init is not None:
             prev = init["model_kwargs"]
             ours = self._kwargs

@@ -8,7 +8,8 @@ channel-major to ``latent_dim`` floats, as ``ViTAutoencoder`` (512 by default).
 Decoder: a transformer over the latent tokens, pixel-shuffled to the coarsest level; each level refines the features
 (x2 pixel shuffle between levels) and emits an RGB residual over the upsampled image of the level below, so it
 produces one image per level, coarsest first (S/4, S/2, S for three levels). A linear coarse image (as in the ViT)
-is the floor of the coarsest level. Every level is trained against the area-downsampled target (deep supervision).
+is the floor of the coarsest level; as in the ViT, a linear encoder of the area-downsampled tile adds to the latent
+and this pair can start as a PCA of the training tiles (``init_linear_path``). Every level is trained against the area-downsampled target (deep supervision).
 
 Skips (optional): encoder features of each level added to the decoder's through a zero-initialised 1x1 conv. They
 carry information the latent does not (they are a U-Net's shortcut around the bottleneck), so a reconstruction with
@@ -83,6 +84,7 @@ class MultiScaleAutoencoder(nn.Module):
         self.enc_pos = nn.Parameter(torch.randn(1, dim, latent_grid, latent_grid) * 0.02)
         self.encoder = transformer(dim, depth, heads, mlp_ratio)
         self.to_latent = nn.Linear(dim, latent_channels)
+        self.coarse_encoder = nn.Linear(3 * coarse_size * coarse_size, self.latent_dim)  # the linear path (as ViT)
 
         self.to_coarse = nn.Linear(self.latent_dim, 3 * coarse_size * coarse_size)
         nn.init.normal_(self.to_coarse.weight, std=0.01)
@@ -117,6 +119,27 @@ class MultiScaleAutoencoder(nn.Module):
     def level_sizes(self) -> list[int]:
         return [self.img_size // 2 ** (self.levels - 1 - i) for i in range(self.levels)]
 
+    def coarse_view(self, images: torch.Tensor) -> torch.Tensor:
+        """(N, 3, H, W) -> (N, 3*coarse_size^2): the area-downsampled image the linear path sees."""
+        return F.interpolate(images, size=(self.coarse_size, self.coarse_size), mode="area").flatten(1)
+
+    @torch.no_grad()
+    def init_linear_path(self, mean: torch.Tensor, components: torch.Tensor) -> None:
+        """Start as a PCA autoencoder of the coarse image, exactly as ``ViTAutoencoder.init_linear_path``."""
+        k = components.shape[0]
+        if k > self.latent_dim or components.shape[1] != self.coarse_encoder.in_features:
+            raise ValueError(f"PCA components {tuple(components.shape)} do not fit latent {self.latent_dim} x "
+                             f"{self.coarse_encoder.in_features}")
+        self.coarse_encoder.weight.zero_()
+        self.coarse_encoder.weight[:k] = components
+        self.coarse_encoder.bias.zero_()
+        self.coarse_encoder.bias[:k] = -components @ mean
+        self.to_coarse.weight.zero_()
+        self.to_coarse.weight[:, :k] = components.T
+        self.to_coarse.bias.copy_(mean)
+        self.to_latent.weight.zero_()
+        self.to_latent.bias.zero_()
+
     def encode_features(self, images: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """(N, 3, S, S) in [0, 1] -> (latent (N, latent_dim), encoder features per level, coarsest first)."""
         n, _, h, w = images.shape
@@ -127,7 +150,8 @@ class MultiScaleAutoencoder(nn.Module):
             feats.append(down(feats[-1]))
         tokens = self.to_tokens(feats[-1]).flatten(2).transpose(1, 2) + grid_pos_embed(self.enc_pos, self.latent_grid)
         latent = self.to_latent(self.encoder(tokens))  # (N, lg*lg, C)
-        return latent.transpose(1, 2).reshape(n, self.latent_dim), feats[::-1]
+        latent = latent.transpose(1, 2).reshape(n, self.latent_dim) + self.coarse_encoder(self.coarse_view(images))
+        return latent, feats[::-1]
 
     def encode(self, images: torch.Tensor) -> torch.Tensor:
         return self.encode_features(images)[0]
