@@ -107,6 +107,19 @@ def test_fade_in_starts_at_the_old_model_and_ends_at_the_new_layers():
     assert half.shape == full.shape == (2, 3, 64, 64)
 
 
+def test_stage_data_is_the_final_tiles_area_downsampled(tmp_path):
+    from rockzoom.arrays import load_split
+    from rockzoom.autoencoder.progressive import downsample_split
+
+    full = load_split(make_dataset(tmp_path / "s64", 64), "train")
+    small = downsample_split(full, 16)
+    assert small.images.shape == (8, 16, 16, 3) and small.masks.shape == (8, 16, 16)
+    expected = np.asarray(full.images, np.float64).reshape(8, 16, 4, 16, 4, 3).mean((2, 4))
+    assert np.abs(small.images - expected).max() <= 0.5 + 1e-6
+    assert not small.masks[:, -1, -1].any() and small.masks[:, :-1, :-1].all()  # 2x2 no-data corner -> 1 px
+    assert downsample_split(full, 64) is full
+
+
 class Killed(Exception):
     pass
 
@@ -246,7 +259,8 @@ def test_finished_earlier_stage_is_not_retrained(tmp_path):
     assert plan([first], tmp_path, CONFIGS) == {}
     counts = plan(["results/ae/progressive-s256/model.pt"], tmp_path, CONFIGS)
     assert counts["train_ae_progressive"] == 2  # s128 and s256 only: the finished s64 stage is not retrained
-    assert counts["build_dataset"] == 2 and counts["export_ae_progressive"] == 1
+    assert "build_dataset" not in counts  # every stage trains on the s256 tiles, downsampled
+    assert counts["export_ae_progressive"] == 1
 
 
 def test_bad_chain_is_a_config_error_before_any_job(tmp_path):
@@ -267,7 +281,7 @@ def test_killing_the_middle_stage_then_rerun_resumes_it(tmp_path):
     overlay.write_text(yaml.safe_dump(cfg))
     configs = [*CONFIGS, overlay]
     middle = "results/ae_progressive/progressive/s128/model.pt"
-    run(["results/ae_progressive/progressive/s64/model.pt", "results/data/s128/summary.json"], tmp_path, configs)
+    run(["results/ae_progressive/progressive/s64/model.pt"], tmp_path, configs)
     log = tmp_path / "logs/train_ae_progressive/progressive-s128.log"
     cmd = SNAKEMAKE + ["--snakefile", str(REPO / "Snakefile"), "--directory", str(tmp_path), "--configfile",
                        *map(str, configs), "--cores", "2", middle]

@@ -87,7 +87,11 @@ def progressive_stage_model(name, S):
 
 def progressive_stage_inputs(wildcards):
     i = progressive_stage_index(wildcards.name, wildcards.S)
-    inputs = {"summary": dataset_summary(wildcards.S)}
+    chain = progressive_chain(wildcards.name)
+    data_size = (
+        chain["sizes"][-1] if chain["stage_data"] == "downsampled" else wildcards.S
+    )
+    inputs = {"summary": dataset_summary(data_size)}
     if i > 0:
         prev = progressive_chain(wildcards.name)["sizes"][i - 1]
         inputs["init"] = progressive_stage_model(wildcards.name, prev)
@@ -107,6 +111,7 @@ def progressive_stage_config(wildcards):
     if chain.get("token_grids"):
         stage["model"]["token_grid"] = chain["token_grids"][i]
     stage["fade_images"] = chain["fade_images"] if i > 0 else 0
+    stage["size"] = int(wildcards.S)
     return stage
 
 

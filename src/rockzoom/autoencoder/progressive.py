@@ -17,11 +17,13 @@ import copy
 import hashlib
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from rockzoom.autoencoder.task import AutoencoderTask
+from rockzoom.arrays import SplitArrays
+from rockzoom.autoencoder.task import AutoencoderTask, to_tensor
 from rockzoom.models.vit_ae import ViTAutoencoder
 
 # Settings that may differ between stages of one chain (everything else must match, or weights cannot carry over).
@@ -201,12 +203,32 @@ class ProgressiveStageTask(AutoencoderTask):
         return super().validate(model)
 
 
+STAGE_CFG_KEYS = ("fade_images", "size")
+
+
+def downsample_split(split: SplitArrays, size: int | None) -> SplitArrays:
+    """The split at ``size`` px: area-downsampled tiles (uint8) and masks valid only where every source pixel is."""
+    if size is None or size == split.size:
+        return split
+    if split.size % size:
+        raise ValueError(f"cannot downsample {split.size} px tiles to {size} px (not an integer factor)")
+    factor = split.size // size
+    images, masks = [], []
+    for start in range(0, len(split), 64):
+        x = to_tensor(split.images[start : start + 64])
+        images.append(F.avg_pool2d(x, factor).mul(255).round().byte().permute(0, 2, 3, 1).numpy())
+        m = torch.from_numpy(np.array(split.masks[start : start + 64])).float().unsqueeze(1)
+        masks.append((-F.max_pool2d(-m, factor)).squeeze(1).numpy() > 0.5)
+    return SplitArrays(images=np.concatenate(images), masks=np.concatenate(masks))
+
+
 def train_progressive_stage(data_dir: str | Path, model_out: str | Path, stage_cfg: dict, seed: int, *,
                             init_path: str | Path | None = None, gpus: int = 0, log=print,
                             progress: bool | None = None, on_step_end=None):
     """Train (or resume) one stage and write ``model_out`` (kind "ae"), ``metrics.csv`` and ``curve.png`` beside it;
     resumable state in ``{model_out.parent}.state/``. ``stage_cfg``: an ae arch config (model, loss, val_images,
-    engine) plus ``fade_images``. The previous checkpoint's digest is part of the stage config, so a retrained
+    engine) plus ``fade_images`` and ``size`` (the stage size: tiles of ``data_dir`` are area-downsampled to it, as
+    ProGAN trains low resolutions on downsampled images of the final size). The previous checkpoint's digest is part of the stage config, so a retrained
     earlier stage never resumes a stale state."""
     from rockzoom.arrays import load_split, load_summary
     from rockzoom.autoencoder.train import check_arch_config, state_dir_for
@@ -214,12 +236,14 @@ def train_progressive_stage(data_dir: str | Path, model_out: str | Path, stage_c
     from rockzoom.devices import acquire_gpus
     from rockzoom.engine import EngineConfig, train
 
-    arch_cfg = {k: v for k, v in stage_cfg.items() if k != "fade_images"}
+    arch_cfg = {k: v for k, v in stage_cfg.items() if k not in STAGE_CFG_KEYS}
     check_arch_config(arch_cfg, "progressive stage config")
     acquire_gpus(min(gpus, 1), log=log)  # one device per stage (no DDP relaunch for the variants)
     init = None if init_path is None else require_kind(load_checkpoint(init_path), "ae", init_path)
     engine_cfg = EngineConfig.from_dict({**arch_cfg["engine"], "seed": seed})
-    task = ProgressiveStageTask(load_split(data_dir, "train"), load_split(data_dir, "val"), arch_cfg["model"],
+    size = stage_cfg.get("size")
+    train_split, val_split = (downsample_split(load_split(data_dir, split), size) for split in ("train", "val"))
+    task = ProgressiveStageTask(train_split, val_split, arch_cfg["model"],
                                 arch_cfg["loss"], arch_cfg["val_images"], init=init,
                                 fade_images=int(stage_cfg.get("fade_images", 0)), batch_size=engine_cfg.batch_size,
                                 pca_init=arch_cfg.get("pca_init", True))
