@@ -100,7 +100,8 @@ class SRGanTask(SRTask):
         metrics = super().validate(model)
         preds, hr = self.last_val_preds, self.val_pairs.hr
         distance = spectrum_distance(preds, hr)
-        metrics.update({"val_spectrum_distance": distance, "val_hf_ratio": hf_energy_ratio(preds, hr),
+        metrics.update({"val_spectrum_distance": distance,
+                        "val_hf_ratio": hf_energy_ratio(preds, hr, cutoff=0.5 / self.scale),
                         "val_texture_score": -distance})
         return metrics
 
