@@ -13,6 +13,8 @@ from workflow_helpers import REPO, SNAKEMAKE, plan, run
 
 TEST_CONFIG = REPO / "config" / "test.yaml"
 SAMPLERS = ["gaussian", "gmm", "slerp", "perturb"]
+TINY_MODEL = {"token_grid": 4, "embed_dim": 32, "depth": 1, "heads": 2, "mlp_ratio": 2.0, "latent_grid": 4,
+              "latent_channels": 2, "dec_dim": 32, "dec_depth": 1, "dec_heads": 2, "coarse_size": 8, "head_channels": 4}
 TARGETS = ["results/ae/vit-s64/eval/test_metrics.json"] + [f"results/samples/vit-s64/{s}.json" for s in SAMPLERS]
 
 
@@ -35,8 +37,9 @@ def test_autoencoder_family_runs_end_to_end(tmp_path):
     assert {"autoencoder", "thumbnail_13x13x3", "mean_colour"} == set(report["metrics"])
     for sampler in SAMPLERS:
         checks = json.loads((tmp_path / f"results/samples/vit-s64/{sampler}.json").read_text())["checks"]
-        assert checks["n"] == 8 and 0 <= checks["flat_fraction"] <= 1
-        assert np.load(tmp_path / f"results/samples/vit-s64/{sampler}.npy").shape == (8, 64, 64, 3)
+        n = yaml.safe_load(TEST_CONFIG.read_text())["sample"]["n"]
+        assert checks["n"] == n and 0 <= checks["flat_fraction"] <= 1
+        assert np.load(tmp_path / f"results/samples/vit-s64/{sampler}.npy").shape == (n, 64, 64, 3)
     torch.load(tmp_path / "results/latents/vit-s64/prior.pt", weights_only=True)
     assert (tmp_path / "results/ae/vit-s64.state/state.pt").exists()
     assert plan(TARGETS, tmp_path, [TEST_CONFIG]) == {}  # complete: nothing left to do
@@ -47,6 +50,7 @@ def test_sigkill_midway_then_rerun_resumes(tmp_path):
     cfg = yaml.safe_load(TEST_CONFIG.read_text())
     engine = cfg["ae"]["archs"]["vit"]["engine"]
     engine.update(steps=400, save_every=5, log_every=5, val_every=100)
+    cfg["ae"]["archs"]["vit"]["model"] = TINY_MODEL
     config = tmp_path / "long.yaml"
     config.write_text(yaml.safe_dump(cfg))
     target = "results/ae/vit-s64/model.pt"
@@ -61,6 +65,7 @@ def test_sigkill_midway_then_rerun_resumes(tmp_path):
         time.sleep(0.2)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
+    run(["--unlock", target], tmp_path, [config])  # a SIGKILLed snakemake leaves its directory lock behind
     assert "step 20/400" in log.read_text(), "training never reached step 20"
     assert not (tmp_path / target).exists()
     state = torch.load(tmp_path / "results/ae/vit-s64.state/state.pt", weights_only=True)
