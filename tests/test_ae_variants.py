@@ -299,3 +299,24 @@ def test_killing_the_middle_stage_then_rerun_resumes_it(tmp_path):
     run(["--rerun-incomplete", middle], tmp_path, configs, timeout=1200)
     assert "resuming from step" in log.read_text()
     assert (tmp_path / "results/ae_progressive/progressive/s64/model.pt").stat().st_mtime == first_mtime
+
+
+def test_cli_runs_a_chain_and_skips_finished_stages(tmp_path, capsys):
+    from rockzoom.cli import main
+
+    data = make_dataset(tmp_path / "s64", 64)
+    config = {"seed": 0, "ae": {"archs": {"vit": {"model": VIT, "loss": {"l1": 1.0}, "val_images": 4,
+                                                  "pca_init": False, "engine": {**ENGINE, "steps": 2}}}},
+              "ae_variants": {"progressive": {"progressive": {"base": "vit", "sizes": [32, 64], "steps": [2, 2],
+                                                              "fade_images": 4}}}}
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    args = ["train-ae-progressive", "--data-dir", str(data), "--stages-dir", str(tmp_path / "stages"),
+            "--model-out", str(tmp_path / "ae/progressive-s64/model.pt"), "--config", str(path)]
+    assert main(args) == 0
+    model, ckpt = load_autoencoder(tmp_path / "ae/progressive-s64/model.pt", "cpu")
+    assert isinstance(model, ViTAutoencoder) and model.img_size == 64
+    assert ckpt["config"]["exported_from"].endswith("stages/s64/model.pt")
+    capsys.readouterr()
+    assert main(args) == 0
+    assert capsys.readouterr().out.count("not retrained") == 2
