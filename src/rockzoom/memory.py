@@ -5,8 +5,11 @@ on other systems ``ru_maxrss`` stands in.
 """
 from __future__ import annotations
 
-import multiprocessing
+import os
+import pickle
 import resource
+import subprocess
+import sys
 from typing import Callable
 
 
@@ -28,10 +31,24 @@ def _measured(setup: Callable, args: tuple) -> int:
     return rss_high_water_bytes() - before
 
 
+_CHILD = (
+    "import pickle, sys\n"
+    "from rockzoom.memory import _measured\n"
+    "setup, args = pickle.load(sys.stdin.buffer)\n"
+    "print('PEAK_EXTRA_BYTES', _measured(setup, args))\n"
+)
+
+
 def peak_extra_bytes(setup: Callable, *args) -> int:
-    """Growth of the RSS high-water mark while ``setup(*args)()`` runs in a fresh (spawned) process.
+    """Growth of the RSS high-water mark while ``setup(*args)()`` runs in a fresh Python process.
 
     ``setup`` must be a module-level function; it prepares everything (imports, model loading) and returns the call.
+    A plain child interpreter is used rather than multiprocessing, which would re-run the caller's ``__main__``
+    (e.g. a Snakemake script) in the child.
     """
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
-        return pool.apply(_measured, (setup, args))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    proc = subprocess.run([sys.executable, "-c", _CHILD], input=pickle.dumps((setup, args)), env=env,
+                          capture_output=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"memory measurement child failed: {proc.stderr.decode(errors='replace')[-2000:]}")
+    return int(proc.stdout.decode().split("PEAK_EXTRA_BYTES")[1].split()[0])

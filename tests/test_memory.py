@@ -1,0 +1,22 @@
+import subprocess
+import sys
+
+SCRIPT = """
+import numpy as np
+from rockzoom.memory import peak_extra_bytes
+from rockzoom.sr_eval import _prepare_upscale
+print("main ran")
+extra = peak_extra_bytes(_prepare_upscale, {"method": "bicubic", "scale": 4}, np.zeros((256, 256, 3), np.float32))
+print("extra", extra)
+"""
+
+
+def test_peak_memory_is_measured_without_rerunning_the_callers_main(tmp_path):
+    # a Snakemake script is the __main__ of its job: the measurement child must not execute it again
+    script = tmp_path / "job.py"
+    script.write_text(SCRIPT)
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True).stdout
+    assert out.count("main ran") == 1
+    extra = int(out.split("extra")[1])
+    # bicubic x4 of a 256² float image allocates at least its 1024² float32 RGB output (12 MiB)
+    assert 12 * 2**20 <= extra < 2**30
