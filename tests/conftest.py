@@ -1,6 +1,11 @@
 import os
 from pathlib import Path
 
+# Many tiny models: one BLAS/OpenMP thread per process is faster than two fighting over two cores, and the
+# Snakemake jobs the tests start inherit it.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]

@@ -12,6 +12,7 @@ import yaml
 from workflow_helpers import REPO, SNAKEMAKE, plan, run
 
 TEST_CONFIG = REPO / "config" / "test.yaml"
+CONFIGS = [REPO / "config" / "config.yaml", TEST_CONFIG]
 SAMPLERS = ["gaussian", "gmm", "slerp", "perturb"]
 TINY_MODEL = {"token_grid": 4, "embed_dim": 32, "depth": 1, "heads": 2, "mlp_ratio": 2.0, "latent_grid": 4,
               "latent_channels": 2, "dec_dim": 32, "dec_depth": 1, "dec_heads": 2, "coarse_size": 8, "head_channels": 4}
@@ -19,20 +20,20 @@ TARGETS = ["results/ae/vit-s64/eval/test_metrics.json"] + [f"results/samples/vit
 
 
 def test_dry_run_plans_the_autoencoder_family(tmp_path):
-    counts = plan(TARGETS, tmp_path, [TEST_CONFIG])
+    counts = plan(TARGETS, tmp_path, CONFIGS)
     assert counts["train_ae"] == 1 and counts["eval_ae"] == 1 and counts["extract_latents"] == 1
     assert counts["fit_prior"] == 1 and counts["sample"] == 4
 
 
 def test_unknown_arch_is_a_clear_error(tmp_path):
-    proc = run(["-n", "results/ae/nosuch-s64/model.pt"], tmp_path, [TEST_CONFIG], check=False)
+    proc = run(["-n", "results/ae/nosuch-s64/model.pt"], tmp_path, CONFIGS, check=False)
     assert proc.returncode != 0
     assert "ae.archs: no arch 'nosuch'" in proc.stdout + proc.stderr
 
 
 @pytest.mark.slow
 def test_autoencoder_family_runs_end_to_end(tmp_path):
-    run(TARGETS, tmp_path, [TEST_CONFIG])
+    run(TARGETS, tmp_path, CONFIGS)
     report = json.loads((tmp_path / "results/ae/vit-s64/eval/test_metrics.json").read_text())
     assert {"autoencoder", "thumbnail_13x13x3", "mean_colour"} == set(report["metrics"])
     for sampler in SAMPLERS:
@@ -42,7 +43,7 @@ def test_autoencoder_family_runs_end_to_end(tmp_path):
         assert np.load(tmp_path / f"results/samples/vit-s64/{sampler}.npy").shape == (n, 64, 64, 3)
     torch.load(tmp_path / "results/latents/vit-s64/prior.pt", weights_only=True)
     assert (tmp_path / "results/ae/vit-s64.state/state.pt").exists()
-    assert plan(TARGETS, tmp_path, [TEST_CONFIG]) == {}  # complete: nothing left to do
+    assert plan(TARGETS, tmp_path, CONFIGS) == {}  # complete: nothing left to do
 
 
 @pytest.mark.slow
@@ -54,10 +55,10 @@ def test_sigkill_midway_then_rerun_resumes(tmp_path):
     config = tmp_path / "long.yaml"
     config.write_text(yaml.safe_dump(cfg))
     target = "results/ae/vit-s64/model.pt"
-    run(["results/data/s64/summary.json"], tmp_path, [config])
+    run(["results/data/s64/summary.json"], tmp_path, [CONFIGS[0], config])
     log = tmp_path / "logs/train_ae/vit-s64.log"
     cmd = SNAKEMAKE + ["--snakefile", str(REPO / "Snakefile"), "--directory", str(tmp_path), "--configfile",
-                       str(config), "--cores", "2", target]
+                       str(CONFIGS[0]), str(config), "--cores", "2", target]
     proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     deadline = time.monotonic() + 120
@@ -65,13 +66,13 @@ def test_sigkill_midway_then_rerun_resumes(tmp_path):
         time.sleep(0.2)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    run(["--unlock", target], tmp_path, [config])  # a SIGKILLed snakemake leaves its directory lock behind
+    run(["--unlock", target], tmp_path, [CONFIGS[0], config])  # a SIGKILLed snakemake leaves its directory lock behind
     assert "step 20/400" in log.read_text(), "training never reached step 20"
     assert not (tmp_path / target).exists()
     state = torch.load(tmp_path / "results/ae/vit-s64.state/state.pt", weights_only=True)
     assert 20 <= state["step"] < 400
 
-    run(["--rerun-incomplete", target], tmp_path, [config], timeout=600)
+    run(["--rerun-incomplete", target], tmp_path, [CONFIGS[0], config], timeout=600)
     text = log.read_text()
     resumed_at = int(text.split("resuming from step ")[1].split()[0])
     assert resumed_at >= state["step"]  # the state may have advanced between reading it and the kill

@@ -2,45 +2,6 @@
 # Resumable training state lives in results/ae/{arch}-s{S}.state/ (undeclared, survives failed jobs).
 
 
-wildcard_constraints:
-    arch=r"[A-Za-z0-9_]+",
-    sampler=r"gaussian|gmm|slerp|perturb",
-
-
-def ae_arch_config(wildcards):
-    archs = config["ae"]["archs"]
-    if wildcards.arch not in archs:
-        raise WorkflowError(f"config key ae.archs: no arch {wildcards.arch!r} (available: {sorted(archs)})")
-    return archs[wildcards.arch]
-
-
-def ae_sample_settings():
-    """The sample section minus the list of samplers (that list only chooses targets)."""
-    return {k: v for k, v in config["sample"].items() if k != "samplers"}
-
-
-def ae_model(S, arch=None):
-    return f"results/ae/{arch or config['ae']['arch']}-s{S}/model.pt"
-
-
-def ae_eval(S, arch=None):
-    return f"results/ae/{arch or config['ae']['arch']}-s{S}/eval/test_metrics.json"
-
-
-def ae_prior(S, arch=None):
-    return f"results/latents/{arch or config['ae']['arch']}-s{S}/prior.pt"
-
-
-def ae_sample_checks(S, arch=None):
-    arch = arch or config["ae"]["arch"]
-    return expand("results/samples/{arch}-s{S}/{sampler}.json", arch=arch, S=S, sampler=config["sample"]["samplers"])
-
-
-def ae_products(S, arch=None):
-    """Everything the autoencoder family makes for one tile size: model, test evaluation, prior, checked samples."""
-    return [ae_model(S, arch), ae_eval(S, arch), ae_prior(S, arch), *ae_sample_checks(S, arch)]
-
-
 rule train_ae:
     input:
         summary=dataset_summary("{S}"),
@@ -56,6 +17,8 @@ rule train_ae:
     params:
         arch=ae_arch_config,
         seed=config["seed"],
+    conda:
+        "../../envs/rockzoom.yaml"
     log:
         "logs/train_ae/{arch}-s{S}.log",
     benchmark:
@@ -84,6 +47,8 @@ rule eval_ae:
         ),
     params:
         seed=config["seed"],
+    conda:
+        "../../envs/rockzoom.yaml"
     log:
         "logs/eval_ae/{arch}-s{S}.log",
     benchmark:
@@ -105,6 +70,8 @@ rule extract_latents:
         val="results/latents/{arch}-s{S}/val.npy",
         test="results/latents/{arch}-s{S}/test.npy",
         summary="results/latents/{arch}-s{S}/summary.json",
+    conda:
+        "../../envs/rockzoom.yaml"
     log:
         "logs/extract_latents/{arch}-s{S}.log",
     benchmark:
@@ -126,6 +93,8 @@ rule fit_prior:
     params:
         prior=config["prior"],
         seed=config["seed"],
+    conda:
+        "../../envs/rockzoom.yaml"
     log:
         "logs/fit_prior/{arch}-s{S}.log",
     resources:
@@ -152,6 +121,8 @@ rule sample:
     params:
         sample=ae_sample_settings(),
         seed=config["seed"],
+    conda:
+        "../../envs/rockzoom.yaml"
     log:
         "logs/sample/{arch}-s{S}-{sampler}.log",
     benchmark:
