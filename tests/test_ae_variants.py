@@ -296,6 +296,7 @@ def test_killing_the_middle_stage_then_rerun_resumes_it(tmp_path):
     first_mtime = (tmp_path / "results/ae_progressive/progressive/s64/model.pt").stat().st_mtime
     counts = plan(["results/ae/progressive-s256/model.pt"], tmp_path, configs)
     assert "train_ae_progressive" in counts and counts["train_ae_progressive"] == 2  # not the finished s64 stage
+    run(["--unlock", middle], tmp_path, configs)  # the killed run left its lock behind
     run(["--rerun-incomplete", middle], tmp_path, configs, timeout=1200)
     assert "resuming from step" in log.read_text()
     assert (tmp_path / "results/ae_progressive/progressive/s64/model.pt").stat().st_mtime == first_mtime
