@@ -76,6 +76,18 @@ def benchmark_rows():
                 train_benchmarks=[runtime_tsv("train_ae", f"{arch}-s{S}")],
             )
         )
+    if b["ae_variants"] and config["ae_variants"]["size"] in b["ae_sizes"]:
+        S = config["ae_variants"]["size"]
+        for r in ae_variant_rows(S)[1:]:  # [0] is the native row above
+            rows.append(
+                dict(
+                    name=r["name"],
+                    data_dir=f"results/data/s{S}",
+                    scale=1,
+                    ae=r["ae"],
+                    train_benchmarks=r["train_benchmarks"],
+                )
+            )
     for name in b["pipelines"]:
         opt = option_config(name)
         out = opt["ae_size"] * opt["scale"]
