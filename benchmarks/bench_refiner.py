@@ -135,6 +135,7 @@ def main() -> int:
     p.add_argument("--n-images", type=int, default=8, help="test images (256 px) per row")
     p.add_argument("--big-steps", type=int, default=1, help="DDIM steps for the 1024 px run (0 = skip it)")
     p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--eval-only", action="store_true", help="evaluate the refiner already trained in --work")
     args = p.parse_args()
     torch.set_num_threads(args.threads or os.cpu_count() or 1)
     args.work.mkdir(parents=True, exist_ok=True)
@@ -161,6 +162,17 @@ def main() -> int:
                  curve_png=sr_model.parent / "curve.png", scale=SCALE, net=config["sr"]["nets"]["rlfn"],
                  train_cfg=sr_cfg, seed=0, progress=False, log=lambda m: say("  sr: " + m))
 
+    out = args.work / "refiner" / "rlfn-x4-h256"
+    if args.eval_only:
+        say(f"evaluating the trained refiner {out / 'model.pt'} (no training)")
+    else:
+        train_budget(args, ref, data, sr_model, out)
+    evaluate_rows(args, ref, data, sr_model, out)
+    say(f"\ntotal wall time {(time.perf_counter() - t_all) / 60:.1f} min")
+    return 0
+
+
+def train_budget(args, ref, data, sr_model, out) -> None:
     t_step = seconds_per_step(ref, data[256], sr_model)
     steps = max(20, int(args.minutes * 60 / (t_step * 1.15)))
     ref["train"]["engine"].update(steps=steps, val_every=max(25, steps // 4), save_every=max(25, steps // 4),
@@ -169,7 +181,6 @@ def main() -> int:
     say(f"refiner: {n_params} params ({ref['net']}), {ref['prediction']}-prediction; {t_step:.2f} s/step measured "
         f"-> {steps} steps of batch {ref['train']['engine']['batch_size']} x {ref['train']['patch']}² patches "
         f"(budget {args.minutes} min, {torch.get_num_threads()} threads, CPU shared with other jobs)")
-    out = args.work / "refiner" / "rlfn-x4-h256"
     result = train_refiner(data[256], model_out=out / "model.pt", metrics_csv=out / "metrics.csv",
                            curve_png=out / "curve.png", scale=SCALE, upscaler="rlfn", net=ref["net"],
                            prediction=ref["prediction"], train_cfg=ref["train"], seed=0, sr_model=sr_model,
@@ -177,6 +188,8 @@ def main() -> int:
     say(f"refiner trained in {result.seconds / 60:.1f} min (best val at step {result.best_step}, resumed from "
         f"{result.resumed_from})")
 
+
+def evaluate_rows(args, ref, data, sr_model, out) -> None:
     pairs = make_pairs(load_split(data[256], "test"), SCALE, limit=args.n_images)
     lr = pairs.lr.astype(np.float32) / 255.0
     rows = []
@@ -223,8 +236,6 @@ def main() -> int:
         from PIL import Image
         Image.fromarray(np.rint(np.concatenate([up, refined], 1) * 255).astype(np.uint8)).save(
             args.work / "sr_vs_refined_1024.png")
-    say(f"\ntotal wall time {(time.perf_counter() - t_all) / 60:.1f} min")
-    return 0
 
 
 if __name__ == "__main__":
