@@ -46,10 +46,11 @@ def test_every_named_target_wrote_its_outputs(finished):
         assert 0 <= prov["checks"]["flat_fraction"] <= 1
         assert (folder / "contact_sheet.png").exists()
     table = (finished / "results" / "benchmark" / "table.md").read_text()
-    for method in ("Bicubic", "Lanczos", "learned SR (rlfn)", "GAN SR", "native 64 AE", "option_a: AE 64 + sr x4"):
+    for method in ("Bicubic", "Lanczos", "learned SR (rlfn)", "GAN SR", "SR + refine (2 steps)", "native 64 AE",
+                   "option_a: AE 64 + sr x4"):
         assert method in table
     csv = (finished / "results" / "benchmark" / "table.csv").read_text().splitlines()
-    assert len(csv) == 1 + 4 + 2 + 3  # header, 4 upscalers, 2 native AEs, 3 pipelines
+    assert len(csv) == 1 + 5 + 2 + 3  # header, 4 upscalers + 1 refined, 2 native AEs, 3 pipelines
     pyramid = finished / "results" / "pyramid" / "z25"
     assert len(list(pyramid.rglob("*.png"))) == 2 * 16 and (pyramid / "tilemapresource.xml").exists()
 

@@ -23,13 +23,15 @@ from rockzoom.arrays import load_split  # noqa: E402
 from rockzoom.autoencoder.inference import load_autoencoder, reconstruct_array  # noqa: E402
 from rockzoom.generate import machine_description  # noqa: E402
 from rockzoom.memory import peak_extra_bytes  # noqa: E402
+from rockzoom.metrics_texture import swd  # noqa: E402
+from rockzoom.refiner import Refiner  # noqa: E402
 from rockzoom.metrics import evaluate, hf_energy_ratio, radial_power_spectrum, spectrum_distance  # noqa: E402
 from rockzoom.sr_data import make_pairs  # noqa: E402
 from rockzoom.sr_eval import crop_grid, run_upscaler  # noqa: E402
 from rockzoom.upscale import ClassicalUpscaler, NetUpscaler, Upscaler, upscale_tiled  # noqa: E402
 
 COLUMNS = ["method", "resolution", "n", "psnr_pooled", "psnr_mean", "psnr_ci_low", "psnr_ci_high", "psnr_y_pooled",
-           "psnr_y_mean", "ssim", "spectrum_distance_db", "hf_energy_ratio", "ms_per_image", "peak_mem_mb",
+           "psnr_y_mean", "ssim", "spectrum_distance_db", "hf_energy_ratio", "swd", "ms_per_image", "peak_mem_mb",
            "train_minutes"]
 
 
@@ -73,6 +75,10 @@ def build_chain(spec: dict, device: str) -> Chain:
         if net.scale != spec["scale"]:
             raise ValueError(f"{up}: model upscales x{net.scale}, row {spec['name']!r} needs x{spec['scale']}")
         steps.append(net)
+    if spec.get("refine"):
+        r = spec["refine"]
+        steps.append(Refiner.from_checkpoint(r["model"], steps=r["steps"], patch=r["patch"], overlap=r["overlap"],
+                                             batch=r["batch"], seed=r.get("seed", 0), device=device))
     if not steps:
         raise ValueError(f"benchmark row {spec['name']!r} has neither an AE nor an upscaler")
     return Chain(steps, spec["name"])
@@ -111,14 +117,15 @@ def format_markdown(table: pd.DataFrame, machine: dict) -> str:
 
     lines = [
         "| method | resolution | n | PSNR pooled (dB) | PSNR mean [95% CI] | Y-PSNR pooled | SSIM | spectrum dist. (dB) "
-        "| HF ratio | ms/image | peak mem (MB) | training (min) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| HF ratio | SWD ×1e3 | ms/image | peak mem (MB) | training (min) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in table.to_dict("records"):
         lines.append(
             f"| {r['method']} | {r['resolution']} | {r['n']} | {fmt(r['psnr_pooled'])} | {fmt(r['psnr_mean'])} "
             f"[{fmt(r['psnr_ci_low'])}, {fmt(r['psnr_ci_high'])}] | {fmt(r['psnr_y_pooled'])} | {fmt(r['ssim'], 4)} "
-            f"| {fmt(r['spectrum_distance_db'])} | {fmt(r['hf_energy_ratio'], 3)} | {fmt(r['ms_per_image'], 0)} "
+            f"| {fmt(r['spectrum_distance_db'])} | {fmt(r['hf_energy_ratio'], 3)} | {fmt(r['swd'], 1)} "
+            f"| {fmt(r['ms_per_image'], 0)} "
             f"| {fmt(r['peak_mem_mb'], 0)} | {fmt(r['train_minutes'], 1)} |")
     device = machine.get("gpu") or machine.get("cpu")
     lines.append("")
@@ -173,6 +180,7 @@ def run_benchmark(rows: list[dict], *, table_csv: str | Path, table_md: str | Pa
         row = {"method": spec["name"], "resolution": f"{pairs.lr.shape[1]}→{size}" if spec["scale"] > 1 else str(size),
                **scores, "spectrum_distance_db": spectrum_distance(preds, pairs.hr),
                "hf_energy_ratio": hf_energy_ratio(preds, pairs.hr, cutoff=0.5 / max(2, spec["scale"])),
+               "swd": swd(preds, pairs.hr, pairs.hr_mask, seed=seed)["swd"],
                "ms_per_image": ms, "peak_mem_mb": mem_mb,
                "train_minutes": training_minutes(spec.get("train_benchmarks", []))}
         results.append(row)

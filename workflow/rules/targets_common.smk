@@ -65,6 +65,25 @@ def benchmark_rows():
                     ],
                 )
             )
+        if b["refine"]:
+            tag = f"{b['sr_net']}-x{k}-h{b['sr_hr']}"
+            r = config["refiner"]
+            for n in r["benchmark_steps"]:
+                rows.append(
+                    dict(
+                        name=f"SR + refine ({n} steps)",
+                        data_dir=data,
+                        scale=k,
+                        upscale=sr_model(b["sr_net"], k, b["sr_hr"]),
+                        refine=dict(
+                            model=f"results/refiner/{tag}/model.pt",
+                            steps=n,
+                            seed=config["seed"],
+                            **{key: r["sample"][key] for key in ("patch", "overlap", "batch")},
+                        ),
+                        train_benchmarks=[sr_runtime, runtime_tsv("train_refiner", tag)],
+                    )
+                )
     arch = config["ae"]["arch"]
     for S in b["ae_sizes"]:
         rows.append(
@@ -119,6 +138,8 @@ def benchmark_inputs(wildcards):
         files.update(row.get("train_benchmarks", []))
         if row.get("ae"):
             files.add(row["ae"])
+        if row.get("refine"):
+            files.add(row["refine"]["model"])
         if row.get("upscale") not in (None, "none", "bicubic", "lanczos"):
             files.add(row["upscale"])
     return sorted(files)
