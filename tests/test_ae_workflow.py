@@ -70,7 +70,7 @@ def test_sigkill_midway_then_rerun_resumes(tmp_path):
     assert "step 20/400" in log.read_text(), "training never reached step 20"
     assert not (tmp_path / target).exists()
     state = torch.load(tmp_path / "results/ae/vit-s64.state/state.pt", weights_only=True)
-    assert 20 <= state["step"] < 400
+    assert 0 < state["step"] < 400  # the save at step 20 may still be in flight when the kill lands
 
     run(["--rerun-incomplete", target], tmp_path, [CONFIGS[0], config], timeout=600)
     text = log.read_text()
