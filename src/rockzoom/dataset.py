@@ -108,8 +108,11 @@ def build_dataset(index_csv: str | Path, blocks_csv: str | Path, out_dir: str | 
             _write_mosaics(out_dir, split, [s for s, _ in kept[split]], size, n, max_pixels)
     else:
         crops = {k: ([], []) for k in SPLITS}
+        decoded_path, rgb, mask = None, None, None
         for s in samples:
-            rgb, mask, _ = decode_tile(s.members[0].path, max_pixels=max_pixels)  # crops of one tile are consecutive
+            if s.members[0].path != decoded_path:  # the crops of one tile are consecutive: decode it once
+                decoded_path = s.members[0].path
+                rgb, mask, _ = decode_tile(decoded_path, max_pixels=max_pixels)
             crop_mask = mask[s.oy:s.oy + size, s.ox:s.ox + size]
             frac = float(crop_mask.mean())
             if frac >= min_valid:
