@@ -8,25 +8,14 @@ size uses the same blocks (a test block at 256 px is a test block at 1024 px).
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from rockzoom.arrays import SPLITS
 from rockzoom.tiles import TILE_SIZE, TileRecord
 
-SPLIT_NAMES = ("train", "val", "test")
 
-
-@dataclass(frozen=True)
-class Block:
-    bx: int
-    by: int
-    split: str
-
-    @property
-    def block_id(self) -> str:
-        return f"{self.bx}_{self.by}"
 
 
 def tiles_per_side(size: int) -> int:
@@ -71,7 +60,7 @@ def assign_blocks(
     sample of the largest configured size, so every size gets a test sample when the data allows; otherwise raise."""
     if block_zoom > zoom:
         raise ValueError(f"split.block_zoom={block_zoom} must not exceed tiles.zoom={zoom}")
-    missing = set(SPLIT_NAMES) - set(fractions)
+    missing = set(SPLITS) - set(fractions)
     if missing:
         raise ValueError(f"split.fractions is missing {sorted(missing)}")
     shift = zoom - block_zoom
@@ -85,7 +74,7 @@ def assign_blocks(
         raise ValueError(
             f"no split block holds a complete {largest_size}px sample with valid fraction >= {min_valid}; "
             f"the tile tree is too small or sparse for dataset.sizes={largest_size} (lower it or dataset.min_valid)")
-    total = sum(fractions[k] for k in SPLIT_NAMES)
+    total = sum(fractions[k] for k in SPLITS)
     n_blocks = len(blocks)
     n_test = max(1, int(round(fractions["test"] / total * n_blocks)))
     n_val = max(1, int(round(fractions["val"] / total * n_blocks)))
