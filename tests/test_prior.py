@@ -82,6 +82,9 @@ def test_checks_flag_flat_images_and_memorisation():
     assert copies["flat_fraction"] == 1.0
     assert copies["nn_ratio_samples_to_test"] == 0.0 and copies["closer_than_test_fraction"] == 1.0
     assert copies["value_min"] == copies["value_max"] == 119
+    assert copies["nn_ratio_samples_to_train_loo"] == 0.0
+    d = np.linalg.norm(train[:, None] - train[None], axis=2) + np.diag(np.full(len(train), np.inf))
+    assert copies["nn_train_distance_train_loo_median"] == pytest.approx(np.median(d.min(axis=1)))
     novel = sample_checks(textured, rng.normal(size=(4, 8)), train, test, flat_std=0.02)
     assert novel["flat_fraction"] == 0.0
     assert novel["nn_ratio_samples_to_test"] > 0.5

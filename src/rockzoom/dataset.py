@@ -18,6 +18,7 @@ from rockzoom.arrays import SPLITS, images_path, masks_path
 from rockzoom.arrays import save_split as save_split_arrays
 from rockzoom.split import (
     assign_blocks,
+    block_luminance,
     check_size,
     complete_groups,
     read_blocks,
@@ -40,15 +41,20 @@ class Sample:
 
 
 def make_split(index_csv: str | Path, blocks_csv: str | Path, *, zoom: int, block_zoom: int,
-               fractions: dict[str, float], seed: int, sizes: list[int], min_valid: float, log=print) -> dict:
+               fractions: dict[str, float], seed: int, sizes: list[int], min_valid: float,
+               stratify: str = "luminance", log=print) -> dict:
     """The `split_blocks` stage: assign blocks once for all sizes."""
     for s in sizes:
         check_size(s, zoom, block_zoom)
     records = read_index(index_csv)
-    assignment = assign_blocks(records, zoom, block_zoom, fractions, seed, max(sizes), min_valid)
+    assignment = assign_blocks(records, zoom, block_zoom, fractions, seed, max(sizes), min_valid, stratify)
     write_blocks(assignment, zoom, block_zoom, blocks_csv)
     counts = {k: sum(v == k for v in assignment.values()) for k in SPLITS}
-    log(f"{len(assignment)} blocks at zoom {block_zoom}: {counts}")
+    luma = block_luminance(records, zoom - block_zoom)
+    ranges = {k: f"{min(v)}-{max(v)}" for k in SPLITS
+              if (v := [round(luma[b]) for b, s in assignment.items() if s == k])}
+    log(f"{len(assignment)} blocks at zoom {block_zoom}: {counts}; block mean luma per split {ranges} "
+        f"(stratify={stratify})")
     return counts
 
 

@@ -134,5 +134,6 @@ def generate(ae_model: str | Path, prior_path: str | Path, latents_dir: str | Pa
     (out_dir / "provenance.json").write_text(json.dumps(provenance, indent=2))
     log(f"generated {n} {size}px samples ({sampler}, seed {seed}, upscale {upscale}) in "
         f"{t_decode + t_up:.1f} s; flat {checks['flat_fraction']:.0%}, nn-distance ratio to test "
-        f"{checks['nn_ratio_samples_to_test']:.2f}, values {checks['value_min']}..{checks['value_max']}")
+        f"{checks['nn_ratio_samples_to_test']:.2f} (to train leave-one-out "
+        f"{checks['nn_ratio_samples_to_train_loo']:.2f}), values {checks['value_min']}..{checks['value_max']}")
     return provenance

@@ -16,8 +16,6 @@ from rockzoom.arrays import SPLITS
 from rockzoom.tiles import TILE_SIZE, TileRecord
 
 
-
-
 def tiles_per_side(size: int) -> int:
     """Zoom tiles per mosaic side: S/256 for mosaics, 1 for crops smaller than a tile."""
     return max(1, size // TILE_SIZE)
@@ -47,6 +45,31 @@ def complete_groups(records: list[TileRecord], n: int) -> dict[tuple[int, int], 
     return groups
 
 
+STRATIFY = ("luminance", "none")
+
+
+def block_luminance(records: list[TileRecord], shift: int) -> dict[tuple[int, int], float]:
+    """Mean luma of each block's valid pixels (tiles weighted by their valid fraction)."""
+    sums: dict[tuple[int, int], list[float]] = {}
+    for r in records:
+        acc = sums.setdefault((r.x >> shift, r.y >> shift), [0.0, 0.0])
+        acc[0] += r.mean_luma * r.valid_fraction
+        acc[1] += r.valid_fraction
+    return {b: (total / weight if weight else 0.0) for b, (total, weight) in sums.items()}
+
+
+def draw_held_out(candidates: list[tuple[int, int]], k: int, rng: np.random.Generator,
+                  luminance: dict[tuple[int, int], float] | None) -> list[tuple[int, int]]:
+    """k blocks from candidates (already in random order). With luminance: one random block from each of k
+    equal-count strata of the luminance-sorted candidates, so held-out blocks span dark to bright terrain instead of
+    landing, by chance, all in one kind (on the real drone tree an unstratified draw put the two darkest blocks in
+    test and none in train). Returned in stratum order, darkest first."""
+    if luminance is None or k >= len(candidates):
+        return candidates[:k]
+    ranked = sorted(candidates, key=lambda b: luminance[b])  # stable: ties keep their random order
+    return [ranked[int(rng.choice(stratum))] for stratum in np.array_split(np.arange(len(ranked)), k)]
+
+
 def assign_blocks(
     records: list[TileRecord],
     zoom: int,
@@ -55,11 +78,15 @@ def assign_blocks(
     seed: int,
     largest_size: int,
     min_valid: float,
+    stratify: str = "luminance",
 ) -> dict[tuple[int, int], str]:
     """Map each block (bx, by) to a split. Val/test blocks are drawn first among blocks that hold at least one
-    sample of the largest configured size, so every size gets a test sample when the data allows; otherwise raise."""
+    sample of the largest configured size, so every size gets a test sample when the data allows; otherwise raise.
+    stratify="luminance" draws them across the brightness range of those blocks (see draw_held_out)."""
     if block_zoom > zoom:
         raise ValueError(f"split.block_zoom={block_zoom} must not exceed tiles.zoom={zoom}")
+    if stratify not in STRATIFY:
+        raise ValueError(f"split.stratify={stratify!r}: expected one of {STRATIFY}")
     missing = set(SPLITS) - set(fractions)
     if missing:
         raise ValueError(f"split.fractions is missing {sorted(missing)}")
@@ -84,13 +111,16 @@ def assign_blocks(
             f"block each; raise split.block_zoom (smaller blocks) or add tiles")
     rng = np.random.default_rng(seed)
     order = [blocks[i] for i in rng.permutation(n_blocks)]
-    full_first = [b for b in order if b in full] + [b for b in order if b not in full]
-    assignment = {b: "train" for b in blocks}
-    held_out = full_first[: n_test + n_val]
-    # Alternate test/val among the full blocks so both get large samples when at least two exist.
-    tests = held_out[0::2][:n_test]
+    luminance = block_luminance(records, shift) if stratify == "luminance" else None
+    held_out = draw_held_out([b for b in order if b in full], n_test + n_val, rng, luminance)
+    held_out += [b for b in order if b not in full][: n_test + n_val - len(held_out)]
+    # Alternate test/val (from a random start) so both get large samples when at least two full blocks exist and,
+    # when stratified, both span the brightness range.
+    start = int(rng.integers(2)) if luminance is not None else 0
+    tests = held_out[start::2][:n_test]
     vals = [b for b in held_out if b not in tests][:n_val]
     tests += [b for b in held_out if b not in tests and b not in vals]
+    assignment = {b: "train" for b in blocks}
     for b in tests:
         assignment[b] = "test"
     for b in vals:

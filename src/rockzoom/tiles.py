@@ -18,7 +18,7 @@ EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff")
 SCHEMES = ("auto", "tms", "xyz")
 # Modes we can turn into RGB + alpha without guessing; anything else (CMYK, 16-bit, float, 1-bit) is refused.
 ACCEPTED_MODES = ("RGBA", "RGB", "LA", "L", "P", "PA", "RGBa", "La")
-INDEX_COLUMNS = ["z", "x", "y", "path", "width", "height", "valid_fraction", "mode", "sha1"]
+INDEX_COLUMNS = ["z", "x", "y", "path", "width", "height", "valid_fraction", "mean_luma", "mode", "sha1"]
 REJECT_COLUMNS = ["path", "reason"]
 _TILE_NAME = re.compile(r"^(\d+)$")
 
@@ -36,6 +36,7 @@ class TileRecord:
     width: int
     height: int
     valid_fraction: float
+    mean_luma: float  # mean Rec. 601 luma (0..255) of the valid pixels; 0 when none is valid
     mode: str
     sha1: str
 
@@ -89,6 +90,14 @@ def decode_tile_rgba(path: str | Path, tile_size: int = TILE_SIZE, max_pixels: i
     return rgba, mode
 
 
+def mean_luma(rgb: np.ndarray, mask: np.ndarray) -> float:
+    """Mean Rec. 601 luma of the valid pixels (what the split stratifies on); 0 for a tile with none."""
+    if not mask.any():
+        return 0.0
+    valid = rgb[mask].astype(np.float64)
+    return float((valid @ np.array([0.299, 0.587, 0.114])).mean())
+
+
 def _parse_tile_name(zoom_dir: Path, path: Path) -> tuple[int, int] | None:
     rel = path.relative_to(zoom_dir).parts
     if len(rel) != 2 or path.suffix.lower() not in EXTENSIONS:
@@ -132,7 +141,8 @@ def index_tiles(
             continue
         records[(x, y)] = TileRecord(
             z=zoom, x=x, y=y, path=str(path), width=rgb.shape[1], height=rgb.shape[0],
-            valid_fraction=float(mask.mean()), mode=mode, sha1=hashlib.sha1(path.read_bytes()).hexdigest(),
+            valid_fraction=float(mask.mean()), mean_luma=mean_luma(rgb, mask), mode=mode,
+            sha1=hashlib.sha1(path.read_bytes()).hexdigest(),
         )
     return sorted(records.values(), key=lambda r: (r.x, r.y)), rejected
 
@@ -145,7 +155,8 @@ def write_index(records: list[TileRecord], rejected: list[tuple[str, str]], inde
         writer = csv.writer(fh)
         writer.writerow(INDEX_COLUMNS)
         for r in records:
-            writer.writerow([r.z, r.x, r.y, r.path, r.width, r.height, f"{r.valid_fraction:.6f}", r.mode, r.sha1])
+            writer.writerow([r.z, r.x, r.y, r.path, r.width, r.height, f"{r.valid_fraction:.6f}", f"{r.mean_luma:.3f}",
+                             r.mode, r.sha1])
     with rejected_csv.open("w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(REJECT_COLUMNS)
@@ -156,11 +167,13 @@ def read_index(index_csv: str | Path) -> list[TileRecord]:
     with Path(index_csv).open(newline="") as fh:
         rows = list(csv.DictReader(fh))
     if rows and set(INDEX_COLUMNS) - set(rows[0]):
-        raise ValueError(f"{index_csv}: missing columns {sorted(set(INDEX_COLUMNS) - set(rows[0]))}")
+        raise ValueError(f"{index_csv}: missing columns {sorted(set(INDEX_COLUMNS) - set(rows[0]))}; "
+                         "rebuild it (snakemake --forcerun index_tiles)")
     return [
         TileRecord(
             z=int(r["z"]), x=int(r["x"]), y=int(r["y"]), path=r["path"], width=int(r["width"]),
-            height=int(r["height"]), valid_fraction=float(r["valid_fraction"]), mode=r["mode"], sha1=r["sha1"],
+            height=int(r["height"]), valid_fraction=float(r["valid_fraction"]),
+            mean_luma=float(r["mean_luma"]), mode=r["mode"], sha1=r["sha1"],
         )
         for r in rows
     ]

@@ -7,6 +7,7 @@ make_split(
     zoom=snakemake.params.zoom,
     block_zoom=snakemake.params.split["block_zoom"],
     fractions=snakemake.params.split["fractions"],
+    stratify=snakemake.params.split["stratify"],
     seed=snakemake.params.seed,
     sizes=snakemake.params.sizes,
     min_valid=snakemake.params.min_valid,

@@ -16,6 +16,8 @@ def add_arguments(p):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--min-valid", type=float, default=0.98)
     p.add_argument("--guard-tiles", type=int, default=1)
+    p.add_argument("--stratify", choices=("luminance", "none"), default="luminance",
+                   help="draw val/test blocks across the brightness range (default) or plainly at random")
 
 
 def run(args) -> int:
@@ -25,7 +27,7 @@ def run(args) -> int:
     if not Path(args.blocks).exists():
         make_split(args.index, args.blocks, zoom=args.zoom, block_zoom=args.block_zoom,
                    fractions=dict(zip(("train", "val", "test"), args.fractions)), seed=args.seed,
-                   sizes=[args.size], min_valid=args.min_valid, log=log)
+                   sizes=[args.size], min_valid=args.min_valid, stratify=args.stratify, log=log)
     build_dataset(args.index, args.blocks, args.out or f"results/data/s{args.size}", size=args.size,
                   min_valid=args.min_valid, guard_tiles=args.guard_tiles, log=log)
     return 0
