@@ -31,42 +31,23 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
+sys.path.insert(0, str(REPO / "benchmarks"))
 
 from rockzoom.arrays import load_split  # noqa: E402
-from rockzoom.dataset import build_dataset, make_split  # noqa: E402
 from rockzoom.metrics import evaluate, hf_energy_ratio, spectrum_distance  # noqa: E402
 from rockzoom.metrics_texture import swd  # noqa: E402
 from rockzoom.models.refiner_unet import build_refiner_unet, count_parameters  # noqa: E402
 from rockzoom.refiner import Refiner, RefinerTask, _starts, file_sha256, train_refiner, upscale_all  # noqa: E402
 from rockzoom.sr_data import make_pairs  # noqa: E402
 from rockzoom.sr_train import train_sr  # noqa: E402
-from rockzoom.tiles import build_index  # noqa: E402
 from rockzoom.upscale import ClassicalUpscaler, build_upscaler  # noqa: E402
+from real_tiles import DEFAULT_TILES, build_real_data  # noqa: E402
 
-DEFAULT_TILES = Path(os.environ.get("ROCKZOOM_REAL_TILES", REPO.parent / "shared" / "data" / "rock-tiles"))
 SCALE = 4
 
 
 def say(msg: str) -> None:
     print(msg, flush=True)
-
-
-def build_real_data(tiles: Path, work: Path, sizes: list[int]) -> dict[int, Path]:
-    real = yaml.safe_load((REPO / "config" / "real-tiles.yaml").read_text())
-    tiles_dir = work / "tiles"
-    if not (tiles_dir / "blocks.csv").exists():
-        build_index(tiles, real["tiles"]["zoom"], tiles_dir / "index.csv", tiles_dir / "rejected.csv")
-        make_split(tiles_dir / "index.csv", tiles_dir / "blocks.csv", zoom=real["tiles"]["zoom"],
-                   block_zoom=real["split"]["block_zoom"], fractions=real["split"]["fractions"], seed=0,
-                   sizes=sizes, min_valid=real["dataset"]["min_valid"])
-    out = {}
-    for size in sizes:
-        d = work / "data" / f"s{size}"
-        if not (d / "summary.json").exists():
-            build_dataset(tiles_dir / "index.csv", tiles_dir / "blocks.csv", d, size=size,
-                          min_valid=real["dataset"]["min_valid"], guard_tiles=real["split"]["guard_tiles"])
-        out[size] = d
-    return out
 
 
 def seconds_per_step(ref: dict, data_dir: Path, sr_model: Path) -> float:

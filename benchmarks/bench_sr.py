@@ -28,37 +28,17 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
+sys.path.insert(0, str(REPO / "benchmarks"))
 
 from rockzoom.arrays import load_split  # noqa: E402
-from rockzoom.dataset import build_dataset, make_split  # noqa: E402
 from rockzoom.image_files import read_image, write_image  # noqa: E402
 from rockzoom.metrics import evaluate  # noqa: E402
 from rockzoom.models.sr_nets import build_sr_net, count_parameters  # noqa: E402
 from rockzoom.sr_data import make_pairs, sample_patches  # noqa: E402
 from rockzoom.sr_eval import eval_sr  # noqa: E402
 from rockzoom.sr_train import masked_charbonnier, train_sr  # noqa: E402
-from rockzoom.tiles import build_index  # noqa: E402
+from real_tiles import DEFAULT_TILES, build_real_data  # noqa: E402
 
-DEFAULT_TILES = Path(os.environ.get("ROCKZOOM_REAL_TILES", REPO.parent / "shared" / "data" / "rock-tiles"))
-
-
-def build_real_data(tiles: Path, work: Path, sizes: list[int]) -> dict[int, Path]:
-    """The workflow's dataset stages with config/real-tiles.yaml's split settings."""
-    real = yaml.safe_load((REPO / "config" / "real-tiles.yaml").read_text())
-    tiles_dir = work / "tiles"
-    if not (tiles_dir / "blocks.csv").exists():
-        build_index(tiles, real["tiles"]["zoom"], tiles_dir / "index.csv", tiles_dir / "rejected.csv")
-        make_split(tiles_dir / "index.csv", tiles_dir / "blocks.csv", zoom=real["tiles"]["zoom"],
-                   block_zoom=real["split"]["block_zoom"], fractions=real["split"]["fractions"], seed=0,
-                   sizes=sizes, min_valid=real["dataset"]["min_valid"])
-    out = {}
-    for size in sizes:
-        d = work / "data" / f"s{size}"
-        if not (d / "summary.json").exists():
-            build_dataset(tiles_dir / "index.csv", tiles_dir / "blocks.csv", d, size=size,
-                          min_valid=real["dataset"]["min_valid"], guard_tiles=real["split"]["guard_tiles"])
-        out[size] = d
-    return out
 
 
 def seconds_per_step(net_cfg: dict, train_cfg: dict, data_dir: Path, scale: int, device: str) -> float:

@@ -1,42 +1,44 @@
-"""Decode the real zoom-23 rock tiles into a dataset folder (arrays contract) for benchmarks, without the workflow.
-
-Spatial hold-out by x column: the last 3 columns are test, the 2 before them val, the rest train.
-"""
+"""The real rock tiles through the workflow's own dataset stages (index, blocked split, exact mosaics), with the
+split settings of config/config.yaml + config/real-tiles.yaml, so benchmarks measure the split the workflow uses."""
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from pathlib import Path
 
-import numpy as np
-from PIL import Image
+import yaml
 
-from rockzoom.arrays import save_split
+from rockzoom.dataset import build_dataset, make_split
+from rockzoom.tiles import build_index
 
-DEFAULT_TILES = Path(os.environ.get("ROCKZOOM_REAL_TILES", Path(__file__).resolve().parents[1] / "../shared/data/rock-tiles"))
-
-
-def decode(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    with Image.open(path) as im:
-        rgba = np.asarray(im.convert("RGBA"))
-    return rgba[..., :3].copy(), rgba[..., 3] > 0
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_TILES = Path(os.environ.get("ROCKZOOM_REAL_TILES", REPO.parent / "shared" / "data" / "rock-tiles"))
 
 
-def build_real_dataset(out_dir: Path, tiles_root: Path = DEFAULT_TILES, zoom: int = 23) -> Path:
-    if (out_dir / "summary.json").exists():
-        return out_dir
-    files = sorted((tiles_root / str(zoom)).glob("*/*.png"))
-    if not files:
-        raise FileNotFoundError(f"no tiles under {tiles_root / str(zoom)}")
-    columns = sorted({int(f.parent.name) for f in files})
-    split_of = {c: "train" for c in columns[:-5]} | {c: "val" for c in columns[-5:-3]} | {c: "test" for c in columns[-3:]}
-    counts = {}
-    for split in ("train", "val", "test"):
-        chosen = [f for f in files if split_of[int(f.parent.name)] == split]
-        pairs = [decode(f) for f in chosen]
-        save_split(out_dir, split, np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs]))
-        counts[split] = len(chosen)
-    digest = hashlib.sha256("\n".join(str(f.relative_to(tiles_root)) for f in files).encode()).hexdigest()[:16]
-    (out_dir / "summary.json").write_text(json.dumps({"counts": counts, "manifest_hash": digest}))
-    return out_dir
+def real_settings() -> dict:
+    """tiles/dataset/split of config/config.yaml overlaid by config/real-tiles.yaml (one level deep, as Snakemake)."""
+    base = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    real = yaml.safe_load((REPO / "config" / "real-tiles.yaml").read_text())
+    merged = {k: {**base[k], **real.get(k, {})} for k in ("tiles", "dataset", "split")}
+    merged["seed"] = real.get("seed", base["seed"])
+    return merged
+
+
+def build_real_data(tiles: Path, work: Path, sizes: list[int], log=lambda m: None) -> dict[int, Path]:
+    """results/data/s{S}-style folders for each size under work/data (reused when already built)."""
+    cfg = real_settings()
+    split = cfg["split"]
+    tiles_dir = work / "tiles"
+    if not (tiles_dir / "blocks.csv").exists():
+        build_index(tiles, cfg["tiles"]["zoom"], tiles_dir / "index.csv", tiles_dir / "rejected.csv", log=log)
+        make_split(tiles_dir / "index.csv", tiles_dir / "blocks.csv", zoom=cfg["tiles"]["zoom"],
+                   block_zoom=split["block_zoom"], fractions=split["fractions"], seed=cfg["seed"],
+                   sizes=sorted(set(cfg["dataset"]["sizes"]) | set(sizes)), min_valid=cfg["dataset"]["min_valid"],
+                   stratify=split["stratify"], log=log)
+    out = {}
+    for size in sizes:
+        d = work / "data" / f"s{size}"
+        if not (d / "summary.json").exists():
+            build_dataset(tiles_dir / "index.csv", tiles_dir / "blocks.csv", d, size=size,
+                          min_valid=cfg["dataset"]["min_valid"], guard_tiles=split["guard_tiles"], log=log)
+        out[size] = d
+    return out

@@ -33,3 +33,22 @@ def real_tiles() -> Path:
     if path is None:
         pytest.skip("real rock tiles not found (set ROCKZOOM_REAL_TILES or place them at ../shared/data/rock-tiles)")
     return path
+
+
+@pytest.fixture(scope="session")
+def finished_all(tmp_path_factory) -> Path:
+    """One full run of `all` on the tiny config (demo pyramid, every option, benchmark with refine rows, pyramid),
+    shared by the end-to-end tests. Read it, plan on it, or copy it (finished_copy) before running more jobs."""
+    from workflow_helpers import TEST_CONFIGS, run
+
+    workdir = tmp_path_factory.mktemp("all")
+    run(["all"], workdir, TEST_CONFIGS, timeout=1500)
+    return workdir
+
+
+@pytest.fixture
+def finished_copy(finished_all, tmp_path) -> Path:
+    """A private copy of the finished run (mtimes and Snakemake metadata kept) for tests that run further jobs."""
+    import shutil
+
+    return Path(shutil.copytree(finished_all, tmp_path / "run", symlinks=True))

@@ -32,7 +32,8 @@ def test_unknown_arch_is_a_clear_error(tmp_path):
 
 
 @pytest.mark.slow
-def test_autoencoder_family_runs_end_to_end(tmp_path):
+def test_autoencoder_family_runs_end_to_end(finished_copy):
+    tmp_path = finished_copy  # `all` ran the s64 AE, its eval and the config's samplers; this adds the other samplers
     run(TARGETS, tmp_path, CONFIGS)
     report = json.loads((tmp_path / "results/ae/vit-s64/eval/test_metrics.json").read_text())
     assert {"autoencoder", "thumbnail_13x13x3", "mean_colour"} == set(report["metrics"])

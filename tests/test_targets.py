@@ -1,15 +1,11 @@
 """The named targets end to end on the tiny config, and what reruns after a config change."""
 import json
-import shutil
 
-import numpy as np
 import pytest
 import yaml
 from PIL import Image
 
-from workflow_helpers import REPO, plan, run
-
-CONFIGS = [REPO / "config" / "config.yaml", REPO / "config" / "test.yaml"]
+from workflow_helpers import REPO, TEST_CONFIGS as CONFIGS, plan
 
 
 def with_change(tmp_path, name, change):
@@ -25,12 +21,10 @@ def with_change(tmp_path, name, change):
     return [CONFIGS[0], path]
 
 
-@pytest.fixture(scope="module")
-def finished(tmp_path_factory):
-    """One full run of `all` on the tiny config (the demo pyramid, every option, benchmark, pyramid)."""
-    workdir = tmp_path_factory.mktemp("run")
-    run(["all"], workdir, CONFIGS, timeout=1500)
-    return workdir
+@pytest.fixture
+def finished(finished_all):
+    """The shared finished run of `all` (tests/conftest.py)."""
+    return finished_all
 
 
 @pytest.mark.slow

@@ -8,6 +8,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+TEST_CONFIGS = [REPO / "config" / "config.yaml", REPO / "config" / "test.yaml"]
 
 
 def plan(targets: list[str], workdir: Path, configfiles: list[Path], overrides: dict | None = None) -> dict[str, int]:

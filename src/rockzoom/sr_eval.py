@@ -64,6 +64,18 @@ def run_upscaler(upscaler: Upscaler, pairs: SRPairs, spec: dict | None = None) -
     return preds, 1000.0 * seconds / len(lr), peak / 2**20
 
 
+def wrap_label(text: str, width: int, draw: ImageDraw.ImageDraw) -> list[str]:
+    """Split a panel title into lines no wider than the panel (at word boundaries) so titles never overlap."""
+    lines = [""]
+    for word in text.split():
+        candidate = f"{lines[-1]} {word}".strip()
+        if lines[-1] and draw.textlength(candidate) > width:
+            lines.append(word)
+        else:
+            lines[-1] = candidate
+    return lines
+
+
 def crop_grid(pairs: SRPairs, named_preds: dict[str, np.ndarray], path: str | Path, n_rows: int = 4,
               crop: int = 128, seed: int = 0) -> None:
     """Side-by-side crops: HR | each method, one row per test image (crops placed at random valid spots)."""
@@ -79,12 +91,15 @@ def crop_grid(pairs: SRPairs, named_preds: dict[str, np.ndarray], path: str | Pa
         panels = [pairs.hr[i, y:y + crop, x:x + crop]]
         panels += [np.rint(p[i, y:y + crop, x:x + crop] * 255).astype(np.uint8) for p in named_preds.values()]
         rows.append(np.concatenate([np.pad(p, ((2, 2), (2, 2), (0, 0)), constant_values=255) for p in panels], 1))
-    label_h = 16
+    names = ["HR (real)", *named_preds]
+    measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    labels = [wrap_label(name, crop, measure) for name in names]
+    label_h = 4 + 12 * max(len(lines) for lines in labels)
     grid = np.concatenate([np.full((label_h, rows[0].shape[1], 3), 255, np.uint8), *rows], 0)
     image = Image.fromarray(grid)
     draw = ImageDraw.Draw(image)
-    for j, name in enumerate(["HR (real)", *named_preds]):
-        draw.text((j * (crop + 4) + 4, 2), name, fill=(0, 0, 0))
+    for j, lines in enumerate(labels):
+        draw.text((j * (crop + 4) + 4, 2), "\n".join(lines), fill=(0, 0, 0), spacing=2)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     image.save(path)
 
