@@ -55,7 +55,7 @@ def main() -> int:
     device = "cuda" if torch.cuda.is_available() else f"cpu ({torch.get_num_threads()} threads)"
     print(f"\nreal rock tiles on {device}, 256 px, test split n={report['n']}; arch {name}, {arch['engine']['steps']} steps of "
           f"batch {arch['engine']['batch_size']}; training {train_s / 60:.1f} min wall, "
-          f"{speed.median():.2f} images/s median (shared CPU)")
+          f"{speed.median():.2f} images/s median")
     print(f"{'method':20s} {'PSNR pooled':>11s} {'PSNR mean [95% CI]':>24s} {'PSNR-Y':>7s} {'SSIM':>6s}")
     for method, row in report["metrics"].items():
         ci = f"{row['psnr_mean']:.2f} [{row['psnr_ci_low']:.2f}, {row['psnr_ci_high']:.2f}]"
