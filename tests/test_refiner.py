@@ -7,14 +7,14 @@ import torch
 from PIL import Image
 from torch import nn
 
-from rockzoom.arrays import save_split
 from rockzoom.checkpoint import load_checkpoint
 from rockzoom.cli import main as cli_main
 from rockzoom.metrics_texture import laplacian_pyramid, swd
 from rockzoom.models.refiner_unet import build_refiner_unet, count_parameters
-from rockzoom.refiner import (Refiner, RefinedUpscaler, _ramp, alpha_bar, ddim_refine, predict_patched, q_sample,
+from rockzoom.refiner import (Refiner, RefinedUpscaler, _ramp, alpha_bar, predict_patched, q_sample,
                               target_of, train_refiner, x0_from_prediction)
 from rockzoom.upscale import ClassicalUpscaler
+from texture_data import textures, write_texture_dataset
 
 NET = {"base_channels": 8, "channel_mults": [1, 2], "blocks_per_level": 1, "attention_heads": 2,
        "pixel_unshuffle": 2}
@@ -29,22 +29,9 @@ def one_thread():
     torch.set_num_threads(before)
 
 
-def _textures(n, size, seed):
-    rng = np.random.default_rng(seed)
-    small = rng.integers(0, 256, size=(n, size // 4, size // 4, 3), dtype=np.uint8)
-    return np.stack([np.asarray(Image.fromarray(s).resize((size, size), Image.Resampling.BICUBIC)) for s in small])
-
-
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory):
-    d = tmp_path_factory.mktemp("refiner_data")
-    for i, (split, n) in enumerate([("train", 4), ("val", 2), ("test", 2)]):
-        images = _textures(n, 32, seed=i)
-        masks = np.ones(images.shape[:3], bool)
-        masks[:, :6, :] = False  # a no-data strip
-        save_split(d, split, images, masks)
-    (d / "summary.json").write_text(json.dumps({"manifest_hash": "fixture"}))
-    return d
+    return write_texture_dataset(tmp_path_factory.mktemp("refiner_data"), {"train": 4, "val": 2, "test": 2}, size=32, nodata_rows=6)
 
 
 def _nonzero_unet(seed=0, **kw):
@@ -145,7 +132,7 @@ def test_patchwise_prediction_is_seam_free():
         torch.testing.assert_close(patched, whole, atol=1e-5, rtol=1e-5)
     # a real UNet (attention: not exactly local): whole-image DDIM vs patch-wise, and no jump at patch borders
     refiner_whole, refiner_patched = _refiner(patch=64, overlap=0), _refiner(patch=16, overlap=8)
-    image = np.clip(np.asarray(Image.fromarray(_textures(1, 64, 5)[0]).resize((48, 48))) / 255.0, 0, 1)
+    image = np.clip(np.asarray(Image.fromarray(textures(1, 64, 5)[0]).resize((48, 48))) / 255.0, 0, 1)
     a, b = refiner_whole.refine(image.astype(np.float32)), refiner_patched.refine(image.astype(np.float32))
     diff = np.abs(a - b)
     assert diff.mean() < 0.02
@@ -204,7 +191,7 @@ def test_cli_train_and_refine_a_folder(data_dir, tmp_path):
                      str(tmp_path / "cfg.yaml"), "--upscaler", "lanczos", "--scale", "2", "--no-progress"]) == 0
     src = tmp_path / "in"
     src.mkdir()
-    rgba = np.dstack([_textures(1, 36, 9)[0], np.full((36, 36), 255, np.uint8)])
+    rgba = np.dstack([textures(1, 36, 9)[0], np.full((36, 36), 255, np.uint8)])
     rgba[:4, :, 3] = 0
     Image.fromarray(rgba).save(src / "a.png")
     assert cli_main(["refine", str(src), str(tmp_path / "out"), "--model", str(model), "--steps", "2",
@@ -216,7 +203,7 @@ def test_cli_train_and_refine_a_folder(data_dir, tmp_path):
 
 
 def test_swd_on_laplacian_patches():
-    hr = _textures(4, 64, 0)
+    hr = textures(4, 64, 0)
     blurred = np.stack([np.asarray(Image.fromarray(h).resize((16, 16)).resize((64, 64), Image.Resampling.BICUBIC))
                         for h in hr])
     same = swd(hr, hr)

@@ -1,12 +1,9 @@
-import json
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
-from PIL import Image
 
-from rockzoom.arrays import save_split
 from rockzoom.checkpoint import load_checkpoint
 from rockzoom.metrics import evaluate
 from rockzoom.sr_data import downsample_bicubic_aa, downsample_mask, make_pairs, sample_patches
@@ -15,28 +12,15 @@ from rockzoom.sr_gan import finetune_sr_gan
 from rockzoom.sr_train import train_sr
 from rockzoom.arrays import load_split
 from rockzoom.upscale import ClassicalUpscaler
+from texture_data import write_texture_dataset
 
 NET = {"arch": "efficient", "n_blocks": 1, "n_feats": 8}
 GAN = {"pixel_weight": 1.0, "adversarial_weight": 0.01, "frequency_weight": 0.05, "d_lr": 1e-4, "d_feats": 8}
 
 
-def _textures(n, size, seed):
-    """Smooth random textures (noise upsampled by PIL), so there is structure to learn."""
-    rng = np.random.default_rng(seed)
-    small = rng.integers(0, 256, size=(n, size // 4, size // 4, 3), dtype=np.uint8)
-    return np.stack([np.asarray(Image.fromarray(s).resize((size, size), Image.Resampling.BICUBIC)) for s in small])
-
-
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory):
-    d = tmp_path_factory.mktemp("sr_data")
-    for i, (split, n) in enumerate([("train", 6), ("val", 2), ("test", 3)]):
-        images = _textures(n, 48, seed=i)
-        masks = np.ones(images.shape[:3], bool)
-        masks[:, :12, :] = False  # a no-data strip
-        save_split(d, split, images, masks)
-    (d / "summary.json").write_text(json.dumps({"manifest_hash": "fixture"}))
-    return d
+    return write_texture_dataset(tmp_path_factory.mktemp("sr_data"), {"train": 6, "val": 2, "test": 3}, size=48, nodata_rows=12)
 
 
 def _train_cfg(steps, save_every=2, lr_patch=8):
