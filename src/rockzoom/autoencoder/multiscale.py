@@ -11,8 +11,8 @@ import torch
 
 from rockzoom.arrays import SplitArrays, load_split, load_summary
 from rockzoom.autoencoder.loss import reconstruction_loss
-from rockzoom.autoencoder.task import to_tensor
-from rockzoom.engine import TrainTask, random_dihedral
+from rockzoom.autoencoder.task import linear_path_param_groups, sample_augmented, to_tensor
+from rockzoom.engine import TrainTask
 from rockzoom.models.multiscale_ae import MultiScaleAutoencoder, area_pyramid, mask_pyramid
 
 ARCH_KEYS = ("model", "loss", "level_weights", "skip_drop", "val_images", "engine")
@@ -73,22 +73,15 @@ class MultiScaleTask(TrainTask):
         return model
 
     def param_groups(self, model):
-        """As the ViT AE: the linear PCA path learns slower and without weight decay."""
-        linear = [*model.coarse_encoder.parameters(), *model.to_coarse.parameters()]
-        ids = {id(p) for p in linear}
-        rest = [p for p in model.parameters() if id(p) not in ids]
-        return [{"params": rest}, {"params": linear, "lr_scale": self.linear_lr_scale, "weight_decay": 0.0}]
+        return linear_path_param_groups(model, self.linear_lr_scale)
 
     def model_kwargs(self):
         return dict(self._kwargs)
 
     def sample_batch(self, step, generator, batch_size):
-        idx = torch.randint(0, len(self.train), (batch_size,), generator=generator).numpy()
-        images = to_tensor(self.train.images[idx])
-        masks = torch.from_numpy(np.asarray(self.train.masks[idx]))
-        images, masks = random_dihedral(images, masks, generator=generator)
-        keep = (torch.rand(batch_size, generator=generator) >= self.cfg["skip_drop"]).float()
-        return {"images": images, "masks": masks, "skip_keep": keep}
+        batch = sample_augmented(self.train, generator, batch_size)
+        batch["skip_keep"] = (torch.rand(batch_size, generator=generator) >= self.cfg["skip_drop"]).float()
+        return batch
 
     def loss(self, model, batch, step):
         preds = model(batch["images"], skips=self.skips, skip_keep=batch["skip_keep"], all_levels=True)

@@ -60,6 +60,23 @@ def principal_components(data: torch.Tensor, k: int) -> tuple[torch.Tensor, torc
     return mean, components.contiguous()
 
 
+def linear_path_param_groups(model, linear_lr_scale: float) -> list[dict]:
+    """The linear PCA path learns slower and without weight decay, so AdamW does not scramble its start."""
+    linear = [*model.coarse_encoder.parameters(), *model.to_coarse.parameters()]
+    ids = {id(p) for p in linear}
+    rest = [p for p in model.parameters() if id(p) not in ids]
+    return [{"params": rest}, {"params": linear, "lr_scale": linear_lr_scale, "weight_decay": 0.0}]
+
+
+def sample_augmented(train: SplitArrays, generator: torch.Generator, batch_size: int) -> dict:
+    """A random training batch with a random dihedral transform per image (nadir imagery has no up)."""
+    idx = torch.randint(0, len(train), (batch_size,), generator=generator).numpy()
+    images = to_tensor(train.images[idx])
+    masks = torch.from_numpy(np.asarray(train.masks[idx]))
+    images, masks = random_dihedral(images, masks, generator=generator)
+    return {"images": images, "masks": masks}
+
+
 class AutoencoderTask(TrainTask):
     kind = "ae"
     val_key = "val_psnr"
@@ -86,21 +103,13 @@ class AutoencoderTask(TrainTask):
         return model
 
     def param_groups(self, model):
-        """The linear PCA path learns slower and without weight decay, so AdamW does not scramble its start."""
-        linear = [*model.coarse_encoder.parameters(), *model.to_coarse.parameters()]
-        ids = {id(p) for p in linear}
-        rest = [p for p in model.parameters() if id(p) not in ids]
-        return [{"params": rest}, {"params": linear, "lr_scale": self.linear_lr_scale, "weight_decay": 0.0}]
+        return linear_path_param_groups(model, self.linear_lr_scale)
 
     def model_kwargs(self):
         return dict(self._kwargs)
 
     def sample_batch(self, step, generator, batch_size):
-        idx = torch.randint(0, len(self.train), (batch_size,), generator=generator).numpy()
-        images = to_tensor(self.train.images[idx])
-        masks = torch.from_numpy(np.asarray(self.train.masks[idx]))
-        images, masks = random_dihedral(images, masks, generator=generator)
-        return {"images": images, "masks": masks}
+        return sample_augmented(self.train, generator, batch_size)
 
     def loss(self, model, batch, step):
         pred = model(batch["images"])

@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from rockzoom.models.vit_ae import grid_pos_embed, transformer
+from rockzoom.models.vit_ae import LinearCoarsePath, grid_pos_embed, transformer
 
 
 def area_pyramid(images: torch.Tensor, levels: int) -> list[torch.Tensor]:
@@ -43,7 +43,7 @@ def mask_pyramid(masks: torch.Tensor, levels: int) -> list[torch.Tensor]:
     return out
 
 
-class MultiScaleAutoencoder(nn.Module):
+class MultiScaleAutoencoder(LinearCoarsePath, nn.Module):
     def __init__(
         self,
         img_size: int = 256,
@@ -118,27 +118,6 @@ class MultiScaleAutoencoder(nn.Module):
     @property
     def level_sizes(self) -> list[int]:
         return [self.img_size // 2 ** (self.levels - 1 - i) for i in range(self.levels)]
-
-    def coarse_view(self, images: torch.Tensor) -> torch.Tensor:
-        """(N, 3, H, W) -> (N, 3*coarse_size^2): the area-downsampled image the linear path sees."""
-        return F.interpolate(images, size=(self.coarse_size, self.coarse_size), mode="area").flatten(1)
-
-    @torch.no_grad()
-    def init_linear_path(self, mean: torch.Tensor, components: torch.Tensor) -> None:
-        """Start as a PCA autoencoder of the coarse image, exactly as ``ViTAutoencoder.init_linear_path``."""
-        k = components.shape[0]
-        if k > self.latent_dim or components.shape[1] != self.coarse_encoder.in_features:
-            raise ValueError(f"PCA components {tuple(components.shape)} do not fit latent {self.latent_dim} x "
-                             f"{self.coarse_encoder.in_features}")
-        self.coarse_encoder.weight.zero_()
-        self.coarse_encoder.weight[:k] = components
-        self.coarse_encoder.bias.zero_()
-        self.coarse_encoder.bias[:k] = -components @ mean
-        self.to_coarse.weight.zero_()
-        self.to_coarse.weight[:, :k] = components.T
-        self.to_coarse.bias.copy_(mean)
-        self.to_latent.weight.zero_()
-        self.to_latent.bias.zero_()
 
     def encode_features(self, images: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """(N, 3, S, S) in [0, 1] -> (latent (N, latent_dim), encoder features per level, coarsest first)."""

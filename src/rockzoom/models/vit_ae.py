@@ -36,7 +36,34 @@ def grid_pos_embed(pos: torch.Tensor, grid: int) -> torch.Tensor:
     return pos.flatten(2).transpose(1, 2)
 
 
-class ViTAutoencoder(nn.Module):
+class LinearCoarsePath:
+    """The linear path shared by the ViT and multi-scale AEs: ``coarse_encoder`` (area-downsampled image -> latent),
+    ``to_coarse`` (latent -> coarse image) and ``to_latent`` (the transformer's share of the latent)."""
+
+    def coarse_view(self, images: torch.Tensor) -> torch.Tensor:
+        """(N, 3, H, W) -> (N, 3*coarse_size^2): the area-downsampled image the linear path sees."""
+        return F.interpolate(images, size=(self.coarse_size, self.coarse_size), mode="area").flatten(1)
+
+    @torch.no_grad()
+    def init_linear_path(self, mean: torch.Tensor, components: torch.Tensor) -> None:
+        """Start as a PCA autoencoder of the coarse image: ``components`` (k <= latent_dim, 3*coarse^2) orthonormal
+        rows, ``mean`` (3*coarse^2). Unused latent dims start at zero; the transformer's share starts at zero."""
+        k = components.shape[0]
+        if k > self.latent_dim or components.shape[1] != self.coarse_encoder.in_features:
+            raise ValueError(f"PCA components {tuple(components.shape)} do not fit latent {self.latent_dim} x "
+                             f"{self.coarse_encoder.in_features}")
+        self.coarse_encoder.weight.zero_()
+        self.coarse_encoder.weight[:k] = components
+        self.coarse_encoder.bias.zero_()
+        self.coarse_encoder.bias[:k] = -components @ mean
+        self.to_coarse.weight.zero_()
+        self.to_coarse.weight[:, :k] = components.T
+        self.to_coarse.bias.copy_(mean)
+        self.to_latent.weight.zero_()
+        self.to_latent.bias.zero_()
+
+
+class ViTAutoencoder(LinearCoarsePath, nn.Module):
     def __init__(
         self,
         img_size: int = 256,
@@ -92,28 +119,6 @@ class ViTAutoencoder(nn.Module):
     @property
     def latent_dim(self) -> int:
         return self.latent_grid**2 * self.latent_channels
-
-    def coarse_view(self, images: torch.Tensor) -> torch.Tensor:
-        """(N, 3, H, W) -> (N, 3*coarse_size^2): the area-downsampled image the linear path sees."""
-        return F.interpolate(images, size=(self.coarse_size, self.coarse_size), mode="area").flatten(1)
-
-    @torch.no_grad()
-    def init_linear_path(self, mean: torch.Tensor, components: torch.Tensor) -> None:
-        """Start as a PCA autoencoder of the coarse image: ``components`` (k <= latent_dim, 3*coarse^2) orthonormal
-        rows, ``mean`` (3*coarse^2). Unused latent dims start at zero; the transformer's share starts at zero."""
-        k = components.shape[0]
-        if k > self.latent_dim or components.shape[1] != self.coarse_encoder.in_features:
-            raise ValueError(f"PCA components {tuple(components.shape)} do not fit latent {self.latent_dim} x "
-                             f"{self.coarse_encoder.in_features}")
-        self.coarse_encoder.weight.zero_()
-        self.coarse_encoder.weight[:k] = components
-        self.coarse_encoder.bias.zero_()
-        self.coarse_encoder.bias[:k] = -components @ mean
-        self.to_coarse.weight.zero_()
-        self.to_coarse.weight[:, :k] = components.T
-        self.to_coarse.bias.copy_(mean)
-        self.to_latent.weight.zero_()
-        self.to_latent.bias.zero_()
 
     def encode(self, images: torch.Tensor) -> torch.Tensor:
         """(N, 3, H, W) in [0, 1] -> (N, latent_dim). Other sizes than img_size work (position embeddings are
