@@ -161,7 +161,7 @@ def train_budget(args, ref, data, sr_model, out) -> None:
     n_params = count_parameters(build_refiner_unet(**ref["net"]))
     say(f"refiner: {n_params} params ({ref['net']}), {ref['prediction']}-prediction; {t_step:.2f} s/step measured "
         f"-> {steps} steps of batch {ref['train']['engine']['batch_size']} x {ref['train']['patch']}² patches "
-        f"(budget {args.minutes} min, {torch.get_num_threads()} threads, CPU shared with other jobs)")
+        f"(budget {args.minutes} min, {torch.get_num_threads()} threads, load average {os.getloadavg()[0]:.1f})")
     result = train_refiner(data[256], model_out=out / "model.pt", metrics_csv=out / "metrics.csv",
                            curve_png=out / "curve.png", scale=SCALE, upscaler="rlfn", net=ref["net"],
                            prediction=ref["prediction"], train_cfg=ref["train"], seed=0, sr_model=sr_model,
