@@ -40,7 +40,6 @@ from rockzoom.sr_train import masked_charbonnier, train_sr  # noqa: E402
 from real_tiles import DEFAULT_TILES, build_real_data  # noqa: E402
 
 
-
 def seconds_per_step(net_cfg: dict, train_cfg: dict, data_dir: Path, scale: int, device: str) -> float:
     """Time a few optimizer steps of the real training batch shape (after one warm-up step)."""
     pairs = make_pairs(load_split(data_dir, "train"), scale, limit=8)

@@ -21,16 +21,10 @@ def with_change(tmp_path, name, change):
     return [CONFIGS[0], path]
 
 
-@pytest.fixture
-def finished(finished_all):
-    """The shared finished run of `all` (tests/conftest.py)."""
-    return finished_all
-
-
 @pytest.mark.slow
-def test_every_named_target_wrote_its_outputs(finished):
+def test_every_named_target_wrote_its_outputs(finished_all):
     for option, size in (("immediate", 256), ("option_a", 256), ("option_b", 256), ("option_c", 512)):
-        folder = finished / "results" / "generated" / option
+        folder = finished_all / "results" / "generated" / option
         pngs = sorted((folder / "samples").glob("*.png"))
         assert len(pngs) == 2
         with Image.open(pngs[0]) as im:
@@ -39,31 +33,31 @@ def test_every_named_target_wrote_its_outputs(finished):
         assert prov["output_size"] == size and len(prov["checkpoints"]["autoencoder"]["sha256"]) == 64
         assert 0 <= prov["checks"]["flat_fraction"] <= 1
         assert (folder / "contact_sheet.png").exists()
-    table = (finished / "results" / "benchmark" / "table.md").read_text()
+    table = (finished_all / "results" / "benchmark" / "table.md").read_text()
     for method in ("Bicubic", "Lanczos", "learned SR (rlfn)", "GAN SR", "SR + refine (2 steps)", "native 64 AE",
                    "option_a: AE 64 + sr x4"):
         assert method in table
-    csv = (finished / "results" / "benchmark" / "table.csv").read_text().splitlines()
+    csv = (finished_all / "results" / "benchmark" / "table.csv").read_text().splitlines()
     assert len(csv) == 1 + 5 + 2 + 3  # header, 4 upscalers + 1 refined, 2 native AEs, 3 pipelines
-    pyramid = finished / "results" / "pyramid" / "z25"
+    pyramid = finished_all / "results" / "pyramid" / "z25"
     assert len(list(pyramid.rglob("*.png"))) == 2 * 16 and (pyramid / "tilemapresource.xml").exists()
 
 
 @pytest.mark.slow
-def test_nothing_to_do_after_a_finished_run(finished):
-    assert plan(["all"], finished, CONFIGS) == {}
+def test_nothing_to_do_after_a_finished_run(finished_all):
+    assert plan(["all"], finished_all, CONFIGS) == {}
 
 
 @pytest.mark.slow
-def test_an_sr_setting_reruns_sr_and_downstream_only(finished, tmp_path):
-    counts = plan(["all"], finished, with_change(tmp_path, "sr", {"sr.train.charbonnier_eps": 0.01}))
+def test_an_sr_setting_reruns_sr_and_downstream_only(finished_all, tmp_path):
+    counts = plan(["all"], finished_all, with_change(tmp_path, "sr", {"sr.train.charbonnier_eps": 0.01}))
     assert {"train_sr", "generate", "benchmark_table"} <= set(counts)
     assert not {"train_ae", "build_dataset", "index_tiles", "demo_tiles", "extract_latents", "fit_prior"} & set(counts)
     assert counts["generate"] == 2  # option_a and option_c use SR; immediate and option_b do not
 
 
 @pytest.mark.slow
-def test_a_new_ae_size_builds_a_branch_beside_the_old_one(finished, tmp_path):
-    counts = plan(["option_b"], finished, with_change(tmp_path, "b512", {"options.option_b.ae_size": 512}))
+def test_a_new_ae_size_builds_a_branch_beside_the_old_one(finished_all, tmp_path):
+    counts = plan(["option_b"], finished_all, with_change(tmp_path, "b512", {"options.option_b.ae_size": 512}))
     assert counts.get("train_ae") == 1 and "build_dataset" not in counts
-    assert (finished / "results" / "ae" / "vit-s256" / "model.pt").exists()
+    assert (finished_all / "results" / "ae" / "vit-s256" / "model.pt").exists()

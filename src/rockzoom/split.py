@@ -15,6 +15,8 @@ import numpy as np
 from rockzoom.arrays import SPLITS
 from rockzoom.tiles import TILE_SIZE, TileRecord
 
+STRATIFY = ("luminance", "none")  # split.stratify: how val/test blocks are drawn
+
 
 def tiles_per_side(size: int) -> int:
     """Zoom tiles per mosaic side: S/256 for mosaics, 1 for crops smaller than a tile."""
@@ -43,9 +45,6 @@ def complete_groups(records: list[TileRecord], n: int) -> dict[tuple[int, int], 
         if all(m is not None for m in members):
             groups[(gx * n, gy * n)] = members
     return groups
-
-
-STRATIFY = ("luminance", "none")
 
 
 def block_luminance(records: list[TileRecord], shift: int) -> dict[tuple[int, int], float]:

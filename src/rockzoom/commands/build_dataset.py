@@ -1,4 +1,5 @@
 from rockzoom.dataset import build_dataset, make_split
+from rockzoom.split import STRATIFY
 from rockzoom.logs import file_logger
 
 NAME = "build-dataset"
@@ -16,7 +17,7 @@ def add_arguments(p):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--min-valid", type=float, default=0.98)
     p.add_argument("--guard-tiles", type=int, default=1)
-    p.add_argument("--stratify", choices=("luminance", "none"), default="luminance",
+    p.add_argument("--stratify", choices=STRATIFY, default="luminance",
                    help="draw val/test blocks across the brightness range (default) or plainly at random")
 
 
