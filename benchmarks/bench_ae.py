@@ -25,7 +25,8 @@ from rockzoom.autoencoder.evaluate import eval_autoencoder  # noqa: E402
 from rockzoom.autoencoder.latents import extract_latents  # noqa: E402
 from rockzoom.autoencoder.prior import fit_prior  # noqa: E402
 from rockzoom.autoencoder.sampling import generate_samples  # noqa: E402
-from rockzoom.autoencoder.train import state_dir_for, train_autoencoder  # noqa: E402
+from rockzoom.autoencoder.train import train_autoencoder  # noqa: E402
+from rockzoom.engine.state import state_dir_for  # noqa: E402
 
 
 def main() -> int:

@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from rockzoom.arrays import load_split
-from rockzoom.dataset import build_dataset, make_split, plan_samples
-from rockzoom.split import read_blocks
-from rockzoom.tiles import build_index, read_index
+from rockzoom.data.dataset import build_dataset, make_split, plan_samples
+from rockzoom.data.split import read_blocks
+from rockzoom.data.store import load_split
+from rockzoom.data.tiles import build_index, read_index
 
 REPO = Path(__file__).resolve().parents[1]
 

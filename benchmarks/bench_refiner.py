@@ -33,15 +33,21 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from rockzoom.arrays import load_split  # noqa: E402
-from rockzoom.metrics import evaluate, hf_energy_ratio, spectrum_distance  # noqa: E402
-from rockzoom.metrics_texture import swd  # noqa: E402
-from rockzoom.models.refiner_unet import build_refiner_unet, count_parameters  # noqa: E402
-from rockzoom.refiner import Refiner, RefinerTask, _starts, file_sha256, train_refiner, upscale_all  # noqa: E402
-from rockzoom.sr_data import make_pairs  # noqa: E402
-from rockzoom.sr_train import train_sr  # noqa: E402
-from rockzoom.upscale import ClassicalUpscaler, build_upscaler  # noqa: E402
 from real_tiles import DEFAULT_TILES, build_real_data  # noqa: E402
+
+from rockzoom.data.store import load_split  # noqa: E402
+from rockzoom.metrics.fidelity import evaluate  # noqa: E402
+from rockzoom.metrics.spectrum import hf_energy_ratio, spectrum_distance  # noqa: E402
+from rockzoom.metrics.texture import swd  # noqa: E402
+from rockzoom.models.registry import REFINER_NETS, count_parameters  # noqa: E402
+from rockzoom.refiner.inference import Refiner  # noqa: E402
+from rockzoom.refiner.patching import _starts  # noqa: E402
+from rockzoom.refiner.task import RefinerTask  # noqa: E402
+from rockzoom.refiner.train import train_refiner, upscale_all  # noqa: E402
+from rockzoom.superres.data import make_pairs  # noqa: E402
+from rockzoom.superres.train import train_sr  # noqa: E402
+from rockzoom.superres.upscale import ClassicalUpscaler, build_upscaler  # noqa: E402
+from rockzoom.util.hashing import file_sha256  # noqa: E402
 
 SCALE = 4
 
@@ -158,7 +164,7 @@ def train_budget(args, ref, data, sr_model, out) -> None:
     steps = max(20, int(args.minutes * 60 / (t_step * 1.15)))
     ref["train"]["engine"].update(steps=steps, val_every=max(25, steps // 4), save_every=max(25, steps // 4),
                                   log_every=max(10, steps // 10), device="cpu", warmup_steps=min(50, steps // 10))
-    n_params = count_parameters(build_refiner_unet(**ref["net"]))
+    n_params = count_parameters(REFINER_NETS.build("unet", **ref["net"]))
     say(f"refiner: {n_params} params ({ref['net']}), {ref['prediction']}-prediction; {t_step:.2f} s/step measured "
         f"-> {steps} steps of batch {ref['train']['engine']['batch_size']} x {ref['train']['patch']}² patches "
         f"(budget {args.minutes} min, {torch.get_num_threads()} threads, load average {os.getloadavg()[0]:.1f})")

@@ -30,20 +30,21 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from rockzoom.arrays import load_split  # noqa: E402
-from rockzoom.image_files import read_image, write_image  # noqa: E402
-from rockzoom.metrics import evaluate  # noqa: E402
-from rockzoom.models.sr_nets import build_sr_net, count_parameters  # noqa: E402
-from rockzoom.sr_data import make_pairs, sample_patches  # noqa: E402
-from rockzoom.sr_eval import eval_sr  # noqa: E402
-from rockzoom.sr_train import masked_charbonnier, train_sr  # noqa: E402
 from real_tiles import DEFAULT_TILES, build_real_data  # noqa: E402
+
+from rockzoom.data.image_files import read_image, write_image  # noqa: E402
+from rockzoom.data.store import load_split  # noqa: E402
+from rockzoom.metrics.fidelity import evaluate  # noqa: E402
+from rockzoom.models.registry import SR_NETS, count_parameters  # noqa: E402
+from rockzoom.superres.data import make_pairs, sample_patches  # noqa: E402
+from rockzoom.superres.evaluate import eval_sr  # noqa: E402
+from rockzoom.superres.train import masked_charbonnier, train_sr  # noqa: E402
 
 
 def seconds_per_step(net_cfg: dict, train_cfg: dict, data_dir: Path, scale: int, device: str) -> float:
     """Time a few optimizer steps of the real training batch shape (after one warm-up step)."""
     pairs = make_pairs(load_split(data_dir, "train"), scale, limit=8)
-    model = build_sr_net(scale=scale, **net_cfg).to(device)
+    model = SR_NETS.from_config(net_cfg, scale=scale).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
     gen = torch.Generator().manual_seed(0)
     times = []
@@ -92,7 +93,7 @@ def texture_image(data_dir: Path, size: int) -> np.ndarray:
     return out
 
 
-CHILD = ("import sys; from rockzoom.cli import main; from rockzoom.memory import rss_high_water_bytes; "
+CHILD = ("import sys; from rockzoom.cli import main; from rockzoom.util.memory import rss_high_water_bytes; "
          "rc = main(sys.argv[1:]); print('PEAK_RSS', rss_high_water_bytes()); sys.exit(rc)")
 
 
@@ -161,7 +162,7 @@ def main() -> int:
     steps = max(10, int(args.minutes * 60 / (t_step * 1.15)))  # 15 % for validation and saving
     train_cfg["engine"].update(steps=steps, val_every=max(25, steps // 5), save_every=max(25, steps // 5),
                                log_every=max(10, steps // 20), device=args.device)
-    print(f"training {args.net} ({count_parameters(build_sr_net(scale=scale, **net_cfg))} params) x{scale}: "
+    print(f"training {args.net} ({count_parameters(SR_NETS.from_config(net_cfg, scale=scale))} params) x{scale}: "
           f"{t_step:.2f} s/step measured -> {steps} steps of batch {train_cfg['engine']['batch_size']} "
           f"(budget {args.minutes} min, {torch.get_num_threads()} threads, device {args.device})")
     out = args.work / "sr" / f"{args.net}-x{scale}-h256"
@@ -186,8 +187,8 @@ def main() -> int:
               f"Y: {net['psnr_y_pooled'] - rows.loc['bicubic', 'psnr_y_pooled']:+.2f} dB over bicubic")
         print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
 
-    fast = build_sr_net(scale=scale, **net_cfg)
-    edsr = build_sr_net(scale=scale, **sr["nets"]["edsr"])
+    fast = SR_NETS.from_config(net_cfg, scale=scale)
+    edsr = SR_NETS.from_config(sr["nets"]["edsr"], scale=scale)
     t_fast = forward_seconds(fast, 256, args.device)
     t_edsr = forward_seconds(edsr, 256, args.device)
     print(f"forward 256->1024 on {args.device}: {args.net} {t_fast * 1000:.0f} ms ({count_parameters(fast)} params), "

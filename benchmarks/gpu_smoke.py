@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """GPU smoke benchmark: does rockzoom train and generate on this CUDA box, and how fast?
 
-Checks, through the library's public API only (``rockzoom.engine``, ``rockzoom.models``, ``rockzoom.upscale``):
+Checks, through the library's public API only (``rockzoom.engine``, ``rockzoom.models``, ``rockzoom.superres.upscale``):
   1. bf16 training steps of the ViT autoencoder (one run per size) and of the SR nets, through ``engine.train``;
   2. DDP: ``torchrun --nproc_per_node=1`` (plus a raw NCCL DDP step) and, on a multi-GPU box, one process per GPU;
   3. tiled 1024 px SR inference (256 -> x4, tile 128 + overlap 16) against the untiled result;
@@ -36,10 +36,10 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from rockzoom.checkpoint import load_checkpoint  # noqa: E402
 from rockzoom.engine import EngineConfig, TrainTask, random_dihedral, train  # noqa: E402
-from rockzoom.models.sr_nets import build_sr_net  # noqa: E402
-from rockzoom.upscale import NetUpscaler, upscale_tiled  # noqa: E402
+from rockzoom.models.registry import SR_NETS  # noqa: E402
+from rockzoom.superres.upscale import NetUpscaler, upscale_tiled  # noqa: E402
+from rockzoom.util.checkpoint import load_checkpoint  # noqa: E402
 
 try:
     from rockzoom.models.vit_ae import ViTAutoencoder
@@ -50,14 +50,14 @@ except ImportError:  # the AE checks are reported as skipped
 MODES = {
     "gpu": dict(
         ae=[dict(img_size=256), dict(img_size=512)], ae_batch=32, ae_steps=40,
-        sr=[dict(arch="efficient"), dict(arch="edsr")], scale=4, sr_hr=256, sr_batch=32, sr_steps=60,
+        sr=[dict(arch="rlfn"), dict(arch="edsr")], scale=4, sr_hr=256, sr_batch=32, sr_steps=60,
         warmup=10, ddp_steps=30, pool=64,
         gen_lr=256, gen_images=32, gen_batch=16, tiled_images=8, tile=128, overlap=16, batched_sr_images=64,
     ),
     "cpu": dict(
         ae=[dict(img_size=64, patch_size=8, embed_dim=32, depth=1, heads=2, latent_grid=8, latent_channels=2,
                  dec_dim=32, dec_depth=1, dec_heads=2, coarse_size=16, head_channels=4)],
-        ae_batch=4, ae_steps=4, sr=[dict(arch="efficient", n_blocks=2, n_feats=8)], scale=4, sr_hr=64, sr_batch=4,
+        ae_batch=4, ae_steps=4, sr=[dict(arch="rlfn", n_blocks=2, n_feats=8)], scale=4, sr_hr=64, sr_batch=4,
         sr_steps=4, warmup=1, ddp_steps=3, pool=8,
         gen_lr=64, gen_images=2, gen_batch=2, tiled_images=1, tile=32, overlap=8, batched_sr_images=2,
     ),
@@ -140,7 +140,7 @@ class SRSmokeTask(SmokeTask):
         self.lr = F.interpolate(self.hr, scale_factor=1 / scale, mode="bicubic", antialias=True).clamp(0, 1)
 
     def build_model(self):
-        return build_sr_net(**self.kwargs)
+        return SR_NETS.from_config(self.kwargs)
 
     def model_kwargs(self):
         return self.kwargs
@@ -307,7 +307,7 @@ def ddp_worker(outdir: Path, mode: str) -> None:
 
         dist.init_process_group("nccl")
         torch.cuda.set_device(0)
-        net = DistributedDataParallel(build_sr_net(**p["sr"][0], scale=p["scale"]).cuda(), device_ids=[0])
+        net = DistributedDataParallel(SR_NETS.from_config(p["sr"][0], scale=p["scale"]).cuda(), device_ids=[0])
         x = torch.rand(4, 3, 32, 32, device="cuda")
         with torch.autocast("cuda", dtype=torch.bfloat16):
             loss = net(x).float().mean()

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import yaml
 
-from rockzoom.dataset import build_dataset, make_split
-from rockzoom.tiles import build_index
+from rockzoom.data.dataset import build_dataset, make_split
+from rockzoom.data.tiles import build_index
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_TILES = Path(os.environ.get("ROCKZOOM_REAL_TILES", REPO.parent / "shared" / "data" / "rock-tiles"))

@@ -10,16 +10,24 @@ import pytest
 import torch
 import torch.nn.functional as F
 import yaml
+from workflow_helpers import REPO, SNAKEMAKE, plan, run
 
-from rockzoom.arrays import save_split
 from rockzoom.autoencoder.inference import decode_array, load_autoencoder
 from rockzoom.autoencoder.multiscale import eval_levels, train_multiscale
-from rockzoom.autoencoder.progressive import (FadeInAutoencoder, fade_alpha, grow, resize_pos_embed,
-                                              train_progressive_stage)
+from rockzoom.autoencoder.progressive import (
+    fade_alpha,
+    grow,
+    resize_pos_embed,
+    train_progressive_stage,
+)
 from rockzoom.autoencoder.task import model_kwargs_for
-from rockzoom.models.multiscale_ae import MultiScaleAutoencoder, area_pyramid, mask_pyramid
+from rockzoom.data.store import save_split
+from rockzoom.models.multiscale_ae import (
+    MultiScaleAutoencoder,
+    area_pyramid,
+    mask_pyramid,
+)
 from rockzoom.models.vit_ae import ViTAutoencoder
-from workflow_helpers import REPO, SNAKEMAKE, plan, run
 
 CONFIGS = [REPO / "config" / "config.yaml", REPO / "config" / "test.yaml"]
 VIT = {"token_grid": 4, "embed_dim": 16, "depth": 1, "heads": 2, "mlp_ratio": 2.0, "latent_grid": 4,
@@ -108,8 +116,8 @@ def test_fade_in_starts_at_the_old_model_and_ends_at_the_new_layers():
 
 
 def test_stage_data_is_the_final_tiles_area_downsampled(tmp_path):
-    from rockzoom.arrays import load_split
     from rockzoom.autoencoder.progressive import downsample_split
+    from rockzoom.data.store import load_split
 
     full = load_split(make_dataset(tmp_path / "s64", 64), "train")
     small = downsample_split(full, 16)

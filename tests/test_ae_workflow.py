@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import torch
 import yaml
-
 from workflow_helpers import REPO, SNAKEMAKE, plan, run
 
 TEST_CONFIG = REPO / "config" / "test.yaml"

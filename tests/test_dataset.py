@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from rockzoom.arrays import load_split
-from rockzoom.dataset import build_dataset, make_split
-from rockzoom.split import gap_to_rect
-from rockzoom.tiles import build_index, decode_tile, read_index
+from rockzoom.data.dataset import build_dataset, make_split
+from rockzoom.data.split import gap_to_rect
+from rockzoom.data.store import load_split
+from rockzoom.data.tiles import build_index, decode_tile, read_index
 
 SPLIT = dict(zoom=23, block_zoom=22, fractions={"train": 0.6, "val": 0.2, "test": 0.2}, seed=0, min_valid=0.5)
 

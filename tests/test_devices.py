@@ -5,10 +5,10 @@ import time
 
 import pytest
 
-from rockzoom import devices
+from rockzoom.util import devices
 
 HOLDER = (
-    "import sys, time; from rockzoom.devices import acquire_gpus; "
+    "import sys, time; from rockzoom.util.devices import acquire_gpus; "
     "print(acquire_gpus(int(sys.argv[1]), log=lambda m: None)[0], flush=True); time.sleep(30)"
 )
 

@@ -12,9 +12,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 from tiny_task import TinyTask  # noqa: E402
 
-from rockzoom.checkpoint import load_checkpoint  # noqa: E402
 from rockzoom.engine import EngineConfig, dihedral, random_dihedral, train  # noqa: E402
 from rockzoom.engine.schedule import lr_at  # noqa: E402
+from rockzoom.util.checkpoint import load_checkpoint  # noqa: E402
 
 BASE = dict(steps=12, batch_size=4, lr=3e-3, weight_decay=0.01, warmup_steps=2, min_lr_ratio=0.1, grad_clip=1.0,
             ema_decay=0.9, val_every=4, save_every=3, log_every=2, seed=7, bf16=True, device="cpu")

@@ -3,8 +3,8 @@ import sys
 
 SCRIPT = """
 import numpy as np
-from rockzoom.memory import peak_extra_bytes
-from rockzoom.sr_eval import _prepare_upscale
+from rockzoom.util.memory import peak_extra_bytes
+from rockzoom.superres.evaluate import _prepare_upscale
 print("main ran")
 extra = peak_extra_bytes(_prepare_upscale, {"method": "bicubic", "scale": 4}, np.zeros((256, 256, 3), np.float32))
 print("extra", extra)

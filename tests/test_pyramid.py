@@ -3,11 +3,11 @@ import pytest
 import torch
 from PIL import Image
 
-from rockzoom.metrics import psnr_from_mse
-from rockzoom.models.sr_nets import build_sr_net
-from rockzoom.pyramid import mosaic, upscale_pyramid
-from rockzoom.tiles import tms_to_xyz_row
-from rockzoom.upscale import ClassicalUpscaler, NetUpscaler
+from rockzoom.data.tiles import tms_to_xyz_row
+from rockzoom.generation.pyramid import mosaic, upscale_pyramid
+from rockzoom.metrics.fidelity import psnr_from_mse
+from rockzoom.models.registry import SR_NETS
+from rockzoom.superres.upscale import ClassicalUpscaler, NetUpscaler
 
 
 def make_tms_tree(root, rng, nx=3, ny=3, x0=100, y0=200, zoom=10, hole=False):
@@ -34,13 +34,13 @@ def test_pyramid_tiles_meet_without_seams(tmp_path, kind):
         up = ClassicalUpscaler("lanczos", 2)
     else:
         torch.manual_seed(0)
-        up = NetUpscaler(build_sr_net("efficient", scale=2), 2, device="cpu")
+        up = NetUpscaler(SR_NETS.build("rlfn", scale=2), 2, device="cpu")
     info = upscale_pyramid(tmp_path / "in", tmp_path / "out", up, zoom=10, context=16, log=lambda m: None)
     assert info["output_zoom"] == 11 and info["output_tiles"] == 36 and info["scheme"] == "tms"
     tiles, (x0, y0) = mosaic(tmp_path / "out", 11)
     assert (x0, y0) == (200, 400) and tiles.shape == (1536, 1536, 4)
     source, _ = mosaic(tmp_path / "in", 10)
-    from rockzoom.pyramid import _fill_no_data
+    from rockzoom.generation.pyramid import _fill_no_data
 
     whole = np.rint(up.upscale(_fill_no_data(source)) * 255).astype(np.uint8)
     m = 64  # the outer edge of the 3x3 tree is edge-replicated, not real context: compare inside it

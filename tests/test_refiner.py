@@ -5,16 +5,18 @@ import pandas as pd
 import pytest
 import torch
 from PIL import Image
+from texture_data import textures, write_texture_dataset
 from torch import nn
 
-from rockzoom.checkpoint import load_checkpoint
 from rockzoom.cli import main as cli_main
-from rockzoom.metrics_texture import laplacian_pyramid, swd
-from rockzoom.models.refiner_unet import build_refiner_unet, count_parameters
-from rockzoom.refiner import (Refiner, RefinedUpscaler, _ramp, alpha_bar, predict_patched, q_sample,
-                              target_of, train_refiner, x0_from_prediction)
-from rockzoom.upscale import ClassicalUpscaler
-from texture_data import textures, write_texture_dataset
+from rockzoom.metrics.texture import laplacian_pyramid, swd
+from rockzoom.models.registry import REFINER_NETS, count_parameters
+from rockzoom.refiner.inference import RefinedUpscaler, Refiner
+from rockzoom.refiner.patching import _ramp, predict_patched
+from rockzoom.refiner.schedule import alpha_bar, q_sample, target_of, x0_from_prediction
+from rockzoom.refiner.train import train_refiner
+from rockzoom.superres.upscale import ClassicalUpscaler
+from rockzoom.util.checkpoint import load_checkpoint
 
 NET = {"base_channels": 8, "channel_mults": [1, 2], "blocks_per_level": 1, "attention_heads": 2,
        "pixel_unshuffle": 2}
@@ -37,7 +39,7 @@ def data_dir(tmp_path_factory):
 def _nonzero_unet(seed=0, **kw):
     """A UNet whose zero-initialised output layers are randomised, so predictions are not trivially zero."""
     torch.manual_seed(seed)
-    model = build_refiner_unet(**{**NET, **kw})
+    model = REFINER_NETS.build("unet", **{**NET, **kw})
     with torch.no_grad():
         for name, p in model.named_parameters():
             if not name.endswith("bias") and p.abs().sum() == 0:
@@ -70,14 +72,14 @@ def test_cosine_schedule_and_parameterisations():
 
 
 def test_unet_shapes_zero_init_and_size_checks():
-    model = build_refiner_unet(**NET)
+    model = REFINER_NETS.build("unet", **NET)
     x, c = torch.randn(2, 3, 16, 24), torch.rand(2, 3, 16, 24)
     out = model(x, c, torch.rand(2))
     assert out.shape == x.shape and torch.count_nonzero(out) == 0  # an untrained refiner adds nothing
     assert model.size_multiple == 4 and count_parameters(model) > 1000
     with pytest.raises(ValueError, match="multiple of 4"):
         model(torch.randn(1, 3, 18, 16), torch.rand(1, 3, 18, 16), torch.rand(1))
-    default = build_refiner_unet(base_channels=32, channel_mults=[1, 2, 2], pixel_unshuffle=2)
+    default = REFINER_NETS.build("unet", base_channels=32, channel_mults=[1, 2, 2], pixel_unshuffle=2)
     assert count_parameters(default) == 894_828  # the CPU default of config.yaml (reported in the README)
     assert _nonzero_unet()(x, c, torch.rand(2)).abs().mean() > 0
 
@@ -218,7 +220,7 @@ def test_swd_on_laplacian_patches():
     np.testing.assert_allclose(swd(garbage, hr, mask)["swd"], swd(blurred, hr, mask)["swd"])
     # the Laplacian pyramid reconstructs the image exactly
     pyr = laplacian_pyramid(hr[:1].astype(np.float32), 3)
-    from rockzoom.metrics_texture import pyr_up
+    from rockzoom.metrics.texture import pyr_up
     rec = pyr[2]
     for lvl in (1, 0):
         rec = pyr[lvl] + pyr_up(rec, pyr[lvl].shape[1:3])

@@ -7,7 +7,7 @@ ROCKZOOM_SLURM_TARGET picks the target (default: datasets), ROCKZOOM_SLURM_CONFI
 config/config.yaml (default: config/test.yaml).
 When the cluster offers GRES gpu (setup_slurm.sh adds placeholder GPUs on a machine without any), the run also trains
 the test config's option_a SR net: that job must be given a GPU by SLURM (sacct AllocTRES gres/gpu=1, and
-CUDA_VISIBLE_DEVICES in the job, which rockzoom.devices respects), while no CPU job holds one.
+CUDA_VISIBLE_DEVICES in the job, which rockzoom.util.devices respects), while no CPU job holds one.
 """
 from __future__ import annotations
 
@@ -166,5 +166,5 @@ def test_target_runs_through_slurm(tmp_path):
     if gpu_target:
         assert (workdir / gpu_target[0]).stat().st_size > 0
         job_log = (workdir / gpu_target[1]).read_text()
-        # rockzoom.devices takes the GPU(s) SLURM assigned instead of locking slots of its own
+        # rockzoom.util.devices takes the GPU(s) SLURM assigned instead of locking slots of its own
         assert "already assigned by CUDA_VISIBLE_DEVICES=" in job_log, job_log[-2000:]

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from rockzoom.split import assign_blocks
-from rockzoom.tiles import TileRecord, build_index, read_index
+from rockzoom.data.split import assign_blocks
+from rockzoom.data.tiles import TileRecord, build_index, read_index
 
 FRACTIONS = {"train": 0.6, "val": 0.2, "test": 0.2}
 

@@ -3,18 +3,23 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-
-from rockzoom.checkpoint import load_checkpoint
-from rockzoom.metrics import evaluate
-from rockzoom.sr_data import downsample_bicubic_aa, downsample_mask, make_pairs, sample_patches
-from rockzoom.sr_eval import eval_sr
-from rockzoom.sr_gan import finetune_sr_gan
-from rockzoom.sr_train import train_sr
-from rockzoom.arrays import load_split
-from rockzoom.upscale import ClassicalUpscaler
 from texture_data import write_texture_dataset
 
-NET = {"arch": "efficient", "n_blocks": 1, "n_feats": 8}
+from rockzoom.data.store import load_split
+from rockzoom.metrics.fidelity import evaluate
+from rockzoom.superres.data import (
+    downsample_bicubic_aa,
+    downsample_mask,
+    make_pairs,
+    sample_patches,
+)
+from rockzoom.superres.evaluate import eval_sr
+from rockzoom.superres.gan import finetune_sr_gan
+from rockzoom.superres.train import train_sr
+from rockzoom.superres.upscale import ClassicalUpscaler
+from rockzoom.util.checkpoint import load_checkpoint
+
+NET = {"arch": "rlfn", "n_blocks": 1, "n_feats": 8}
 GAN = {"pixel_weight": 1.0, "adversarial_weight": 0.01, "frequency_weight": 0.05, "d_lr": 1e-4, "d_feats": 8}
 
 

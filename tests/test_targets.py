@@ -4,8 +4,8 @@ import json
 import pytest
 import yaml
 from PIL import Image
-
-from workflow_helpers import REPO, TEST_CONFIGS as CONFIGS, plan
+from workflow_helpers import REPO, plan
+from workflow_helpers import TEST_CONFIGS as CONFIGS
 
 
 def with_change(tmp_path, name, change):

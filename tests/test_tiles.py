@@ -1,12 +1,17 @@
 import csv
-import shutil
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from rockzoom.demo import make_demo_pyramid
-from rockzoom.tiles import build_index, decode_tile, index_tiles, resolve_scheme, tms_to_xyz_row
+from rockzoom.data.demo import make_demo_pyramid
+from rockzoom.data.tiles import (
+    build_index,
+    decode_tile,
+    index_tiles,
+    resolve_scheme,
+    tms_to_xyz_row,
+)
 
 
 def write_tile(path, rgba):

@@ -2,12 +2,17 @@ import numpy as np
 import pytest
 import torch
 
-from rockzoom.checkpoint import model_checkpoint, save_checkpoint
 from rockzoom.cli import main
-from rockzoom.image_files import read_image, write_image
-from rockzoom.metrics import evaluate
-from rockzoom.models.sr_nets import build_sr_net
-from rockzoom.upscale import ClassicalUpscaler, NetUpscaler, build_upscaler, upscale_tiled
+from rockzoom.data.image_files import read_image, write_image
+from rockzoom.metrics.fidelity import evaluate
+from rockzoom.models.registry import SR_NETS
+from rockzoom.superres.upscale import (
+    ClassicalUpscaler,
+    NetUpscaler,
+    build_upscaler,
+    upscale_tiled,
+)
+from rockzoom.util.checkpoint import model_checkpoint, save_checkpoint
 
 
 def _image(h=70, w=54, seed=0):
@@ -17,7 +22,7 @@ def _image(h=70, w=54, seed=0):
 @pytest.mark.parametrize("scale", [3, 4])
 def test_tiled_equals_whole_for_a_net(scale):
     torch.manual_seed(0)
-    upscaler = NetUpscaler(build_sr_net("efficient", scale), scale, device="cpu")
+    upscaler = NetUpscaler(SR_NETS.build("rlfn", scale=scale), scale, device="cpu")
     image = _image()
     whole = upscaler.upscale(image)
     tiled = upscale_tiled(upscaler, image, tile=24, overlap=16)
@@ -53,9 +58,9 @@ def test_classical_upscalers_work_in_float():
 
 def test_cli_upscale_with_a_checkpoint_keeps_alpha(tmp_path):
     torch.manual_seed(0)
-    net = build_sr_net("efficient", 2, n_blocks=1, n_feats=8)
+    net = SR_NETS.build("rlfn", scale=2, n_blocks=1, n_feats=8)
     ckpt = tmp_path / "model.pt"
-    save_checkpoint(ckpt, model_checkpoint(kind="sr", config={}, model_kwargs={"arch": "efficient", "scale": 2,
+    save_checkpoint(ckpt, model_checkpoint(kind="sr", config={}, model_kwargs={"arch": "rlfn", "scale": 2,
                     "n_blocks": 1, "n_feats": 8}, state_dict=net.state_dict(), step=0, best_val=None, data_hash=""))
     rgb = (_image(40, 30) * 255).astype(np.uint8)
     alpha = np.full((40, 30), 255, np.uint8)

@@ -4,16 +4,17 @@ import numpy as np
 import pytest
 import torch
 
-from rockzoom.arrays import load_split, save_split
 from rockzoom.autoencoder.evaluate import eval_autoencoder
 from rockzoom.autoencoder.latents import extract_latents, load_latents
+from rockzoom.autoencoder.loss import reconstruction_loss
 from rockzoom.autoencoder.prior import fit_prior
 from rockzoom.autoencoder.sampling import SAMPLERS, generate_samples
-from rockzoom.autoencoder.loss import reconstruction_loss
 from rockzoom.autoencoder.task import AutoencoderTask, model_kwargs_for
-from rockzoom.autoencoder.train import state_dir_for, train_autoencoder
-from rockzoom.checkpoint import load_checkpoint
+from rockzoom.autoencoder.train import train_autoencoder
+from rockzoom.data.store import load_split, save_split
+from rockzoom.engine.state import state_dir_for
 from rockzoom.models.vit_ae import ViTAutoencoder
+from rockzoom.util.checkpoint import load_checkpoint
 
 TINY = dict(embed_dim=32, depth=1, heads=2, mlp_ratio=2.0, dec_dim=32, dec_depth=1, dec_heads=2, head_channels=4)
 

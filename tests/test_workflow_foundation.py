@@ -1,9 +1,7 @@
 import json
-import shutil
 
 import pytest
 import yaml
-
 from workflow_helpers import REPO, plan, run
 
 TEST_CONFIG = REPO / "config" / "test.yaml"

@@ -1,6 +1,5 @@
 import pytest
 import yaml
-
 from workflow_helpers import REPO, plan
 
 # the default config under the tiny test config: every section complete, sizes tiny

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from rockzoom.arrays import save_split
+from rockzoom.data.store import save_split
 
 
 def textures(n: int, size: int, seed: int) -> np.ndarray:

@@ -15,7 +15,12 @@ def plan(targets: list[str], workdir: Path, configfiles: list[Path], overrides: 
     """Dry-run through the Snakemake API; returns {rule name: number of jobs} that would run."""
     from snakemake.api import SnakemakeApi
     from snakemake.settings.enums import Quietness
-    from snakemake.settings.types import ConfigSettings, DAGSettings, OutputSettings, ResourceSettings
+    from snakemake.settings.types import (
+        ConfigSettings,
+        DAGSettings,
+        OutputSettings,
+        ResourceSettings,
+    )
 
     with SnakemakeApi(OutputSettings(quiet={Quietness.ALL})) as api:
         wf = api.workflow(

@@ -34,7 +34,7 @@ def generate_inputs(wildcards):
 
 
 def benchmark_rows():
-    """Row specs for rockzoom.benchmark (paths derive from config, so this is a plain param)."""
+    """Row specs for rockzoom.generation.benchmark (paths derive from config, so this is a plain param)."""
     b = config["benchmark"]
     H, k = b["hr_size"], b["scale"]
     rows = []

@@ -1,5 +1,5 @@
-from rockzoom.benchmark import run_benchmark
-from rockzoom.logs import file_logger
+from rockzoom.generation.benchmark import run_benchmark
+from rockzoom.util.logs import file_logger
 
 out = snakemake.output
 run_benchmark(

@@ -1,7 +1,7 @@
 from pathlib import Path
 
-from rockzoom.dataset import build_dataset
-from rockzoom.logs import file_logger
+from rockzoom.data.dataset import build_dataset
+from rockzoom.util.logs import file_logger
 
 build_dataset(
     snakemake.input.index,

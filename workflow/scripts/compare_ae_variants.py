@@ -1,5 +1,5 @@
 from rockzoom.autoencoder.variants_compare import compare_variants
-from rockzoom.logs import file_logger
+from rockzoom.util.logs import file_logger
 
 compare_variants(
     snakemake.params.rows,

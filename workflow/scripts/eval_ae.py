@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from rockzoom.autoencoder.evaluate import eval_autoencoder
-from rockzoom.logs import file_logger
+from rockzoom.util.logs import file_logger
 
 eval_autoencoder(
     snakemake.input.model,

@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from rockzoom.autoencoder.multiscale import eval_levels
-from rockzoom.logs import file_logger
+from rockzoom.util.logs import file_logger
 
 eval_levels(
     snakemake.input.model,

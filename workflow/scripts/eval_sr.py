@@ -1,7 +1,7 @@
 from pathlib import Path
 
-from rockzoom.logs import file_logger
-from rockzoom.sr_eval import eval_sr
+from rockzoom.superres.evaluate import eval_sr
+from rockzoom.util.logs import file_logger
 
 eval_sr(
     Path(snakemake.input.summary).parent,

@@ -1,4 +1,4 @@
 from rockzoom.autoencoder.progressive import export_stage
-from rockzoom.logs import file_logger
+from rockzoom.util.logs import file_logger
 
 export_stage(snakemake.input.model, snakemake.output.model, log=file_logger(snakemake.log[0]))

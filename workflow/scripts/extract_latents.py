@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from rockzoom.autoencoder.latents import extract_latents
-from rockzoom.logs import file_logger
+from rockzoom.util.logs import file_logger
 
 extract_latents(
     snakemake.input.model,

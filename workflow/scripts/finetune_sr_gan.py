@@ -1,7 +1,7 @@
 from pathlib import Path
 
-from rockzoom.logs import file_logger
-from rockzoom.sr_gan import finetune_sr_gan
+from rockzoom.superres.gan import finetune_sr_gan
+from rockzoom.util.logs import file_logger
 
 gan = dict(snakemake.params.gan)
 train_cfg = gan.pop("train")

@@ -1,5 +1,5 @@
 from rockzoom.autoencoder.prior import fit_prior
-from rockzoom.logs import file_logger
+from rockzoom.util.logs import file_logger
 
 fit_prior(
     snakemake.input.train,

@@ -1,7 +1,7 @@
 from pathlib import Path
 
-from rockzoom.generate import generate
-from rockzoom.logs import file_logger
+from rockzoom.generation.generate import generate
+from rockzoom.util.logs import file_logger
 
 opt, gen = snakemake.params.option, snakemake.params.generate
 generate(

@@ -1,5 +1,5 @@
-from rockzoom.logs import file_logger
-from rockzoom.tiles import build_index
+from rockzoom.data.tiles import build_index
+from rockzoom.util.logs import file_logger
 
 build_index(
     snakemake.params.tile_dir,

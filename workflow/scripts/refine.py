@@ -1,6 +1,6 @@
-from rockzoom.devices import acquire_gpus
-from rockzoom.logs import file_logger
-from rockzoom.refine_stage import refine_images
+from rockzoom.refiner.stage import refine_images
+from rockzoom.util.devices import acquire_gpus
+from rockzoom.util.logs import file_logger
 
 log = file_logger(snakemake.log[0])
 acquire_gpus(snakemake.resources.gpu, log=log)

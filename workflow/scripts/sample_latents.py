@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from rockzoom.autoencoder.sampling import generate_samples
-from rockzoom.logs import file_logger
+from rockzoom.util.logs import file_logger
 
 generate_samples(
     snakemake.input.model,

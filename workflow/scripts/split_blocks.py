@@ -1,5 +1,5 @@
-from rockzoom.dataset import make_split
-from rockzoom.logs import file_logger
+from rockzoom.data.dataset import make_split
+from rockzoom.util.logs import file_logger
 
 make_split(
     snakemake.input.index,

@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from rockzoom.autoencoder.train import train_autoencoder
-from rockzoom.logs import file_logger
+from rockzoom.util.logs import file_logger
 
 train_autoencoder(
     Path(snakemake.input.summary).parent,

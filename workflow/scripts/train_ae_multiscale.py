@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from rockzoom.autoencoder.multiscale import train_multiscale
-from rockzoom.logs import file_logger
+from rockzoom.util.logs import file_logger
 
 train_multiscale(
     Path(snakemake.input.summary).parent,

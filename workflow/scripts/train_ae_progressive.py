@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from rockzoom.autoencoder.progressive import train_progressive_stage
-from rockzoom.logs import file_logger
+from rockzoom.util.logs import file_logger
 
 train_progressive_stage(
     Path(snakemake.input.summary).parent,

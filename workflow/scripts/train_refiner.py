@@ -1,7 +1,7 @@
 from pathlib import Path
 
-from rockzoom.logs import file_logger
-from rockzoom.refiner import train_refiner
+from rockzoom.refiner.train import train_refiner
+from rockzoom.util.logs import file_logger
 
 train_refiner(
     Path(snakemake.input.summary).parent,

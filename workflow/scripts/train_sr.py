@@ -1,7 +1,7 @@
 from pathlib import Path
 
-from rockzoom.logs import file_logger
-from rockzoom.sr_train import train_sr
+from rockzoom.superres.train import train_sr
+from rockzoom.util.logs import file_logger
 
 out = Path(snakemake.output.model)
 train_sr(

@@ -1,6 +1,6 @@
-from rockzoom.logs import file_logger
-from rockzoom.pyramid import upscale_pyramid
-from rockzoom.upscale import build_upscaler
+from rockzoom.generation.pyramid import upscale_pyramid
+from rockzoom.superres.upscale import build_upscaler
+from rockzoom.util.logs import file_logger
 
 p = snakemake.params.pyramid
 if p["upscale"] == "sr":

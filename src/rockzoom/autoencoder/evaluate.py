@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from rockzoom.arrays import load_split
 from rockzoom.autoencoder.baselines import mean_colour_baseline, thumbnail_baseline
 from rockzoom.autoencoder.inference import load_autoencoder, reconstruct_array
-from rockzoom.metrics import evaluate
+from rockzoom.data.store import load_split
+from rockzoom.metrics.fidelity import evaluate
 
 DARK_LEVEL = 20  # input pixels at or below this (all channels, /255) count as shadow
 

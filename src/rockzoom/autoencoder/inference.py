@@ -7,23 +7,18 @@ import numpy as np
 import torch
 
 from rockzoom.autoencoder.task import to_tensor
-from rockzoom.checkpoint import load_checkpoint, require_kind
 from rockzoom.engine.distributed import resolve_device
+import rockzoom.models  # noqa: F401  (registers every net)
+from rockzoom.models.registry import AE_NETS
 from rockzoom.models.vit_ae import ViTAutoencoder
+from rockzoom.util.checkpoint import load_checkpoint, require_kind
 
 
 def build_autoencoder(model_kwargs: dict):
     """The model a checkpoint's ``model_kwargs`` describe: ``arch`` "multiscale" -> ``MultiScaleAutoencoder``;
     no ``arch`` (every ViT checkpoint) -> ``ViTAutoencoder``. Both have encode/decode/img_size/latent_dim."""
     kwargs = dict(model_kwargs)
-    arch = kwargs.pop("arch", "vit")
-    if arch == "multiscale":
-        from rockzoom.models.multiscale_ae import MultiScaleAutoencoder
-
-        return MultiScaleAutoencoder(**kwargs)
-    if arch != "vit":
-        raise ValueError(f"unknown autoencoder arch {arch!r} in checkpoint model_kwargs")
-    return ViTAutoencoder(**kwargs)
+    return AE_NETS.build(kwargs.pop("arch", "vit"), **kwargs)
 
 
 def load_autoencoder(path: str | Path, device: str = "auto") -> tuple[ViTAutoencoder, dict]:

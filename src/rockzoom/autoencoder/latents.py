@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rockzoom.arrays import SPLITS, load_split
 from rockzoom.autoencoder.inference import encode_array, load_autoencoder
+from rockzoom.data.store import SPLITS, load_split
 
 
 def latents_path(out_dir: str | Path, split: str) -> Path:

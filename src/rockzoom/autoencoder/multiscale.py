@@ -9,11 +9,20 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from rockzoom.arrays import SplitArrays, load_split, load_summary
 from rockzoom.autoencoder.loss import reconstruction_loss
-from rockzoom.autoencoder.task import linear_path_param_groups, sample_augmented, to_tensor
+from rockzoom.autoencoder.task import (
+    linear_path_param_groups,
+    sample_augmented,
+    to_tensor,
+)
+from rockzoom.data.store import SplitArrays, load_split, load_summary
 from rockzoom.engine import TrainTask
-from rockzoom.models.multiscale_ae import MultiScaleAutoencoder, area_pyramid, mask_pyramid
+from rockzoom.engine.state import state_dir_for
+from rockzoom.models.multiscale_ae import (
+    MultiScaleAutoencoder,
+    area_pyramid,
+    mask_pyramid,
+)
 
 ARCH_KEYS = ("model", "loss", "level_weights", "skip_drop", "val_images", "engine")
 OPTIONAL_KEYS = ("pca_init",)  # default True: start the linear path as a PCA of the training tiles (as the ViT)
@@ -123,9 +132,8 @@ def train_multiscale(data_dir: str | Path, model_out: str | Path, cfg: dict, see
                      log=print, progress: bool | None = None):
     """Train (or resume) and write ``model_out`` (kind "ae", loadable by ``load_autoencoder``), ``metrics.csv`` and
     ``curve.png``; resumable state in ``{model_out.parent}.state/``."""
-    from rockzoom.autoencoder.train import state_dir_for
-    from rockzoom.devices import acquire_gpus
     from rockzoom.engine import EngineConfig, train
+    from rockzoom.util.devices import acquire_gpus
 
     check_multiscale_config(cfg)
     acquire_gpus(min(gpus, 1), log=log)
@@ -150,7 +158,8 @@ def eval_levels(model_path: str | Path, data_dir: str | Path, metrics_json: str 
     with the standard evaluator; per-level outputs of the first ``n_saved`` test tiles saved to ``levels_npz``."""
     from rockzoom.autoencoder.evaluate import save_grid
     from rockzoom.autoencoder.inference import load_autoencoder
-    from rockzoom.metrics import evaluate, spectrum_distance
+    from rockzoom.metrics.fidelity import evaluate
+    from rockzoom.metrics.spectrum import spectrum_distance
 
     model, ckpt = load_autoencoder(model_path, device)
     if not isinstance(model, MultiScaleAutoencoder):

@@ -14,7 +14,7 @@ from sklearn.covariance import LedoitWolf
 from sklearn.decomposition import PCA
 from sklearn.mixture import GaussianMixture
 
-from rockzoom.checkpoint import load_checkpoint, save_checkpoint
+from rockzoom.util.checkpoint import load_checkpoint, save_checkpoint
 
 PRIOR_KEYS = ("pca_dims", "gmm_max_components", "reg_covar")
 

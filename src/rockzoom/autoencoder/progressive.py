@@ -14,17 +14,17 @@ A stage at size S starts from the previous stage's model (size S/r):
 from __future__ import annotations
 
 import copy
-import hashlib
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import nn
 
-from rockzoom.arrays import SplitArrays
 from rockzoom.autoencoder.task import AutoencoderTask, to_tensor
+from rockzoom.data.store import SplitArrays
+from rockzoom.engine.state import state_dir_for
 from rockzoom.models.vit_ae import ViTAutoencoder
+from rockzoom.util.hashing import file_sha256
 
 # Settings that may differ between stages of one chain (everything else must match, or weights cannot carry over).
 STAGE_KEYS = ("img_size", "patch_size")
@@ -156,14 +156,6 @@ def grow(old: ViTAutoencoder, new_kwargs: dict) -> FadeInAutoencoder:
     return model
 
 
-def file_digest(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()[:16]
-
-
 class ProgressiveStageTask(AutoencoderTask):
     """``AutoencoderTask`` for one stage: starts from ``init`` (the previous stage's checkpoint dict, or None for the
     first stage) and fades in the new layers over ``fade_images`` images of a ``batch_size`` global batch."""
@@ -230,11 +222,11 @@ def train_progressive_stage(data_dir: str | Path, model_out: str | Path, stage_c
     engine) plus ``fade_images`` and ``size`` (the stage size: tiles of ``data_dir`` are area-downsampled to it, as
     ProGAN trains low resolutions on downsampled images of the final size). The previous checkpoint's digest is part of the stage config, so a retrained
     earlier stage never resumes a stale state."""
-    from rockzoom.arrays import load_split, load_summary
-    from rockzoom.autoencoder.train import check_arch_config, state_dir_for
-    from rockzoom.checkpoint import load_checkpoint, require_kind
-    from rockzoom.devices import acquire_gpus
+    from rockzoom.autoencoder.train import check_arch_config
+    from rockzoom.data.store import load_split, load_summary
     from rockzoom.engine import EngineConfig, train
+    from rockzoom.util.checkpoint import load_checkpoint, require_kind
+    from rockzoom.util.devices import acquire_gpus
 
     arch_cfg = {k: v for k, v in stage_cfg.items() if k not in STAGE_CFG_KEYS}
     check_arch_config(arch_cfg, "progressive stage config")
@@ -249,7 +241,7 @@ def train_progressive_stage(data_dir: str | Path, model_out: str | Path, stage_c
                                 pca_init=arch_cfg.get("pca_init", True))
     model_out = Path(model_out)
     stage_config = {**stage_cfg, "seed": seed,
-                    "init": None if init_path is None else {"path": str(init_path), "sha": file_digest(init_path)}}
+                    "init": None if init_path is None else {"path": str(init_path), "sha": file_sha256(init_path)[:16]}}
     if init is not None:
         log(f"growing {init['model_kwargs']['img_size']} px -> {task.model_kwargs()['img_size']} px from {init_path}; "
             f"fade-in over {stage_cfg.get('fade_images', 0)} images")
@@ -264,7 +256,7 @@ def train_progressive_stage(data_dir: str | Path, model_out: str | Path, stage_c
 def export_stage(stage_model: str | Path, model_out: str | Path, log=print) -> None:
     """The last stage as an ordinary ``{arch}-s{S}`` autoencoder checkpoint (it already is one: this checks it loads
     as a ``ViTAutoencoder`` and records where it came from)."""
-    from rockzoom.checkpoint import load_checkpoint, require_kind, save_checkpoint
+    from rockzoom.util.checkpoint import load_checkpoint, require_kind, save_checkpoint
 
     ckpt = require_kind(load_checkpoint(stage_model), "ae", stage_model)
     model = ViTAutoencoder(**ckpt["model_kwargs"])

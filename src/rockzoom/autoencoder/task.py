@@ -6,8 +6,8 @@ import math
 import numpy as np
 import torch
 
-from rockzoom.arrays import SplitArrays
 from rockzoom.autoencoder.loss import reconstruction_loss
+from rockzoom.data.store import SplitArrays
 from rockzoom.engine import TrainTask, dihedral, random_dihedral
 from rockzoom.models.vit_ae import ViTAutoencoder
 

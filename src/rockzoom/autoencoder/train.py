@@ -12,16 +12,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from rockzoom.arrays import load_split, load_summary
-from rockzoom.devices import acquire_gpus
+from rockzoom.data.store import load_split, load_summary
+from rockzoom.engine.state import state_dir_for
+from rockzoom.util.devices import acquire_gpus
 
 ARCH_KEYS = ("model", "loss", "engine", "val_images")
 OPTIONAL_ARCH_KEYS = ("pca_init", "linear_lr_scale")  # defaults: True, 0.1
-
-
-def state_dir_for(model_out: str | Path) -> Path:
-    parent = Path(model_out).parent
-    return parent.with_name(parent.name + ".state")
 
 
 def check_arch_config(arch_cfg: dict, where: str = "ae arch config") -> None:

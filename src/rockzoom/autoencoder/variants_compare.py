@@ -12,10 +12,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from rockzoom.arrays import load_split
 from rockzoom.autoencoder.inference import load_autoencoder, reconstruct_array, to_uint8
 from rockzoom.autoencoder.task import to_tensor
-from rockzoom.metrics import evaluate, spectrum_distance
+from rockzoom.data.store import load_split
+from rockzoom.metrics.fidelity import evaluate
+from rockzoom.metrics.spectrum import spectrum_distance
 
 COLUMNS = ["method", "size", "n", "images_seen", "train_minutes", "psnr_pooled", "psnr_mean", "psnr_ci_low",
            "psnr_ci_high", "ssim", "spectrum_distance_db", "psnr_with_skips", "best_step"]

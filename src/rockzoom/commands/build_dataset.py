@@ -1,6 +1,6 @@
-from rockzoom.dataset import build_dataset, make_split
-from rockzoom.split import STRATIFY
-from rockzoom.logs import file_logger
+from rockzoom.data.dataset import build_dataset, make_split
+from rockzoom.data.split import STRATIFY
+from rockzoom.util.logs import file_logger
 
 NAME = "build-dataset"
 HELP = "Assign split blocks (when blocks.csv is missing) and build the arrays of one sample size."

@@ -1,5 +1,5 @@
-from rockzoom.demo import make_demo_pyramid
-from rockzoom.logs import file_logger
+from rockzoom.data.demo import make_demo_pyramid
+from rockzoom.util.logs import file_logger
 
 NAME = "demo-tiles"
 HELP = "Write the deterministic procedural rock-field demo pyramid (TMS, RGBA)."

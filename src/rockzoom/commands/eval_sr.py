@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from rockzoom.sr_eval import eval_sr
+from rockzoom.superres.evaluate import eval_sr
 
 NAME = "eval-sr"
 HELP = "evaluate upscalers on the test split of an HR dataset folder: PSNR RGB/Y, SSIM, texture, speed, memory"

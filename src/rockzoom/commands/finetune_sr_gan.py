@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 
 from rockzoom.autoencoder.config_file import read_config, section
-from rockzoom.sr_gan import finetune_sr_gan
+from rockzoom.superres.gan import finetune_sr_gan
 
 NAME = "finetune-sr-gan"
 HELP = "fine-tune an SR checkpoint with a relativistic discriminator + frequency loss (settings from sr.gan)"

@@ -1,5 +1,5 @@
-from rockzoom.logs import file_logger
-from rockzoom.tiles import SCHEMES, build_index
+from rockzoom.data.tiles import SCHEMES, build_index
+from rockzoom.util.logs import file_logger
 
 NAME = "index"
 HELP = "Index the tiles of one zoom of a z/x/y tree; write index.csv and rejected.csv."

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from rockzoom.refine_stage import refine_images
+from rockzoom.refiner.stage import refine_images
 
 NAME = "refine"
 HELP = "refine upscaled images with a trained diffusion refiner (DDIM, eta 0, seeded, overlapping patches)"

@@ -5,7 +5,7 @@ import argparse
 from pathlib import Path
 
 from rockzoom.autoencoder.config_file import read_config, section
-from rockzoom.refiner import train_refiner
+from rockzoom.refiner.train import train_refiner
 
 NAME = "train-refiner"
 HELP = "train or resume the diffusion refiner (refiner section) after bicubic/lanczos/an SR net; state in <out dir>.state/"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 
 from rockzoom.autoencoder.config_file import read_config, section
-from rockzoom.sr_train import train_sr
+from rockzoom.superres.train import train_sr
 
 NAME = "train-sr"
 HELP = "train or resume an SR net (sr.nets[NET]) on results/data/s{H}; state kept in <out dir>.state/"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from rockzoom.upscale import CLASSICAL_METHODS, build_upscaler, upscale_file
+from rockzoom.superres.upscale import CLASSICAL_METHODS, build_upscaler, upscale_file
 
 NAME = "upscale"
 HELP = "upscale an image file (PNG/JPEG/TIFF, alpha kept) with a trained SR model or a classical method"

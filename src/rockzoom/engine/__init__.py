@@ -10,7 +10,7 @@ A stage subclasses :class:`TrainTask` (model, batches, loss, validation) and cal
   (seed, t), so a resumed run and a run on N processes see exactly the same global batches;
 - validation of the EMA model every ``val_every`` steps and at the end (and at step 0 when the task sets
   ``validate_initial``, e.g. after an analytic initialisation); the best by ``task.val_key`` (higher is
-  better) is the model written to ``model_out`` (a checkpoint dict, see ``rockzoom.checkpoint``);
+  better) is the model written to ``model_out`` (a checkpoint dict, see ``rockzoom.util.checkpoint``);
 - resumable state in an undeclared ``state_dir`` (model, EMA, optimizer, step, best, config hash, task extras,
   metrics so far), written atomically every ``save_every`` steps; a state made with another config hash (stage
   config + result-affecting engine settings + data hash) is moved aside to ``{state_dir}.stale-*``, not resumed;

@@ -11,11 +11,17 @@ import shutil
 import time
 from pathlib import Path
 
-from rockzoom.checkpoint import load_checkpoint, save_checkpoint
+from rockzoom.util.checkpoint import load_checkpoint, save_checkpoint
 
 STATE_FILE = "state.pt"
 BEST_FILE = "best.pt"
 METRICS_FILE = "metrics.csv"
+
+
+def state_dir_for(model_out: str | Path) -> Path:
+    """The default state folder of a stage: `<model_out's folder>.state`, beside it and never a declared output."""
+    folder = Path(model_out).parent
+    return folder.with_name(folder.name + ".state")
 
 
 def config_hash(kind: str, stage_config: dict, result_settings: dict, data_hash: str) -> str:

@@ -15,14 +15,20 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
-from rockzoom.checkpoint import load_checkpoint, model_checkpoint, save_checkpoint
 from rockzoom.engine import distributed
 from rockzoom.engine.config import EngineConfig
 from rockzoom.engine.curves import plot_curve, read_metrics, write_metrics
 from rockzoom.engine.ema import EMA
 from rockzoom.engine.schedule import lr_at
-from rockzoom.engine.state import BEST_FILE, METRICS_FILE, config_hash, load_resumable, save_state
+from rockzoom.engine.state import (
+    BEST_FILE,
+    METRICS_FILE,
+    config_hash,
+    load_resumable,
+    save_state,
+)
 from rockzoom.engine.task import TrainTask
+from rockzoom.util.checkpoint import load_checkpoint, model_checkpoint, save_checkpoint
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from rockzoom.models.registry import SR_NETS
+
 from rockzoom.models.blocks import ResBlock, Upsampler, bicubic_upsample, conv3x3
 
 RGB_MEAN = (0.4488, 0.4371, 0.4040)  # DIV2K mean, as in EDSR-PyTorch
 
 
+@SR_NETS.register("edsr")
 class EDSR(nn.Module):
     def __init__(self, scale: int = 4, n_resblocks: int = 16, n_feats: int = 64, res_scale: float = 1.0,
                  bicubic_skip: bool = False):

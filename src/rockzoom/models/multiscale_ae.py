@@ -23,6 +23,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from rockzoom.models.registry import AE_NETS
+
 from rockzoom.models.vit_ae import LinearCoarsePath, grid_pos_embed, transformer
 
 
@@ -43,6 +45,7 @@ def mask_pyramid(masks: torch.Tensor, levels: int) -> list[torch.Tensor]:
     return out
 
 
+@AE_NETS.register("multiscale")
 class MultiScaleAutoencoder(LinearCoarsePath, nn.Module):
     def __init__(
         self,

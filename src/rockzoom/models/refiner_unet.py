@@ -19,6 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from rockzoom.models.registry import REFINER_NETS
+
 
 def timestep_embedding(t: torch.Tensor, dim: int, max_period: float = 10000.0) -> torch.Tensor:
     """Sinusoidal embedding of t in [0, 1] (scaled to 0..1000 like discrete DDPM steps) -> (B, dim)."""
@@ -77,11 +79,13 @@ class SelfAttention(nn.Module):
         return x + self.proj(out.transpose(-1, -2).reshape(b, c, h, w))
 
 
+@REFINER_NETS.register("unet")
 class RefinerUNet(nn.Module):
     def __init__(self, base_channels: int = 32, channel_mults: tuple[int, ...] | list[int] = (1, 2, 2),
                  blocks_per_level: int = 1, attention_heads: int = 4, dropout: float = 0.0,
                  pixel_unshuffle: int = 1, image_channels: int = 3):
         super().__init__()
+        channel_mults = tuple(channel_mults)
         if not channel_mults or blocks_per_level < 1 or base_channels < 1:
             raise ValueError("refiner UNet needs channel_mults, blocks_per_level >= 1 and base_channels >= 1")
         if pixel_unshuffle < 1:
@@ -155,12 +159,3 @@ class RefinerUNet(nn.Module):
         out = self.out_conv(F.silu(self.out_norm(x)))
         return F.pixel_shuffle(out, self.unshuffle) if self.unshuffle > 1 else out
 
-
-def build_refiner_unet(**kwargs) -> RefinerUNet:
-    if "channel_mults" in kwargs:
-        kwargs["channel_mults"] = tuple(kwargs["channel_mults"])
-    return RefinerUNet(**kwargs)
-
-
-def count_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())

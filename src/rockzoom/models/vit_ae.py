@@ -21,6 +21,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from rockzoom.models.registry import AE_NETS
+
 
 def transformer(dim: int, depth: int, heads: int, mlp_ratio: float) -> nn.TransformerEncoder:
     layer = nn.TransformerEncoderLayer(
@@ -63,6 +65,7 @@ class LinearCoarsePath:
         self.to_latent.bias.zero_()
 
 
+@AE_NETS.register("vit")
 class ViTAutoencoder(LinearCoarsePath, nn.Module):
     def __init__(
         self,

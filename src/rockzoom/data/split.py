@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rockzoom.arrays import SPLITS
-from rockzoom.tiles import TILE_SIZE, TileRecord
+from rockzoom.data.store import SPLITS
+from rockzoom.data.tiles import TILE_SIZE, TileRecord
 
 STRATIFY = ("luminance", "none")  # split.stratify: how val/test blocks are drawn
 

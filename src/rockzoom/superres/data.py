@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from rockzoom.arrays import SplitArrays
+from rockzoom.data.store import SplitArrays
 from rockzoom.engine.augment import random_dihedral
 
 

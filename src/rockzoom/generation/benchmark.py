@@ -19,16 +19,26 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 
-from rockzoom.arrays import load_split  # noqa: E402
 from rockzoom.autoencoder.inference import load_autoencoder, reconstruct_array  # noqa: E402
-from rockzoom.generate import machine_description  # noqa: E402
-from rockzoom.memory import peak_extra_bytes  # noqa: E402
-from rockzoom.metrics_texture import swd  # noqa: E402
-from rockzoom.refiner import Refiner  # noqa: E402
-from rockzoom.metrics import evaluate, hf_energy_ratio, radial_power_spectrum, spectrum_distance  # noqa: E402
-from rockzoom.sr_data import make_pairs  # noqa: E402
-from rockzoom.sr_eval import crop_grid, run_upscaler  # noqa: E402
-from rockzoom.upscale import ClassicalUpscaler, NetUpscaler, Upscaler, upscale_tiled  # noqa: E402
+from rockzoom.data.store import load_split  # noqa: E402
+from rockzoom.metrics.fidelity import evaluate  # noqa: E402
+from rockzoom.metrics.spectrum import (  # noqa: E402
+    hf_energy_ratio,
+    radial_power_spectrum,
+    spectrum_distance,
+)
+from rockzoom.metrics.texture import swd  # noqa: E402
+from rockzoom.refiner.inference import Refiner  # noqa: E402
+from rockzoom.superres.data import make_pairs  # noqa: E402
+from rockzoom.superres.evaluate import crop_grid, run_upscaler  # noqa: E402
+from rockzoom.superres.upscale import (  # noqa: E402
+    ClassicalUpscaler,
+    NetUpscaler,
+    Upscaler,
+    upscale_tiled,
+)
+from rockzoom.util.memory import peak_extra_bytes  # noqa: E402
+from rockzoom.util.provenance import machine_description  # noqa: E402
 
 COLUMNS = ["method", "resolution", "n", "psnr_pooled", "psnr_mean", "psnr_ci_low", "psnr_ci_high", "psnr_y_pooled",
            "psnr_y_mean", "ssim", "spectrum_distance_db", "hf_energy_ratio", "swd", "ms_per_image", "peak_mem_mb",

@@ -6,65 +6,25 @@ memorisation distance in latent space vs held-out test latents, spectrum distanc
 """
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import platform
 import time
 from pathlib import Path
 
 import numpy as np
-import torch
 from PIL import Image
 
-from rockzoom.arrays import load_split
 from rockzoom.autoencoder.inference import decode_array, load_autoencoder
 from rockzoom.autoencoder.latents import load_latents
 from rockzoom.autoencoder.prior import load_prior
 from rockzoom.autoencoder.sampling import sample_checks, sample_latents
-from rockzoom.metrics import spectrum_distance
-from rockzoom.upscale import Upscaler, build_upscaler, upscale_tiled
+from rockzoom.data.store import load_split
+from rockzoom.generation.sheets import contact_sheet
+from rockzoom.metrics.spectrum import spectrum_distance
+from rockzoom.superres.upscale import Upscaler, build_upscaler, upscale_tiled
+from rockzoom.util.hashing import file_sha256
+from rockzoom.util.provenance import machine_description
 
 UPSCALE_CHOICES = ("none", "bicubic", "lanczos", "sr")
-
-
-def sha256_of(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def machine_description() -> dict:
-    info = {"cpu": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(),
-            "torch": torch.__version__, "python": platform.python_version()}
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    info["cpu"] = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    if torch.cuda.is_available():
-        info["gpu"] = torch.cuda.get_device_name(0)
-        info["gpu_count"] = torch.cuda.device_count()
-    return info
-
-
-def contact_sheet(images: list[np.ndarray], path: str | Path, sheet_width: int = 2048, columns: int = 4,
-                  gap: int = 4) -> None:
-    """Thumbnails in a grid; each thumbnail is sheet_width/columns wide, so the sheet stays small at any size."""
-    columns = max(1, min(columns, len(images)))
-    cell = sheet_width // columns - gap
-    rows = (len(images) + columns - 1) // columns
-    sheet = Image.new("RGB", (columns * (cell + gap) + gap, rows * (cell + gap) + gap), (255, 255, 255))
-    for i, im in enumerate(images):
-        thumb = Image.fromarray(im).resize((cell, cell), Image.Resampling.LANCZOS)
-        sheet.paste(thumb, (gap + (i % columns) * (cell + gap), gap + (i // columns) * (cell + gap)))
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    sheet.save(path)
 
 
 def make_upscaler(upscale: str, scale: int, sr_model: str | Path | None, device: str) -> Upscaler | None:
@@ -122,15 +82,15 @@ def generate(ae_model: str | Path, prior_path: str | Path, latents_dir: str | Pa
         "sampler": sampler, "seed": seed, "n": n, "temperature": temperature, "perturb_sigma": perturb_sigma,
         "native_size": int(native.shape[1]), "output_size": int(size), "upscale": upscale,
         "scale": upscaler.scale if upscaler else 1, "tile": tile, "overlap": overlap,
-        "checkpoints": {"autoencoder": {"path": str(ae_model), "sha256": sha256_of(ae_model)},
-                        "prior": {"path": str(prior_path), "sha256": sha256_of(prior_path)}},
+        "checkpoints": {"autoencoder": {"path": str(ae_model), "sha256": file_sha256(ae_model)},
+                        "prior": {"path": str(prior_path), "sha256": file_sha256(prior_path)}},
         "seconds": {"sample_and_decode": t_decode, "upscale": t_up,
                     "per_image": (t_decode + t_up) / max(1, n)},
         "machine": machine_description(),
         "checks": checks,
     }
     if sr_model is not None and upscale == "sr":
-        provenance["checkpoints"]["sr"] = {"path": str(sr_model), "sha256": sha256_of(sr_model)}
+        provenance["checkpoints"]["sr"] = {"path": str(sr_model), "sha256": file_sha256(sr_model)}
     (out_dir / "provenance.json").write_text(json.dumps(provenance, indent=2))
     log(f"generated {n} {size}px samples ({sampler}, seed {seed}, upscale {upscale}) in "
         f"{t_decode + t_up:.1f} s; flat {checks['flat_fraction']:.0%}, nn-distance ratio to test "

@@ -96,10 +96,10 @@ def release_gpus() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m rockzoom.devices N -- command ...``: run a command on N locked GPU slots."""
+    """``python -m rockzoom.util.devices N -- command ...``: run a command on N locked GPU slots."""
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) < 3 or argv[1] != "--":
-        print("usage: python -m rockzoom.devices N_GPUS -- COMMAND [ARGS...]", file=sys.stderr)
+        print("usage: python -m rockzoom.util.devices N_GPUS -- COMMAND [ARGS...]", file=sys.stderr)
         return 2
     acquire_gpus(int(argv[0]), log=lambda m: print(m, file=sys.stderr))
     return subprocess.run(argv[2:]).returncode

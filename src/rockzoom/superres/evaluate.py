@@ -1,6 +1,6 @@
 """The SR evaluation stage: every upscaler (bicubic, Lanczos, each trained net) through one evaluator on the test split.
 
-LR inputs are made from the test HR mosaics with the training kernel (``rockzoom.sr_data``). Reported per method:
+LR inputs are made from the test HR mosaics with the training kernel (``rockzoom.superres.data``). Reported per method:
 PSNR RGB and Y (border crop = scale, masked; pooled and mean with bootstrap 95% CI), SSIM, spectrum distance and
 high-frequency energy ratio to the real HR (energy above the LR Nyquist frequency, 0.5/scale cycles/px: the detail
 the LR could not carry), ms per image (whole image, batch 1, first call excluded) and the peak extra memory of one
@@ -17,13 +17,14 @@ import pandas as pd
 import torch
 from PIL import Image, ImageDraw
 
-from rockzoom.arrays import load_split
-from rockzoom.devices import acquire_gpus
-from rockzoom.memory import peak_extra_bytes
-from rockzoom.metrics import evaluate, hf_energy_ratio, spectrum_distance
-from rockzoom.models.sr_nets import count_parameters
-from rockzoom.sr_data import SRPairs, make_pairs
-from rockzoom.upscale import NetUpscaler, Upscaler, build_upscaler
+from rockzoom.data.store import load_split
+from rockzoom.metrics.fidelity import evaluate
+from rockzoom.metrics.spectrum import hf_energy_ratio, spectrum_distance
+from rockzoom.models.registry import count_parameters
+from rockzoom.superres.data import SRPairs, make_pairs
+from rockzoom.superres.upscale import NetUpscaler, Upscaler, build_upscaler
+from rockzoom.util.devices import acquire_gpus
+from rockzoom.util.memory import peak_extra_bytes
 
 COLUMNS = ["method", "params", "n", "psnr_pooled", "psnr_mean", "psnr_ci_low", "psnr_ci_high", "psnr_y_pooled",
            "psnr_y_mean", "ssim", "spectrum_distance_db", "hf_energy_ratio", "ms_per_image", "peak_mem_mb"]

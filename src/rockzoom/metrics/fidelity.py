@@ -1,4 +1,4 @@
-"""Image-quality metrics shared by every stage: masked PSNR (RGB and Y), SSIM, and offline texture measures.
+"""Image-quality metrics shared by every stage: masked PSNR (RGB and Y), SSIM.
 
 Conventions (DESIGN.md "Contracts"):
 - images are uint8 [0,255] or float in [0,1] (scaled to [0,255] without rounding), shape (N,H,W,3) or (H,W,3);
@@ -42,7 +42,7 @@ def to_float255(image: np.ndarray) -> np.ndarray:
     raise TypeError(f"images must be uint8 or float in [0,1], got {image.dtype}")
 
 
-def _as_batch(images: np.ndarray, name: str) -> np.ndarray:
+def as_batch(images: np.ndarray, name: str) -> np.ndarray:
     if images.ndim == 3:
         images = images[None]
     if images.ndim != 4 or images.shape[-1] != 3:
@@ -54,7 +54,7 @@ def _crop(a: np.ndarray, border: int) -> np.ndarray:
     return a[border:-border, border:-border] if border > 0 else a
 
 
-def _luma(rgb255: np.ndarray) -> np.ndarray:
+def luma(rgb255: np.ndarray) -> np.ndarray:
     return 16.0 + rgb255 @ Y_WEIGHTS
 
 
@@ -79,7 +79,7 @@ def bootstrap_ci(values: np.ndarray, seed: int = 0, n_boot: int = 2000, level: f
 
 def evaluate(pred, target, mask=None, border: int = 0, seed: int = 0, with_ssim: bool = True) -> dict:
     """Masked PSNR (RGB and Y, pooled and per-image mean with bootstrap CI) and SSIM of ``pred`` against ``target``."""
-    pred, target = _as_batch(np.asarray(pred), "pred"), _as_batch(np.asarray(target), "target")
+    pred, target = as_batch(np.asarray(pred), "pred"), as_batch(np.asarray(target), "target")
     if pred.shape != target.shape:
         raise ValueError(f"pred {pred.shape} and target {target.shape} differ in shape")
     if mask is not None:
@@ -103,7 +103,7 @@ def evaluate(pred, target, mask=None, border: int = 0, seed: int = 0, with_ssim:
             n_empty += 1
             continue
         err = (p - t)[valid]
-        err_y = (_luma(p) - _luma(t))[valid]
+        err_y = (luma(p) - luma(t))[valid]
         s_rgb, s_y = float(np.sum(err * err)), float(np.sum(err_y * err_y))
         sse_rgb, sse_y, count = sse_rgb + s_rgb, sse_y + s_y, count + n_valid
         per_psnr.append(min(psnr_from_mse(s_rgb / (3 * n_valid)), MAX_PSNR))
@@ -126,69 +126,3 @@ def evaluate(pred, target, mask=None, border: int = 0, seed: int = 0, with_ssim:
         "psnr_y_mean": float(np.mean(per_psnr_y)),
         "ssim": float(np.nanmean(per_ssim)) if per_ssim and not np.all(np.isnan(per_ssim)) else math.nan,
     }
-
-
-def _gray(image: np.ndarray) -> np.ndarray:
-    """Luma in [0,1] (float64), used by the spectral texture measures."""
-    g = (_luma(to_float255(image)) - 16.0) / 219.0
-    return g
-
-
-def _power_2d(image: np.ndarray) -> np.ndarray:
-    g = _gray(image)
-    g = g - g.mean()
-    window = np.outer(np.hanning(g.shape[0]), np.hanning(g.shape[1]))
-    return np.abs(np.fft.fft2(g * window)) ** 2 / g.size
-
-
-def _radial_frequency(shape: tuple[int, int]) -> np.ndarray:
-    fy = np.fft.fftfreq(shape[0])[:, None]
-    fx = np.fft.fftfreq(shape[1])[None, :]
-    return np.sqrt(fy * fy + fx * fx)
-
-
-def radial_power_spectrum(images, n_bins: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Radially averaged power spectrum of the luma (Hann-windowed, mean removed), averaged over images.
-
-    Returns (frequencies in cycles/pixel at bin centres, mean power per bin); bins span (0, 0.5].
-    """
-    images = _as_batch(np.asarray(images), "images")
-    h, w = images.shape[1:3]
-    n_bins = n_bins or min(h, w) // 2
-    radius = _radial_frequency((h, w))
-    edges = np.linspace(0.0, 0.5, n_bins + 1)
-    bin_index = np.digitize(radius.ravel(), edges[1:], right=True)  # 0..n_bins; n_bins = beyond Nyquist (corners)
-    inside = (radius.ravel() > 0) & (bin_index < n_bins)
-    counts = np.bincount(bin_index[inside], minlength=n_bins).astype(np.float64)
-    total = np.zeros(n_bins)
-    for i in range(len(images)):
-        power = _power_2d(images[i]).ravel()
-        total += np.bincount(bin_index[inside], weights=power[inside], minlength=n_bins)
-    spectrum = total / np.maximum(counts, 1) / len(images)
-    return (edges[:-1] + edges[1:]) / 2.0, spectrum
-
-
-def spectrum_distance(a, b, n_bins: int | None = None) -> float:
-    """Mean absolute difference (dB) of the radially averaged power spectra of two image sets of equal size."""
-    _, pa = radial_power_spectrum(a, n_bins)
-    _, pb = radial_power_spectrum(b, n_bins)
-    tiny = 1e-20
-    return float(np.mean(np.abs(10.0 * np.log10((pa + tiny) / (pb + tiny)))))
-
-
-def hf_energy_ratio(pred, target, cutoff: float = 0.25) -> float:
-    """Spectral energy above ``cutoff`` cycles/pixel of ``pred`` divided by that of ``target``.
-
-    1.0 = the right amount of fine detail, < 1 blurrier than the reference, > 1 more (invented) detail.
-    """
-    pred, target = _as_batch(np.asarray(pred), "pred"), _as_batch(np.asarray(target), "target")
-    if pred.shape != target.shape:
-        raise ValueError(f"pred {pred.shape} and target {target.shape} differ in shape")
-    high = _radial_frequency(target.shape[1:3]) > cutoff
-    e_pred = e_target = 0.0
-    for i in range(len(target)):
-        e_pred += float(_power_2d(pred[i])[high].sum())
-        e_target += float(_power_2d(target[i])[high].sum())
-    if e_target == 0:
-        raise ValueError("target has no energy above the cutoff frequency (flat images?)")
-    return e_pred / e_target

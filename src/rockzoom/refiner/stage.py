@@ -8,9 +8,11 @@ from typing import Callable
 
 import numpy as np
 
-from rockzoom.generate import contact_sheet, machine_description, sha256_of
-from rockzoom.image_files import FORMATS, read_image, write_image
-from rockzoom.refiner import Refiner
+from rockzoom.data.image_files import FORMATS, read_image, write_image
+from rockzoom.generation.sheets import contact_sheet
+from rockzoom.refiner.inference import Refiner
+from rockzoom.util.hashing import file_sha256
+from rockzoom.util.provenance import machine_description
 
 
 def image_files(path: str | Path) -> list[Path]:
@@ -43,7 +45,7 @@ def refine_images(inputs: str | Path, out_dir: str | Path, *, model: str | Path,
         outputs.append(out)
         log(f"refined {path.name} ({rgb.shape[1]}x{rgb.shape[0]}, {steps} DDIM steps)")
     info = {"inputs": str(inputs), "n": len(files), "steps": steps, "eta": eta, "seed": seed, "patch": patch,
-            "overlap": overlap, "refiner": {"path": str(model), "sha256": sha256_of(model)},
+            "overlap": overlap, "refiner": {"path": str(model), "sha256": file_sha256(model)},
             "seconds_per_image": seconds / len(files), "machine": machine_description()}
     if sheet is not None:
         contact_sheet(outputs, sheet)

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from rockzoom.tiles import TILE_SIZE, tms_to_xyz_row
+from rockzoom.data.tiles import TILE_SIZE, tms_to_xyz_row
 
 # Around the real survey's position at zoom 23; any position works.
 ORIGIN_X, ORIGIN_Y = 1_400_000, 3_260_000

@@ -14,9 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rockzoom.arrays import SPLITS, images_path, masks_path
-from rockzoom.arrays import save_split as save_split_arrays
-from rockzoom.split import (
+from rockzoom.data.split import (
     assign_blocks,
     block_luminance,
     check_size,
@@ -26,7 +24,15 @@ from rockzoom.split import (
     too_close_to_held_out,
     write_blocks,
 )
-from rockzoom.tiles import TILE_SIZE, TileRecord, decode_tile, decode_tile_rgba, read_index
+from rockzoom.data.store import SPLITS
+from rockzoom.data.store import save_split as save_split_arrays
+from rockzoom.data.tiles import (
+    TILE_SIZE,
+    TileRecord,
+    decode_tile,
+    decode_tile_rgba,
+    read_index,
+)
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from rockzoom.arrays import load_split, load_summary
-from rockzoom.devices import acquire_gpus
+from rockzoom.data.store import load_split, load_summary
 from rockzoom.engine import EngineConfig, TrainResult, TrainTask, train
-from rockzoom.metrics import evaluate
-from rockzoom.models.sr_nets import build_sr_net
-from rockzoom.sr_data import SRPairs, make_pairs, sample_patches
-from rockzoom.upscale import ClassicalUpscaler
+from rockzoom.engine.state import state_dir_for
+from rockzoom.metrics.fidelity import evaluate
+from rockzoom.models.registry import SR_NETS
+from rockzoom.superres.data import SRPairs, make_pairs, sample_patches
+from rockzoom.superres.upscale import ClassicalUpscaler
+from rockzoom.util.devices import acquire_gpus
 
 TRAIN_KEYS = ("lr_patch", "charbonnier_eps", "val_images", "engine")
 
@@ -54,7 +55,7 @@ class SRTask(TrainTask):
         self._val_bicubic = self._score(classical_upscale(val_pairs, "bicubic"))["psnr_pooled"]
 
     def build_model(self) -> nn.Module:
-        return build_sr_net(scale=self.scale, **self.net)
+        return SR_NETS.from_config(self.net, scale=self.scale)
 
     def model_kwargs(self) -> dict:
         return {"scale": self.scale, **self.net}
@@ -109,10 +110,6 @@ def train_sr(data_dir: str | Path, *, model_out: str | Path, metrics_csv: str | 
     task = SRTask(train_pairs, val_pairs, net, train_cfg["lr_patch"], train_cfg["charbonnier_eps"])
     stage_config = {"scale": scale, "net": dict(net), "train": json.loads(json.dumps(train_cfg)), "seed": seed}
     return train(task, engine_config(train_cfg, seed), model_out=model_out,
-                 state_dir=state_dir or default_state_dir(model_out), metrics_csv=metrics_csv, curve_png=curve_png,
+                 state_dir=state_dir or state_dir_for(model_out), metrics_csv=metrics_csv, curve_png=curve_png,
                  stage_config=stage_config, data_hash=data_hash, log=log, **engine_kwargs)
 
-
-def default_state_dir(model_out: str | Path) -> Path:
-    folder = Path(model_out).parent
-    return folder.with_name(folder.name + ".state")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from rockzoom.models.registry import SR_NETS
 from rockzoom.models.blocks import PixelShuffleHead, ResBlock, bicubic_upsample, conv3x3
 
 
@@ -24,7 +25,8 @@ class AttentionBlock(nn.Module):
         return (out + x) * (torch.sigmoid(out) - 0.5) * 2.0
 
 
-class EfficientSR(nn.Module):
+@SR_NETS.register("rlfn")
+class RLFN(nn.Module):
     def __init__(self, scale: int = 4, n_blocks: int = 6, n_feats: int = 32, attention: bool = False):
         super().__init__()
         self.scale = scale

@@ -12,9 +12,16 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from rockzoom.demo import TILEMAP_XML
-from rockzoom.tiles import TILE_SIZE, TileRecord, decode_tile_rgba, index_tiles, resolve_scheme, tms_to_xyz_row
-from rockzoom.upscale import Upscaler
+from rockzoom.data.demo import TILEMAP_XML
+from rockzoom.data.tiles import (
+    TILE_SIZE,
+    TileRecord,
+    decode_tile_rgba,
+    index_tiles,
+    resolve_scheme,
+    tms_to_xyz_row,
+)
+from rockzoom.superres.upscale import Upscaler
 
 
 def _context_canvas(by_key: dict[tuple[int, int], TileRecord], x: int, y: int, context: int) -> np.ndarray:

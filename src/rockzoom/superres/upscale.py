@@ -14,8 +14,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from rockzoom.checkpoint import load_checkpoint
-from rockzoom.models.sr_nets import build_sr_net
+from rockzoom.models.registry import SR_NETS
+from rockzoom.util.checkpoint import load_checkpoint
 
 CLASSICAL_METHODS = {"bicubic": Image.Resampling.BICUBIC, "lanczos": Image.Resampling.LANCZOS}
 SR_KINDS = ("sr", "sr_gan")
@@ -66,7 +66,7 @@ class NetUpscaler(Upscaler):
         if payload.get("kind") not in SR_KINDS:
             raise ValueError(f"{path}: checkpoint kind {payload.get('kind')!r} is not an SR model {SR_KINDS}")
         kwargs = dict(payload["model_kwargs"])
-        model = build_sr_net(**kwargs)
+        model = SR_NETS.from_config(kwargs)
         model.load_state_dict(payload["state_dict"])
         default_name = Path(path).parent.name + ("+gan" if payload["kind"] == "sr_gan" else "")
         return cls(model, kwargs["scale"], name=name or default_name, device=device)
@@ -147,7 +147,7 @@ def upscale_tiled(upscaler: Upscaler, image: np.ndarray, tile: int = 256, overla
 def upscale_file(in_path: str | Path, out_path: str | Path, upscaler: Upscaler, tile: int = 256,
                  overlap: int = 16) -> dict:
     """Read an image file, upscale it tile by tile (alpha separately), write the result; returns its sizes."""
-    from rockzoom.image_files import image_format, read_image, write_image
+    from rockzoom.data.image_files import image_format, read_image, write_image
 
     image_format(out_path)
     rgb, alpha = read_image(in_path)

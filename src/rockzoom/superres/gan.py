@@ -16,13 +16,20 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from rockzoom.checkpoint import load_checkpoint, require_kind
-from rockzoom.devices import acquire_gpus
 from rockzoom.engine import TrainResult, train
-from rockzoom.metrics import hf_energy_ratio, spectrum_distance
+from rockzoom.engine.state import state_dir_for
+from rockzoom.metrics.spectrum import hf_energy_ratio, spectrum_distance
 from rockzoom.models.discriminator import PatchDiscriminator
-from rockzoom.sr_train import SRPairs, SRTask, check_train_config, default_state_dir, engine_config, load_pairs, \
-    masked_charbonnier
+from rockzoom.superres.train import (
+    SRPairs,
+    SRTask,
+    check_train_config,
+    engine_config,
+    load_pairs,
+    masked_charbonnier,
+)
+from rockzoom.util.checkpoint import load_checkpoint, require_kind
+from rockzoom.util.devices import acquire_gpus
 
 GAN_KEYS = ("pixel_weight", "adversarial_weight", "frequency_weight", "d_lr", "d_feats")
 
@@ -130,5 +137,5 @@ def finetune_sr_gan(data_dir: str | Path, psnr_model: str | Path, *, model_out: 
                     "net": payload["model_kwargs"], "train": json.loads(json.dumps(train_cfg)), "gan": dict(gan),
                     "seed": seed}
     return train(task, engine_config(train_cfg, seed), model_out=model_out,
-                 state_dir=state_dir or default_state_dir(model_out), metrics_csv=metrics_csv, curve_png=curve_png,
+                 state_dir=state_dir or state_dir_for(model_out), metrics_csv=metrics_csv, curve_png=curve_png,
                  stage_config=stage_config, data_hash=data_hash, log=log, **engine_kwargs)

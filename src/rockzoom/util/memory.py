@@ -33,7 +33,7 @@ def _measured(setup: Callable, args: tuple) -> int:
 
 _CHILD = (
     "import pickle, sys\n"
-    "from rockzoom.memory import _measured\n"
+    "from rockzoom.util.memory import _measured\n"
     "setup, args = pickle.load(sys.stdin.buffer)\n"
     "print('PEAK_EXTRA_BYTES', _measured(setup, args))\n"
 )

@@ -1,0 +1,78 @@
+"""Train the refiner on (upscaler(LR), real HR) pairs; resumable through the engine."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from rockzoom.data.store import load_split, load_summary
+from rockzoom.engine import EngineConfig, TrainResult, train
+from rockzoom.engine.state import state_dir_for
+from rockzoom.refiner.schedule import COSINE_S
+from rockzoom.refiner.task import RefinerTask, residual_std
+from rockzoom.superres.data import make_pairs
+from rockzoom.superres.upscale import Upscaler, build_upscaler
+from rockzoom.util.devices import acquire_gpus
+from rockzoom.util.hashing import file_sha256
+
+TRAIN_KEYS = ("patch", "val_images", "val_sample_steps", "engine")
+
+
+def upscaler_spec(upscaler: str, scale: int, sr_model: str | Path | None) -> dict:
+    """build_upscaler arguments for the condition: a classical method name, or 'sr' with a checkpoint."""
+    if upscaler in ("bicubic", "lanczos"):
+        return {"method": upscaler, "scale": scale}
+    if sr_model is None:
+        raise ValueError(f"refiner condition {upscaler!r} is an SR net: it needs its checkpoint (sr_model)")
+    return {"checkpoint": str(sr_model), "scale": scale}
+
+
+def upscale_all(upscaler: Upscaler, lr_uint8: np.ndarray) -> np.ndarray:
+    """Upscale every LR image once -> uint8 (N, H, W, 3) (the refiner's training condition)."""
+    out = [np.rint(upscaler.upscale(im.astype(np.float32) / 255.0) * 255.0).astype(np.uint8) for im in lr_uint8]
+    return np.stack(out)
+
+
+def check_train_config(train_cfg: dict) -> None:
+    missing = [k for k in TRAIN_KEYS if k not in train_cfg]
+    if missing:
+        raise KeyError(f"refiner train config lacks keys {missing} (has {sorted(train_cfg)})")
+
+
+def train_refiner(data_dir: str | Path, *, model_out: str | Path, metrics_csv: str | Path, curve_png: str | Path,
+                  scale: int, upscaler: str, net: dict, prediction: str, train_cfg: dict, seed: int,
+                  sr_model: str | Path | None = None, state_dir: str | Path | None = None, gpus: int = 0,
+                  log: Callable[[str], None] = print, **engine_kwargs) -> TrainResult:
+    """Train the refiner on (``upscaler``(LR), real HR) pairs of ``data_dir``'s train split; select on val.
+
+    ``upscaler``: 'bicubic', 'lanczos', or the name of an SR net whose checkpoint is ``sr_model``. The resumable
+    state lives in ``state_dir`` (default ``<model_out's folder>.state``), which is not an output.
+    """
+    check_train_config(train_cfg)
+    acquire_gpus(gpus, log=log)
+    summary = load_summary(data_dir)
+    if "manifest_hash" not in summary:
+        raise KeyError(f"{Path(data_dir) / 'summary.json'}: no 'manifest_hash' key")
+    spec = upscaler_spec(upscaler, scale, sr_model)
+    cond_up = build_upscaler(**spec)
+    train_pairs = make_pairs(load_split(data_dir, "train"), scale)
+    val_pairs = make_pairs(load_split(data_dir, "val"), scale, limit=train_cfg["val_images"])
+    up = upscale_all(cond_up, train_pairs.lr)
+    val_up = upscale_all(cond_up, val_pairs.lr)
+    rs = round(residual_std(train_pairs.hr, up, train_pairs.hr_mask), 5)
+    log(f"refiner x{scale} after {upscaler}: {len(train_pairs)} train, {len(val_pairs)} val images of "
+        f"{train_pairs.hr.shape[1]} px; residual std {rs:.4f}")
+    task = RefinerTask(train_pairs.hr, train_pairs.hr_mask, up, val_pairs.hr, val_pairs.hr_mask, val_up, net=net,
+                       prediction=prediction, residual_scale=rs, patch=train_cfg["patch"],
+                       val_sample_steps=train_cfg["val_sample_steps"], hf_cutoff=0.5 / scale, seed=seed)
+    data_hash = summary["manifest_hash"] + (f"+sr:{file_sha256(sr_model)[:16]}" if "checkpoint" in spec else "")
+    stage_config = {"scale": scale, "upscaler": upscaler, "net": dict(net),
+                    "diffusion": {"prediction": prediction, "residual_scale": rs, "schedule": "cosine",
+                                  "cosine_s": COSINE_S},
+                    "train": json.loads(json.dumps(train_cfg)), "seed": seed}
+    cfg = EngineConfig.from_dict({"seed": seed, **train_cfg["engine"]})
+    return train(task, cfg, model_out=model_out, state_dir=state_dir or state_dir_for(model_out),
+                 metrics_csv=metrics_csv, curve_png=curve_png, stage_config=stage_config, data_hash=data_hash,
+                 log=log, **engine_kwargs)
