@@ -1,8 +1,8 @@
 rule split_blocks:
     input:
-        index="results/tiles/index.csv",
+        index=rules.index_tiles.output.index,
     output:
-        blocks="results/tiles/blocks.csv",
+        blocks=paths.TILE_BLOCKS,
     params:
         split=config["split"],
         sizes=config["dataset"]["sizes"],
@@ -22,12 +22,12 @@ rule split_blocks:
 
 rule build_dataset:
     input:
-        index="results/tiles/index.csv",
-        blocks="results/tiles/blocks.csv",
+        index=rules.index_tiles.output.index,
+        blocks=rules.split_blocks.output.blocks,
     output:
-        summary="results/data/s{S}/summary.json",
+        summary=paths.dataset_summary("{S}"),
         arrays=multiext(
-            "results/data/s{S}/",
+            paths.dataset_dir("{S}") + "/",
             "train_images.npy",
             "train_masks.npy",
             "val_images.npy",
@@ -36,7 +36,7 @@ rule build_dataset:
             "test_masks.npy",
         ),
         samples=multiext(
-            "results/data/s{S}/",
+            paths.dataset_dir("{S}") + "/",
             "train_samples.csv",
             "val_samples.csv",
             "test_samples.csv",
@@ -50,7 +50,7 @@ rule build_dataset:
     log:
         "logs/build_dataset/s{S}.log",
     benchmark:
-        runtime_tsv("build_dataset", "s{S}")
+        paths.runtime_tsv("build_dataset", "s{S}")
     resources:
         mem_mb=lambda w: 2000 + int(w.S) ** 2 * 3 * 40 // 2**20,
         runtime=20,

@@ -5,16 +5,16 @@ rule generate:
     input:
         unpack(generate_inputs),
     output:
-        samples=directory("results/generated/{option}/samples"),
+        samples=directory(paths.generated_dir("{option}") + "/samples"),
         sheet=report(
-            "results/generated/{option}/contact_sheet.png",
+            paths.generated_dir("{option}") + "/contact_sheet.png",
             caption="../report/contact_sheet.rst",
             category="Generated samples",
             labels={"option": "{option}"},
         ),
-        provenance="results/generated/{option}/provenance.json",
+        provenance=paths.generated_dir("{option}") + "/provenance.json",
     params:
-        option=lambda w: option_config(w.option),
+        option=lambda w: rc.option(config, w.option).to_param(),
         generate=config["generate"],
         seed=config["seed"],
     conda:
@@ -22,7 +22,7 @@ rule generate:
     log:
         "logs/generate/{option}.log",
     benchmark:
-        runtime_tsv("generate", "{option}")
+        paths.runtime_tsv("generate", "{option}")
     threads: workflow.cores
     resources:
         gpu=config["sr"]["gpus"],
@@ -37,33 +37,33 @@ rule benchmark_table:
         benchmark_inputs,
     output:
         table=report(
-            "results/benchmark/table.csv",
+            f"{paths.BENCHMARK_DIR}/table.csv",
             caption="../report/benchmark_table.rst",
             category="Benchmark",
             labels={"what": "table (csv)"},
         ),
-        markdown="results/benchmark/table.md",
+        markdown=f"{paths.BENCHMARK_DIR}/table.md",
         psnr=report(
-            "results/benchmark/psnr.png",
+            f"{paths.BENCHMARK_DIR}/psnr.png",
             caption="../report/benchmark_psnr.rst",
             category="Benchmark",
             labels={"what": "PSNR with 95% CI"},
         ),
         spectrum=report(
-            "results/benchmark/spectrum.png",
+            f"{paths.BENCHMARK_DIR}/spectrum.png",
             caption="../report/benchmark_spectrum.rst",
             category="Benchmark",
             labels={"what": "power spectra"},
         ),
         crops=report(
-            "results/benchmark/crops.png",
+            f"{paths.BENCHMARK_DIR}/crops.png",
             caption="../report/benchmark_crops.rst",
             category="Benchmark",
             labels={"what": "crops"},
         ),
-        machine="results/benchmark/machine.json",
+        machine=f"{paths.BENCHMARK_DIR}/machine.json",
     params:
-        rows=benchmark_rows(),
+        rows=[row.to_param() for row in rc.benchmark_rows(config)],
         max_images=config["benchmark"]["max_images"],
         seed=config["seed"],
     conda:
@@ -71,7 +71,7 @@ rule benchmark_table:
     log:
         "logs/benchmark.log",
     benchmark:
-        runtime_tsv("benchmark", "table")
+        paths.runtime_tsv("benchmark", "table")
     threads: workflow.cores
     resources:
         gpu=config["sr"]["gpus"],
@@ -83,12 +83,12 @@ rule benchmark_table:
 
 rule upscale_pyramid:
     input:
-        index="results/tiles/index.csv",
+        index=rules.index_tiles.output.index,
         sr=pyramid_sr_input,
     output:
-        tiles=directory(f"results/pyramid/z{pyramid_out_zoom()}"),
+        tiles=directory(pyramid_out()),
     params:
-        pyramid=config["pyramid"],
+        pyramid=rc.pyramid_param(config),
         tile_dir=tile_dir(),
         zoom=config["tiles"]["zoom"],
         scheme=config["tiles"]["scheme"],
@@ -97,7 +97,7 @@ rule upscale_pyramid:
     log:
         "logs/upscale_pyramid.log",
     benchmark:
-        runtime_tsv("upscale_pyramid", "z{}".format(pyramid_out_zoom()))
+        paths.runtime_tsv("upscale_pyramid", "z{}".format(rc.pyramid_out_zoom(config)))
     threads: workflow.cores
     resources:
         gpu=config["sr"]["gpus"],
@@ -109,41 +109,41 @@ rule upscale_pyramid:
 
 rule immediate:
     input:
-        "results/generated/immediate/provenance.json",
+        paths.generated_dir("immediate") + "/provenance.json",
 
 
 rule option_a:
     input:
-        "results/generated/option_a/provenance.json",
+        paths.generated_dir("option_a") + "/provenance.json",
 
 
 rule option_b:
     input:
-        "results/generated/option_b/provenance.json",
+        paths.generated_dir("option_b") + "/provenance.json",
 
 
 rule option_c:
     input:
-        "results/generated/option_c/provenance.json",
+        paths.generated_dir("option_c") + "/provenance.json",
 
 
 rule benchmark:
     input:
-        "results/benchmark/table.md",
+        rules.benchmark_table.output.markdown,
 
 
 rule pyramid:
     input:
-        f"results/pyramid/z{pyramid_out_zoom()}",
+        rules.upscale_pyramid.output.tiles,
 
 
 rule all:
     input:
-        expand("results/generated/{option}/provenance.json", option=config["options"]),
-        "results/benchmark/table.md",
-        f"results/pyramid/z{pyramid_out_zoom()}",
+        [paths.generated_dir(o) + "/provenance.json" for o in config["options"]],
+        rules.benchmark_table.output.markdown,
+        rules.upscale_pyramid.output.tiles,
         all_datasets(),
-        [ae_eval(S) for S in config["benchmark"]["ae_sizes"]],
+        [paths.ae_eval(ae_arch(), S) for S in config["benchmark"]["ae_sizes"]],
         [c for S in config["benchmark"]["ae_sizes"] for c in ae_sample_checks(S)],
         sr_eval_outputs(),
     default_target: True

@@ -1,6 +1,6 @@
 rule demo_tiles:
     output:
-        tiles=directory("results/demo_tiles"),
+        tiles=directory(paths.DEMO_TILES),
     params:
         demo=config["demo"],
         zoom=config["tiles"]["zoom"],
@@ -10,7 +10,7 @@ rule demo_tiles:
     log:
         "logs/demo_tiles.log",
     benchmark:
-        runtime_tsv("demo_tiles", "demo")
+        paths.runtime_tsv("demo_tiles", "demo")
     resources:
         mem_mb=4000,
         runtime=10,
@@ -22,7 +22,7 @@ rule index_tiles:
     input:
         demo_tiles_input,
     output:
-        index="results/tiles/index.csv",
+        index=paths.TILE_INDEX,
         rejected="results/tiles/rejected.csv",
     params:
         tile_dir=tile_dir(),
