@@ -92,3 +92,16 @@ def load_config(*files: str | Path, base: bool = True, overrides: dict | None = 
     if overrides:
         layers.append(overrides)
     return validate(merge({}, *layers))
+
+
+def add_config_argument(parser, what: str = "") -> None:
+    """``--config FILE [FILE ...]`` for a CLI verb: files layered over the packaged defaults (= config/config.yaml),
+    later wins, exactly as ``snakemake --configfile FILE ...``."""
+    parser.add_argument("--config", nargs="+", default=[], metavar="FILE",
+                        help="rockzoom config files layered over the defaults (config/config.yaml), later wins"
+                             + (f"; uses {what}" if what else ""))
+
+
+def load_cli_config(args) -> dict:
+    """The resolved config of a verb's ``--config`` files (ConfigError names a bad key; the CLI exits 2)."""
+    return load_config(*(args.config or []))
