@@ -15,9 +15,9 @@ rule train_ae_progressive:
         unpack(progressive_stage_inputs),
     output:
         model=paths.progressive_stage_model("{name}", "{S}"),
-        metrics=paths.progressive_stage_dir("{name}", "{S}") + "/metrics.csv",
+        metrics=paths.progressive_stage_dir("{name}", "{S}", file="metrics.csv"),
         curve=report(
-            paths.progressive_stage_dir("{name}", "{S}") + "/curve.png",
+            paths.progressive_stage_dir("{name}", "{S}", file="curve.png"),
             category="Autoencoder",
             subcategory="progressive training",
             labels={"chain": "{name}", "size": "{S}"},
@@ -65,9 +65,9 @@ rule train_ae_multiscale:
         summary=paths.dataset_summary("{S}"),
     output:
         model=paths.ae_model("{arch}", "{S}"),
-        metrics=paths.ae_dir("{arch}", "{S}") + "/metrics.csv",
+        metrics=paths.ae_dir("{arch}", "{S}", file="metrics.csv"),
         curve=report(
-            paths.ae_dir("{arch}", "{S}") + "/curve.png",
+            paths.ae_dir("{arch}", "{S}", file="curve.png"),
             category="Autoencoder",
             subcategory="training",
             labels={"arch": "{arch}", "size": "{S}"},
@@ -97,10 +97,10 @@ rule eval_ae_levels:
         model=paths.ae_model("{arch}", "{S}"),
         summary=paths.dataset_summary("{S}"),
     output:
-        metrics=paths.ae_levels_dir("{arch}", "{S}") + "/levels.json",
-        levels=paths.ae_levels_dir("{arch}", "{S}") + "/levels.npz",
+        metrics=paths.ae_levels_dir("{arch}", "{S}", file="levels.json"),
+        levels=paths.ae_levels_dir("{arch}", "{S}", file="levels.npz"),
         grid=report(
-            paths.ae_levels_dir("{arch}", "{S}") + "/levels.png",
+            paths.ae_levels_dir("{arch}", "{S}", file="levels.png"),
             category="Autoencoder",
             subcategory="multi-scale levels",
             labels={"arch": "{arch}", "size": "{S}"},
@@ -128,9 +128,9 @@ rule compare_ae_variants:
     input:
         ae_variant_inputs,
     output:
-        table=paths.ae_variants_dir("{S}") + "/comparison.csv",
+        table=paths.ae_variants_dir("{S}", file="comparison.csv"),
         markdown=report(
-            paths.ae_variants_dir("{S}") + "/comparison.md",
+            paths.ae_variants_dir("{S}", file="comparison.md"),
             category="Autoencoder",
             subcategory="variants",
             labels={"what": "native vs progressive vs multi-scale", "size": "{S}"},

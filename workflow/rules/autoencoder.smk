@@ -7,27 +7,27 @@ rule train_ae:
         summary=paths.dataset_summary("{S}"),
     output:
         model=paths.ae_model("{arch}", "{S}"),
-        metrics=paths.ae_dir("{arch}", "{S}") + "/metrics.csv",
+        metrics=paths.ae_dir("{arch}", "{S}", file="metrics.csv"),
         curve=report(
-            paths.ae_dir("{arch}", "{S}") + "/curve.png",
+            paths.ae_dir("{arch}", "{S}", file="curve.png"),
             category="Autoencoder",
             subcategory="training",
             labels={"arch": "{arch}", "size": "{S}"},
         ),
-    params:
-        arch=lambda w: rc.ae_arch(config, w.arch),
-        seed=config["seed"],
-    conda:
-        "../../envs/rockzoom.yaml"
     log:
         "logs/train_ae/{arch}-s{S}.log",
     benchmark:
         paths.runtime_tsv("train_ae", "{arch}-s{S}")
+    conda:
+        "../../envs/rockzoom.yaml"
     threads: train_threads("ae")
     resources:
         gpu=config["ae"]["gpus"],
         mem_mb=lambda w: 3000 + int(w.S) ** 2 * 3 * 400 // 2**20,
         runtime=config["ae"]["runtime_min"],
+    params:
+        arch=lambda w: rc.ae_arch(config, w.arch),
+        seed=config["seed"],
     script:
         "../scripts/train_ae.py"
 
@@ -39,24 +39,24 @@ rule eval_ae:
     output:
         metrics=paths.ae_eval("{arch}", "{S}"),
         grid=report(
-            paths.ae_dir("{arch}", "{S}") + "/eval/test_grid.png",
+            paths.ae_dir("{arch}", "{S}", file="eval/test_grid.png"),
             caption="../report/ae_eval.rst",
             category="Autoencoder",
             subcategory="reconstruction",
             labels={"arch": "{arch}", "size": "{S}"},
         ),
-    params:
-        seed=config["seed"],
-    conda:
-        "../../envs/rockzoom.yaml"
     log:
         "logs/eval_ae/{arch}-s{S}.log",
     benchmark:
         paths.runtime_tsv("eval_ae", "{arch}-s{S}")
+    conda:
+        "../../envs/rockzoom.yaml"
     threads: workflow.cores
     resources:
         mem_mb=lambda w: 2000 + int(w.S) ** 2 * 3 * 200 // 2**20,
         runtime=30,
+    params:
+        seed=config["seed"],
     script:
         "../scripts/eval_ae.py"
 
@@ -66,16 +66,16 @@ rule extract_latents:
         model=paths.ae_model("{arch}", "{S}"),
         summary=paths.dataset_summary("{S}"),
     output:
-        train=paths.latents_dir("{arch}", "{S}") + "/train.npy",
-        val=paths.latents_dir("{arch}", "{S}") + "/val.npy",
-        test=paths.latents_dir("{arch}", "{S}") + "/test.npy",
-        summary=paths.latents_dir("{arch}", "{S}") + "/summary.json",
-    conda:
-        "../../envs/rockzoom.yaml"
+        train=paths.latents_dir("{arch}", "{S}", file="train.npy"),
+        val=paths.latents_dir("{arch}", "{S}", file="val.npy"),
+        test=paths.latents_dir("{arch}", "{S}", file="test.npy"),
+        summary=paths.latents_dir("{arch}", "{S}", file="summary.json"),
     log:
         "logs/extract_latents/{arch}-s{S}.log",
     benchmark:
         paths.runtime_tsv("extract_latents", "{arch}-s{S}")
+    conda:
+        "../../envs/rockzoom.yaml"
     threads: workflow.cores
     resources:
         mem_mb=lambda w: 2000 + int(w.S) ** 2 * 3 * 100 // 2**20,
@@ -89,17 +89,17 @@ rule fit_prior:
         train=rules.extract_latents.output.train,
     output:
         prior=paths.ae_prior("{arch}", "{S}"),
-        summary=paths.latents_dir("{arch}", "{S}") + "/prior.json",
-    params:
-        prior=config["prior"],
-        seed=config["seed"],
-    conda:
-        "../../envs/rockzoom.yaml"
+        summary=paths.latents_dir("{arch}", "{S}", file="prior.json"),
     log:
         "logs/fit_prior/{arch}-s{S}.log",
+    conda:
+        "../../envs/rockzoom.yaml"
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        prior=config["prior"],
+        seed=config["seed"],
     script:
         "../scripts/fit_prior.py"
 
@@ -118,17 +118,17 @@ rule sample:
             labels={"arch": "{arch}", "size": "{S}", "sampler": "{sampler}"},
         ),
         checks=paths.sample_file("{arch}", "{S}", "{sampler}"),
-    params:
-        sample=ae_sample_settings(),
-        seed=config["seed"],
-    conda:
-        "../../envs/rockzoom.yaml"
     log:
         "logs/sample/{arch}-s{S}-{sampler}.log",
     benchmark:
         paths.runtime_tsv("sample", "{arch}-s{S}-{sampler}")
+    conda:
+        "../../envs/rockzoom.yaml"
     resources:
         mem_mb=lambda w: 2000 + int(w.S) ** 2 * 3 * 100 // 2**20,
         runtime=10,
+    params:
+        sample=ae_sample_settings(),
+        seed=config["seed"],
     script:
         "../scripts/sample_latents.py"

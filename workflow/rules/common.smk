@@ -45,7 +45,7 @@ def sr_eval_models(wildcards):
 def sr_eval_outputs():
     ev = config["sr"]["eval"]
     return [
-        f"{paths.sr_eval_dir(k, H)}/{f}"
+        paths.sr_eval_dir(k, H, file=f)
         for k in ev["scales"]
         for H in ev["hr_sizes"]
         for f in ("table.csv", "crops.png")
@@ -89,7 +89,9 @@ def progressive_stage_inputs(wildcards):
     name, S = wildcards.name, wildcards.S
     i = rc.progressive_stage_index(config, name, S)
     inputs = {
-        "summary": paths.dataset_summary(rc.progressive_stage_data_size(config, name, S))
+        "summary": paths.dataset_summary(
+            rc.progressive_stage_data_size(config, name, S)
+        )
     }
     if i > 0:
         prev = rc.progressive_chain(config, name)["sizes"][i - 1]
@@ -110,12 +112,12 @@ def ae_variant_products():
     prior, checked samples), the multi-scale per-level outputs, and the comparison with the native AE.
     """
     S = config["ae_variants"]["size"]
-    files = [f"{paths.ae_variants_dir(S)}/comparison.md"]
+    files = [paths.ae_variants_dir(S, file="comparison.md")]
     for name in rc.progressive_names(config):
         files += ae_products(rc.progressive_chain(config, name)["sizes"][-1], name)
     for name in rc.multiscale_names(config):
         files += ae_products(S, name)
-        files.append(f"{paths.ae_levels_dir(name, S)}/levels.json")
+        files.append(paths.ae_levels_dir(name, S, file="levels.json"))
     return files
 
 
@@ -126,7 +128,7 @@ def generate_inputs(wildcards):
     inputs = {
         "ae": paths.ae_model(arch, S),
         "prior": paths.ae_prior(arch, S),
-        "test_latents": f"{paths.latents_dir(arch, S)}/test.npy",
+        "test_latents": paths.latents_dir(arch, S, file="test.npy"),
     }
     if opt.sr_model is not None:
         inputs["sr"] = opt.sr_model.path
@@ -159,6 +161,6 @@ def refiner_train_inputs(wildcards):
 
 def refined_outputs():
     return [
-        f"{paths.refined_dir(o)}/provenance.json"
+        paths.refined_dir(o, file="provenance.json")
         for o in config["refiner"]["refine_options"]
     ]

@@ -6,9 +6,9 @@ rule train_sr:
         summary=paths.dataset_summary("{H}"),
     output:
         model=paths.sr_model("{net}", "{k}", "{H}"),
-        metrics=paths.sr_dir("{net}", "{k}", "{H}") + "/metrics.csv",
+        metrics=paths.sr_dir("{net}", "{k}", "{H}", file="metrics.csv"),
         curve=report(
-            paths.sr_dir("{net}", "{k}", "{H}") + "/curve.png",
+            paths.sr_dir("{net}", "{k}", "{H}", file="curve.png"),
             category="Super-resolution",
             subcategory="training",
             labels={"net": "{net}", "scale": "x{k}", "HR": "{H}"},
@@ -38,9 +38,9 @@ rule finetune_sr_gan:
         psnr_model=rules.train_sr.output.model,
     output:
         model=paths.sr_model("{net}", "{k}", "{H}", gan=True),
-        metrics=paths.sr_dir("{net}", "{k}", "{H}", gan=True) + "/metrics.csv",
+        metrics=paths.sr_dir("{net}", "{k}", "{H}", gan=True, file="metrics.csv"),
         curve=report(
-            paths.sr_dir("{net}", "{k}", "{H}", gan=True) + "/curve.png",
+            paths.sr_dir("{net}", "{k}", "{H}", gan=True, file="curve.png"),
             category="Super-resolution",
             subcategory="GAN fine-tuning",
             labels={"net": "{net}+gan", "scale": "x{k}", "HR": "{H}"},
@@ -69,13 +69,13 @@ rule eval_sr:
         models=sr_eval_models,
     output:
         table=report(
-            paths.sr_eval_dir("{k}", "{H}") + "/table.csv",
+            paths.sr_eval_dir("{k}", "{H}", file="table.csv"),
             category="Super-resolution",
             subcategory="evaluation",
             labels={"table": "x{k} from HR {H}"},
         ),
         crops=report(
-            paths.sr_eval_dir("{k}", "{H}") + "/crops.png",
+            paths.sr_eval_dir("{k}", "{H}", file="crops.png"),
             category="Super-resolution",
             subcategory="evaluation",
             labels={"figure": "crops x{k} from HR {H}"},

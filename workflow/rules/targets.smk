@@ -5,29 +5,29 @@ rule generate:
     input:
         unpack(generate_inputs),
     output:
-        samples=directory(paths.generated_dir("{option}") + "/samples"),
+        samples=directory(paths.generated_dir("{option}", file="samples")),
         sheet=report(
-            paths.generated_dir("{option}") + "/contact_sheet.png",
+            paths.generated_dir("{option}", file="contact_sheet.png"),
             caption="../report/contact_sheet.rst",
             category="Generated samples",
             labels={"option": "{option}"},
         ),
-        provenance=paths.generated_dir("{option}") + "/provenance.json",
-    params:
-        option=lambda w: rc.option(config, w.option).to_param(),
-        generate=config["generate"],
-        seed=config["seed"],
-    conda:
-        "../../envs/rockzoom.yaml"
+        provenance=paths.generated_dir("{option}", file="provenance.json"),
     log:
         "logs/generate/{option}.log",
     benchmark:
         paths.runtime_tsv("generate", "{option}")
+    conda:
+        "../../envs/rockzoom.yaml"
     threads: workflow.cores
     resources:
         gpu=config["sr"]["gpus"],
         mem_mb=4000,
         runtime=30,
+    params:
+        option=lambda w: rc.option(config, w.option).to_param(),
+        generate=config["generate"],
+        seed=config["seed"],
     script:
         "../scripts/generate.py"
 
@@ -37,46 +37,46 @@ rule benchmark_table:
         benchmark_inputs,
     output:
         table=report(
-            f"{paths.BENCHMARK_DIR}/table.csv",
+            paths.benchmark_file("table.csv"),
             caption="../report/benchmark_table.rst",
             category="Benchmark",
             labels={"what": "table (csv)"},
         ),
-        markdown=f"{paths.BENCHMARK_DIR}/table.md",
+        markdown=paths.benchmark_file("table.md"),
         psnr=report(
-            f"{paths.BENCHMARK_DIR}/psnr.png",
+            paths.benchmark_file("psnr.png"),
             caption="../report/benchmark_psnr.rst",
             category="Benchmark",
             labels={"what": "PSNR with 95% CI"},
         ),
         spectrum=report(
-            f"{paths.BENCHMARK_DIR}/spectrum.png",
+            paths.benchmark_file("spectrum.png"),
             caption="../report/benchmark_spectrum.rst",
             category="Benchmark",
             labels={"what": "power spectra"},
         ),
         crops=report(
-            f"{paths.BENCHMARK_DIR}/crops.png",
+            paths.benchmark_file("crops.png"),
             caption="../report/benchmark_crops.rst",
             category="Benchmark",
             labels={"what": "crops"},
         ),
-        machine=f"{paths.BENCHMARK_DIR}/machine.json",
-    params:
-        rows=[row.to_param() for row in rc.benchmark_rows(config)],
-        max_images=config["benchmark"]["max_images"],
-        seed=config["seed"],
-    conda:
-        "../../envs/rockzoom.yaml"
+        machine=paths.benchmark_file("machine.json"),
     log:
         "logs/benchmark.log",
     benchmark:
         paths.runtime_tsv("benchmark", "table")
+    conda:
+        "../../envs/rockzoom.yaml"
     threads: workflow.cores
     resources:
         gpu=config["sr"]["gpus"],
         mem_mb=8000,
         runtime=60,
+    params:
+        rows=[row.to_param() for row in rc.benchmark_rows(config)],
+        max_images=config["benchmark"]["max_images"],
+        seed=config["seed"],
     script:
         "../scripts/benchmark.py"
 
@@ -87,44 +87,44 @@ rule upscale_pyramid:
         sr=pyramid_sr_input,
     output:
         tiles=directory(pyramid_out()),
-    params:
-        pyramid=rc.pyramid_param(config),
-        tile_dir=tile_dir(),
-        zoom=config["tiles"]["zoom"],
-        scheme=config["tiles"]["scheme"],
-    conda:
-        "../../envs/rockzoom.yaml"
     log:
         "logs/upscale_pyramid.log",
     benchmark:
         paths.runtime_tsv("upscale_pyramid", "z{}".format(rc.pyramid_out_zoom(config)))
+    conda:
+        "../../envs/rockzoom.yaml"
     threads: workflow.cores
     resources:
         gpu=config["sr"]["gpus"],
         mem_mb=3000,
         runtime=60,
+    params:
+        pyramid=rc.pyramid_param(config),
+        tile_dir=tile_dir(),
+        zoom=config["tiles"]["zoom"],
+        scheme=config["tiles"]["scheme"],
     script:
         "../scripts/upscale_pyramid.py"
 
 
 rule immediate:
     input:
-        paths.generated_dir("immediate") + "/provenance.json",
+        paths.generated_dir("immediate", file="provenance.json"),
 
 
 rule option_a:
     input:
-        paths.generated_dir("option_a") + "/provenance.json",
+        paths.generated_dir("option_a", file="provenance.json"),
 
 
 rule option_b:
     input:
-        paths.generated_dir("option_b") + "/provenance.json",
+        paths.generated_dir("option_b", file="provenance.json"),
 
 
 rule option_c:
     input:
-        paths.generated_dir("option_c") + "/provenance.json",
+        paths.generated_dir("option_c", file="provenance.json"),
 
 
 rule benchmark:
@@ -138,12 +138,12 @@ rule pyramid:
 
 
 rule all:
+    default_target: True
     input:
-        [paths.generated_dir(o) + "/provenance.json" for o in config["options"]],
+        [paths.generated_dir(o, file="provenance.json") for o in config["options"]],
         rules.benchmark_table.output.markdown,
         rules.upscale_pyramid.output.tiles,
         all_datasets(),
         [paths.ae_eval(ae_arch(), S) for S in config["benchmark"]["ae_sizes"]],
         [c for S in config["benchmark"]["ae_sizes"] for c in ae_sample_checks(S)],
         sr_eval_outputs(),
-    default_target: True

@@ -4,8 +4,9 @@ its file can never disagree."""
 from __future__ import annotations
 
 
-def dataset_dir(S) -> str:
-    return f"results/data/s{S}"
+def dataset_dir(S, file: str | None = None) -> str:
+    d = f"results/data/s{S}"
+    return d if file is None else f"{d}/{file}"
 
 
 def dataset_summary(S) -> str:
@@ -21,20 +22,23 @@ def sr_tag(net, k, H) -> str:
     return f"{net}-x{k}-h{H}"
 
 
-def sr_dir(net, k, H, gan: bool = False) -> str:
-    return f"results/{'sr_gan' if gan else 'sr'}/{sr_tag(net, k, H)}"
+def sr_dir(net, k, H, gan: bool = False, file: str | None = None) -> str:
+    d = f"results/{'sr_gan' if gan else 'sr'}/{sr_tag(net, k, H)}"
+    return d if file is None else f"{d}/{file}"
 
 
 def sr_model(net, k, H, gan: bool = False) -> str:
     return f"{sr_dir(net, k, H, gan)}/model.pt"
 
 
-def sr_eval_dir(k, H) -> str:
-    return f"results/sr_eval/x{k}-h{H}"
+def sr_eval_dir(k, H, file: str | None = None) -> str:
+    d = f"results/sr_eval/x{k}-h{H}"
+    return d if file is None else f"{d}/{file}"
 
 
-def ae_dir(arch, S) -> str:
-    return f"results/ae/{arch}-s{S}"
+def ae_dir(arch, S, file: str | None = None) -> str:
+    d = f"results/ae/{arch}-s{S}"
+    return d if file is None else f"{d}/{file}"
 
 
 def ae_model(arch, S) -> str:
@@ -45,8 +49,9 @@ def ae_eval(arch, S) -> str:
     return f"{ae_dir(arch, S)}/eval/test_metrics.json"
 
 
-def latents_dir(arch, S) -> str:
-    return f"results/latents/{arch}-s{S}"
+def latents_dir(arch, S, file: str | None = None) -> str:
+    d = f"results/latents/{arch}-s{S}"
+    return d if file is None else f"{d}/{file}"
 
 
 def ae_prior(arch, S) -> str:
@@ -57,28 +62,32 @@ def sample_file(arch, S, sampler, ext: str = "json") -> str:
     return f"results/samples/{arch}-s{S}/{sampler}.{ext}"
 
 
-def progressive_stage_dir(name, S) -> str:
-    return f"results/ae_progressive/{name}/s{S}"
+def progressive_stage_dir(name, S, file: str | None = None) -> str:
+    d = f"results/ae_progressive/{name}/s{S}"
+    return d if file is None else f"{d}/{file}"
 
 
 def progressive_stage_model(name, S) -> str:
     return f"{progressive_stage_dir(name, S)}/model.pt"
 
 
-def ae_levels_dir(arch, S) -> str:
-    return f"results/ae_levels/{arch}-s{S}"
+def ae_levels_dir(arch, S, file: str | None = None) -> str:
+    d = f"results/ae_levels/{arch}-s{S}"
+    return d if file is None else f"{d}/{file}"
 
 
-def ae_variants_dir(S) -> str:
-    return f"results/ae_variants/s{S}"
+def ae_variants_dir(S, file: str | None = None) -> str:
+    d = f"results/ae_variants/s{S}"
+    return d if file is None else f"{d}/{file}"
 
 
 def refiner_tag(name, k, H) -> str:
     return f"{name}-x{k}-h{H}"
 
 
-def refiner_dir(name, k, H) -> str:
-    return f"results/refiner/{refiner_tag(name, k, H)}"
+def refiner_dir(name, k, H, file: str | None = None) -> str:
+    d = f"results/refiner/{refiner_tag(name, k, H)}"
+    return d if file is None else f"{d}/{file}"
 
 
 def refiner_model(name, k, H) -> str:
@@ -86,19 +95,26 @@ def refiner_model(name, k, H) -> str:
     return f"{refiner_dir(name, k, H)}/model.pt"
 
 
-def generated_dir(option) -> str:
-    return f"results/generated/{option}"
+def generated_dir(option, file: str | None = None) -> str:
+    d = f"results/generated/{option}"
+    return d if file is None else f"{d}/{file}"
 
 
-def refined_dir(option) -> str:
-    return f"results/refined/{option}"
+def refined_dir(option, file: str | None = None) -> str:
+    d = f"results/refined/{option}"
+    return d if file is None else f"{d}/{file}"
 
 
-def pyramid_dir(zoom) -> str:
-    return f"results/pyramid/z{zoom}"
+def pyramid_dir(zoom, file: str | None = None) -> str:
+    d = f"results/pyramid/z{zoom}"
+    return d if file is None else f"{d}/{file}"
 
 
 BENCHMARK_DIR = "results/benchmark"
+
+
+def benchmark_file(file: str) -> str:
+    return f"{BENCHMARK_DIR}/{file}"
 TILE_INDEX = "results/tiles/index.csv"
 TILE_BLOCKS = "results/tiles/blocks.csv"
 DEMO_TILES = "results/demo_tiles"
