@@ -42,7 +42,7 @@ def test_bad_config_fails_before_any_job_naming_the_key(tmp_path, change, key):
     cfg = yaml.safe_load(TEST_CONFIG.read_text())
     for section, value in change.items():
         if isinstance(value, dict):
-            cfg[section].update(value)
+            cfg.setdefault(section, {}).update(value)  # test.yaml is an overlay: it may lack the section
         else:
             cfg[section] = value
     bad = tmp_path / "bad.yaml"

@@ -25,8 +25,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from rockzoom.config import ConfigError
+
     args = build_parser().parse_args(argv)
-    return int(args._run(args) or 0)
+    try:
+        return int(args._run(args) or 0)
+    except ConfigError as e:  # a bad config: one line naming the key, no traceback (argparse's usage-error status)
+        print(f"rockzoom {args.verb}: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -7,9 +7,6 @@
 # Resumable state: results/ae_progressive/{name}/s{S}.state/ and results/ae/{name}-s{S}.state/ (undeclared).
 
 
-include: "ae_variants_common.smk"
-
-
 ruleorder: export_ae_progressive > train_ae_multiscale > train_ae
 
 
@@ -17,10 +14,10 @@ rule train_ae_progressive:
     input:
         unpack(progressive_stage_inputs),
     output:
-        model="results/ae_progressive/{name}/s{S}/model.pt",
-        metrics="results/ae_progressive/{name}/s{S}/metrics.csv",
+        model=paths.progressive_stage_model("{name}", "{S}"),
+        metrics=paths.progressive_stage_dir("{name}", "{S}", file="metrics.csv"),
         curve=report(
-            "results/ae_progressive/{name}/s{S}/curve.png",
+            paths.progressive_stage_dir("{name}", "{S}", file="curve.png"),
             category="Autoencoder",
             subcategory="progressive training",
             labels={"chain": "{name}", "size": "{S}"},
@@ -28,18 +25,18 @@ rule train_ae_progressive:
     log:
         "logs/train_ae_progressive/{name}-s{S}.log",
     benchmark:
-        runtime_tsv("train_ae_progressive", "{name}-s{S}")
+        paths.runtime_tsv("train_ae_progressive", "{name}-s{S}")
     wildcard_constraints:
         name=r"[A-Za-z0-9_]+",
     conda:
         "../../envs/rockzoom.yaml"
-    threads: workflow.cores
+    threads: train_threads("ae_variants")
     resources:
         gpu=config["ae_variants"]["gpus"],
         mem_mb=lambda w: 3000 + int(w.S) ** 2 * 3 * 400 // 2**20,
         runtime=config["ae_variants"]["runtime_min"],
     params:
-        stage=progressive_stage_config,
+        stage=lambda w: rc.progressive_stage(config, w.name, w.S),
         seed=config["seed"],
     script:
         "../scripts/train_ae_progressive.py"
@@ -47,13 +44,13 @@ rule train_ae_progressive:
 
 rule export_ae_progressive:
     input:
-        model="results/ae_progressive/{arch}/s{S}/model.pt",
+        model=paths.progressive_stage_model("{arch}", "{S}"),
     output:
-        model="results/ae/{arch}-s{S}/model.pt",
+        model=paths.ae_model("{arch}", "{S}"),
     log:
         "logs/export_ae_progressive/{arch}-s{S}.log",
     wildcard_constraints:
-        arch=_names_regex(progressive_names()),
+        arch=names_regex(rc.progressive_names(config)),
     conda:
         "../../envs/rockzoom.yaml"
     resources:
@@ -65,12 +62,12 @@ rule export_ae_progressive:
 
 rule train_ae_multiscale:
     input:
-        summary=dataset_summary("{S}"),
+        summary=paths.dataset_summary("{S}"),
     output:
-        model="results/ae/{arch}-s{S}/model.pt",
-        metrics="results/ae/{arch}-s{S}/metrics.csv",
+        model=paths.ae_model("{arch}", "{S}"),
+        metrics=paths.ae_dir("{arch}", "{S}", file="metrics.csv"),
         curve=report(
-            "results/ae/{arch}-s{S}/curve.png",
+            paths.ae_dir("{arch}", "{S}", file="curve.png"),
             category="Autoencoder",
             subcategory="training",
             labels={"arch": "{arch}", "size": "{S}"},
@@ -78,18 +75,18 @@ rule train_ae_multiscale:
     log:
         "logs/train_ae_multiscale/{arch}-s{S}.log",
     benchmark:
-        runtime_tsv("train_ae_multiscale", "{arch}-s{S}")
+        paths.runtime_tsv("train_ae_multiscale", "{arch}-s{S}")
     wildcard_constraints:
-        arch=_names_regex(multiscale_names()),
+        arch=names_regex(rc.multiscale_names(config)),
     conda:
         "../../envs/rockzoom.yaml"
-    threads: workflow.cores
+    threads: train_threads("ae_variants")
     resources:
         gpu=config["ae_variants"]["gpus"],
         mem_mb=lambda w: 3000 + int(w.S) ** 2 * 3 * 600 // 2**20,
         runtime=config["ae_variants"]["runtime_min"],
     params:
-        model=multiscale_config,
+        model=lambda w: rc.multiscale(config, w.arch),
         seed=config["seed"],
     script:
         "../scripts/train_ae_multiscale.py"
@@ -97,13 +94,13 @@ rule train_ae_multiscale:
 
 rule eval_ae_levels:
     input:
-        model="results/ae/{arch}-s{S}/model.pt",
-        summary=dataset_summary("{S}"),
+        model=paths.ae_model("{arch}", "{S}"),
+        summary=paths.dataset_summary("{S}"),
     output:
-        metrics="results/ae_levels/{arch}-s{S}/levels.json",
-        levels="results/ae_levels/{arch}-s{S}/levels.npz",
+        metrics=paths.ae_levels_dir("{arch}", "{S}", file="levels.json"),
+        levels=paths.ae_levels_dir("{arch}", "{S}", file="levels.npz"),
         grid=report(
-            "results/ae_levels/{arch}-s{S}/levels.png",
+            paths.ae_levels_dir("{arch}", "{S}", file="levels.png"),
             category="Autoencoder",
             subcategory="multi-scale levels",
             labels={"arch": "{arch}", "size": "{S}"},
@@ -111,9 +108,9 @@ rule eval_ae_levels:
     log:
         "logs/eval_ae_levels/{arch}-s{S}.log",
     benchmark:
-        runtime_tsv("eval_ae_levels", "{arch}-s{S}")
+        paths.runtime_tsv("eval_ae_levels", "{arch}-s{S}")
     wildcard_constraints:
-        arch=_names_regex(multiscale_names()),
+        arch=names_regex(rc.multiscale_names(config)),
     conda:
         "../../envs/rockzoom.yaml"
     threads: workflow.cores
@@ -131,9 +128,9 @@ rule compare_ae_variants:
     input:
         ae_variant_inputs,
     output:
-        table="results/ae_variants/s{S}/comparison.csv",
+        table=paths.ae_variants_dir("{S}", file="comparison.csv"),
         markdown=report(
-            "results/ae_variants/s{S}/comparison.md",
+            paths.ae_variants_dir("{S}", file="comparison.md"),
             category="Autoencoder",
             subcategory="variants",
             labels={"what": "native vs progressive vs multi-scale", "size": "{S}"},
@@ -141,7 +138,7 @@ rule compare_ae_variants:
     log:
         "logs/compare_ae_variants/s{S}.log",
     benchmark:
-        runtime_tsv("compare_ae_variants", "s{S}")
+        paths.runtime_tsv("compare_ae_variants", "s{S}")
     conda:
         "../../envs/rockzoom.yaml"
     threads: workflow.cores
@@ -149,8 +146,8 @@ rule compare_ae_variants:
         mem_mb=lambda w: 2000 + int(w.S) ** 2 * 3 * 300 // 2**20,
         runtime=30,
     params:
-        rows=lambda w: ae_variant_rows(w.S),
-        data_dir=lambda w: f"results/data/s{w.S}",
+        rows=lambda w: rc.ae_variant_rows(config, w.S),
+        data_dir=lambda w: paths.dataset_dir(w.S),
         seed=config["seed"],
     script:
         "../scripts/compare_ae_variants.py"

@@ -4,78 +4,78 @@
 
 rule train_ae:
     input:
-        summary=dataset_summary("{S}"),
+        summary=paths.dataset_summary("{S}"),
     output:
-        model="results/ae/{arch}-s{S}/model.pt",
-        metrics="results/ae/{arch}-s{S}/metrics.csv",
+        model=paths.ae_model("{arch}", "{S}"),
+        metrics=paths.ae_dir("{arch}", "{S}", file="metrics.csv"),
         curve=report(
-            "results/ae/{arch}-s{S}/curve.png",
+            paths.ae_dir("{arch}", "{S}", file="curve.png"),
             category="Autoencoder",
             subcategory="training",
             labels={"arch": "{arch}", "size": "{S}"},
         ),
-    params:
-        arch=ae_arch_config,
-        seed=config["seed"],
-    conda:
-        "../../envs/rockzoom.yaml"
     log:
         "logs/train_ae/{arch}-s{S}.log",
     benchmark:
-        runtime_tsv("train_ae", "{arch}-s{S}")
-    threads: workflow.cores
+        paths.runtime_tsv("train_ae", "{arch}-s{S}")
+    conda:
+        "../../envs/rockzoom.yaml"
+    threads: train_threads("ae")
     resources:
         gpu=config["ae"]["gpus"],
         mem_mb=lambda w: 3000 + int(w.S) ** 2 * 3 * 400 // 2**20,
         runtime=config["ae"]["runtime_min"],
+    params:
+        arch=lambda w: rc.ae_arch(config, w.arch),
+        seed=config["seed"],
     script:
         "../scripts/train_ae.py"
 
 
 rule eval_ae:
     input:
-        model="results/ae/{arch}-s{S}/model.pt",
-        summary=dataset_summary("{S}"),
+        model=paths.ae_model("{arch}", "{S}"),
+        summary=paths.dataset_summary("{S}"),
     output:
-        metrics="results/ae/{arch}-s{S}/eval/test_metrics.json",
+        metrics=paths.ae_eval("{arch}", "{S}"),
         grid=report(
-            "results/ae/{arch}-s{S}/eval/test_grid.png",
+            paths.ae_dir("{arch}", "{S}", file="eval/test_grid.png"),
             caption="../report/ae_eval.rst",
             category="Autoencoder",
             subcategory="reconstruction",
             labels={"arch": "{arch}", "size": "{S}"},
         ),
-    params:
-        seed=config["seed"],
-    conda:
-        "../../envs/rockzoom.yaml"
     log:
         "logs/eval_ae/{arch}-s{S}.log",
     benchmark:
-        runtime_tsv("eval_ae", "{arch}-s{S}")
+        paths.runtime_tsv("eval_ae", "{arch}-s{S}")
+    conda:
+        "../../envs/rockzoom.yaml"
     threads: workflow.cores
     resources:
         mem_mb=lambda w: 2000 + int(w.S) ** 2 * 3 * 200 // 2**20,
         runtime=30,
+    params:
+        seed=config["seed"],
     script:
         "../scripts/eval_ae.py"
 
 
 rule extract_latents:
     input:
-        model="results/ae/{arch}-s{S}/model.pt",
-        summary=dataset_summary("{S}"),
+        model=paths.ae_model("{arch}", "{S}"),
+        summary=paths.dataset_summary("{S}"),
     output:
-        train="results/latents/{arch}-s{S}/train.npy",
-        val="results/latents/{arch}-s{S}/val.npy",
-        test="results/latents/{arch}-s{S}/test.npy",
-        summary="results/latents/{arch}-s{S}/summary.json",
-    conda:
-        "../../envs/rockzoom.yaml"
+        train=paths.latents_dir("{arch}", "{S}", file="train.npy"),
+        val=paths.latents_dir("{arch}", "{S}", file="val.npy"),
+        test=paths.latents_dir("{arch}", "{S}", file="test.npy"),
+        summary=paths.latents_dir("{arch}", "{S}", file="summary.json"),
     log:
         "logs/extract_latents/{arch}-s{S}.log",
     benchmark:
-        runtime_tsv("extract_latents", "{arch}-s{S}")
+        paths.runtime_tsv("extract_latents", "{arch}-s{S}")
+    conda:
+        "../../envs/rockzoom.yaml"
     threads: workflow.cores
     resources:
         mem_mb=lambda w: 2000 + int(w.S) ** 2 * 3 * 100 // 2**20,
@@ -86,49 +86,49 @@ rule extract_latents:
 
 rule fit_prior:
     input:
-        train="results/latents/{arch}-s{S}/train.npy",
+        train=rules.extract_latents.output.train,
     output:
-        prior="results/latents/{arch}-s{S}/prior.pt",
-        summary="results/latents/{arch}-s{S}/prior.json",
-    params:
-        prior=config["prior"],
-        seed=config["seed"],
-    conda:
-        "../../envs/rockzoom.yaml"
+        prior=paths.ae_prior("{arch}", "{S}"),
+        summary=paths.latents_dir("{arch}", "{S}", file="prior.json"),
     log:
         "logs/fit_prior/{arch}-s{S}.log",
+    conda:
+        "../../envs/rockzoom.yaml"
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        prior=config["prior"],
+        seed=config["seed"],
     script:
         "../scripts/fit_prior.py"
 
 
 rule sample:
     input:
-        model="results/ae/{arch}-s{S}/model.pt",
-        prior="results/latents/{arch}-s{S}/prior.pt",
-        test_latents="results/latents/{arch}-s{S}/test.npy",
+        model=paths.ae_model("{arch}", "{S}"),
+        prior=rules.fit_prior.output.prior,
+        test_latents=rules.extract_latents.output.test,
     output:
-        images="results/samples/{arch}-s{S}/{sampler}.npy",
+        images=paths.sample_file("{arch}", "{S}", "{sampler}", "npy"),
         grid=report(
-            "results/samples/{arch}-s{S}/{sampler}.png",
+            paths.sample_file("{arch}", "{S}", "{sampler}", "png"),
             category="Autoencoder",
             subcategory="samples",
             labels={"arch": "{arch}", "size": "{S}", "sampler": "{sampler}"},
         ),
-        checks="results/samples/{arch}-s{S}/{sampler}.json",
-    params:
-        sample=ae_sample_settings(),
-        seed=config["seed"],
-    conda:
-        "../../envs/rockzoom.yaml"
+        checks=paths.sample_file("{arch}", "{S}", "{sampler}"),
     log:
         "logs/sample/{arch}-s{S}-{sampler}.log",
     benchmark:
-        runtime_tsv("sample", "{arch}-s{S}-{sampler}")
+        paths.runtime_tsv("sample", "{arch}-s{S}-{sampler}")
+    conda:
+        "../../envs/rockzoom.yaml"
     resources:
         mem_mb=lambda w: 2000 + int(w.S) ** 2 * 3 * 100 // 2**20,
         runtime=10,
+    params:
+        sample=ae_sample_settings(),
+        seed=config["seed"],
     script:
         "../scripts/sample_latents.py"

@@ -1,59 +1,166 @@
-import os
-from pathlib import Path
-
-from snakemake.exceptions import WorkflowError
+# Small getters between the config and the rules; included first. The config layer (loading, defaults, stage
+# settings, benchmark rows, progressive stages, paths) lives in the library: rockzoom.config.
+import rockzoom.config as rc
+from rockzoom.autoencoder.sampling import SAMPLERS
+from rockzoom.config import paths
 
 
 wildcard_constraints:
     S=r"\d+",
     k=r"\d+",
     H=r"\d+",
+    net=r"[A-Za-z0-9_]+",
+    arch=r"[A-Za-z0-9_]+",
+    option=r"[A-Za-z0-9_]+",
+    sampler="|".join(SAMPLERS),
 
 
-def _check_config(cfg):
-    """Checks JSON Schema cannot express; run at parse time so a bad value fails before any job."""
-    tile_dir = cfg["tiles"]["dir"]
-    if tile_dir is not None:
-        zoom_dir = Path(tile_dir) / str(cfg["tiles"]["zoom"])
-        if not zoom_dir.is_dir():
-            raise WorkflowError(
-                f"config key tiles.dir: {tile_dir!r} has no zoom-{cfg['tiles']['zoom']} folder "
-                f"({zoom_dir} not found); set tiles.dir to a z/x/y tile tree or null for the demo pyramid"
-            )
-    zoom, block_zoom = cfg["tiles"]["zoom"], cfg["split"]["block_zoom"]
-    if block_zoom > zoom:
-        raise WorkflowError(
-            f"config key split.block_zoom: {block_zoom} must be <= tiles.zoom ({zoom})"
-        )
-    block_px = 256 * 2 ** (zoom - block_zoom)
-    for size in cfg["dataset"]["sizes"]:
-        if size > block_px:
-            raise WorkflowError(
-                f"config key dataset.sizes: {size} px does not fit in a split block of {block_px} px "
-                f"(split.block_zoom={block_zoom}); allowed sizes here: <= {block_px}"
-            )
-
-
-_check_config(config)
-
-
+# ---------------------------------------------------------------------------------------------- data
 def tile_dir():
     """The tile tree to index: the configured one, or the generated demo pyramid."""
-    return config["tiles"]["dir"] or "results/demo_tiles"
+    return config["tiles"]["dir"] or paths.DEMO_TILES
 
 
 def demo_tiles_input(wildcards):
-    return [] if config["tiles"]["dir"] else ["results/demo_tiles"]
-
-
-def dataset_summary(size):
-    return f"results/data/s{size}/summary.json"
+    return [] if config["tiles"]["dir"] else [paths.DEMO_TILES]
 
 
 def all_datasets():
-    return [dataset_summary(s) for s in config["dataset"]["sizes"]]
+    return [paths.dataset_summary(s) for s in config["dataset"]["sizes"]]
 
 
-def runtime_tsv(rule_name, name):
-    """Where a rule's `benchmark:` (wall time, RSS) goes; the benchmark table reads training times from it."""
-    return f"results/runtime/{rule_name}/{name}.tsv"
+def train_threads(section):
+    """Cores of a training job of a config section (its `threads` key; null = half of --cores, at least 1)."""
+    return rc.threads(config, section, workflow.cores)
+
+
+# ---------------------------------------------------------------------------------------------- super-resolution
+def sr_eval_models(wildcards):
+    ev = config["sr"]["eval"]
+    return [paths.sr_model(n, wildcards.k, wildcards.H) for n in ev["nets"]] + [
+        paths.sr_model(n, wildcards.k, wildcards.H, gan=True) for n in ev["gan_nets"]
+    ]
+
+
+def sr_eval_outputs():
+    ev = config["sr"]["eval"]
+    return [
+        paths.sr_eval_dir(k, H, file=f)
+        for k in ev["scales"]
+        for H in ev["hr_sizes"]
+        for f in ("table.csv", "crops.png")
+    ]
+
+
+# ---------------------------------------------------------------------------------------------- autoencoder
+def ae_arch():
+    return config["ae"]["arch"]
+
+
+def ae_sample_settings():
+    """The sample section minus the list of samplers (that list only chooses targets)."""
+    return {k: v for k, v in config["sample"].items() if k != "samplers"}
+
+
+def ae_sample_checks(S, arch=None):
+    return [
+        paths.sample_file(arch or ae_arch(), S, s) for s in config["sample"]["samplers"]
+    ]
+
+
+def ae_products(S, arch=None):
+    """Everything the autoencoder family makes for one tile size: model, test evaluation, prior, checked samples."""
+    arch = arch or ae_arch()
+    return [
+        paths.ae_model(arch, S),
+        paths.ae_eval(arch, S),
+        paths.ae_prior(arch, S),
+        *ae_sample_checks(S, arch),
+    ]
+
+
+# ---------------------------------------------------------------------------------------------- AE variants
+def names_regex(names):
+    """A wildcard constraint matching exactly these names; (?!) matches nothing (no variant, no competing rule)."""
+    return "|".join(names) if names else "(?!)"
+
+
+def progressive_stage_inputs(wildcards):
+    name, S = wildcards.name, wildcards.S
+    i = rc.progressive_stage_index(config, name, S)
+    inputs = {
+        "summary": paths.dataset_summary(
+            rc.progressive_stage_data_size(config, name, S)
+        )
+    }
+    if i > 0:
+        prev = rc.progressive_chain(config, name)["sizes"][i - 1]
+        inputs["init"] = paths.progressive_stage_model(name, prev)
+    return inputs
+
+
+def ae_variant_inputs(wildcards):
+    files = {paths.dataset_summary(wildcards.S)}
+    for row in rc.ae_variant_rows(config, wildcards.S):
+        files.add(row["ae"])
+        files.update(row["train_benchmarks"])
+    return sorted(files)
+
+
+def ae_variant_products():
+    """What `snakemake ae_variants` builds: every variant's model with its downstream products (test evaluation,
+    prior, checked samples), the multi-scale per-level outputs, and the comparison with the native AE.
+    """
+    S = config["ae_variants"]["size"]
+    files = [paths.ae_variants_dir(S, file="comparison.md")]
+    for name in rc.progressive_names(config):
+        files += ae_products(rc.progressive_chain(config, name)["sizes"][-1], name)
+    for name in rc.multiscale_names(config):
+        files += ae_products(S, name)
+        files.append(paths.ae_levels_dir(name, S, file="levels.json"))
+    return files
+
+
+# ---------------------------------------------------------------------------------------------- generation, benchmark
+def generate_inputs(wildcards):
+    opt = rc.option(config, wildcards.option)
+    S, arch = opt.ae_size, ae_arch()
+    inputs = {
+        "ae": paths.ae_model(arch, S),
+        "prior": paths.ae_prior(arch, S),
+        "test_latents": paths.latents_dir(arch, S, file="test.npy"),
+    }
+    if opt.sr_model is not None:
+        inputs["sr"] = opt.sr_model.path
+    if opt.output_size in config["dataset"]["sizes"]:
+        inputs["real"] = paths.dataset_summary(opt.output_size)
+    return inputs
+
+
+def benchmark_inputs(wildcards):
+    return sorted({f for row in rc.benchmark_rows(config) for f in row.inputs()})
+
+
+def pyramid_sr_input(wildcards):
+    up = rc.pyramid_upscaler(config)
+    return [up.path] if isinstance(up, rc.SrModelRef) else []
+
+
+def pyramid_out():
+    return paths.pyramid_dir(rc.pyramid_out_zoom(config))
+
+
+# ---------------------------------------------------------------------------------------------- refiner
+def refiner_train_inputs(wildcards):
+    inputs = {"summary": paths.dataset_summary(wildcards.H)}
+    up = rc.refiner_upscaler(config, wildcards.name, wildcards.k, wildcards.H)
+    if isinstance(up, rc.SrModelRef):
+        inputs["sr"] = up.path
+    return inputs
+
+
+def refined_outputs():
+    return [
+        paths.refined_dir(o, file="provenance.json")
+        for o in config["refiner"]["refine_options"]
+    ]

@@ -1,33 +1,33 @@
 rule split_blocks:
     input:
-        index="results/tiles/index.csv",
+        index=rules.index_tiles.output.index,
     output:
-        blocks="results/tiles/blocks.csv",
+        blocks=paths.TILE_BLOCKS,
+    log:
+        "logs/split_blocks.log",
+    conda:
+        "../../envs/rockzoom.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=5,
     params:
         split=config["split"],
         sizes=config["dataset"]["sizes"],
         min_valid=config["dataset"]["min_valid"],
         zoom=config["tiles"]["zoom"],
         seed=config["seed"],
-    conda:
-        "../../envs/rockzoom.yaml"
-    log:
-        "logs/split_blocks.log",
-    resources:
-        mem_mb=1000,
-        runtime=5,
     script:
         "../scripts/split_blocks.py"
 
 
 rule build_dataset:
     input:
-        index="results/tiles/index.csv",
-        blocks="results/tiles/blocks.csv",
+        index=rules.index_tiles.output.index,
+        blocks=rules.split_blocks.output.blocks,
     output:
-        summary="results/data/s{S}/summary.json",
+        summary=paths.dataset_summary("{S}"),
         arrays=multiext(
-            "results/data/s{S}/",
+            paths.dataset_dir("{S}", file=""),
             "train_images.npy",
             "train_masks.npy",
             "val_images.npy",
@@ -36,24 +36,24 @@ rule build_dataset:
             "test_masks.npy",
         ),
         samples=multiext(
-            "results/data/s{S}/",
+            paths.dataset_dir("{S}", file=""),
             "train_samples.csv",
             "val_samples.csv",
             "test_samples.csv",
         ),
+    log:
+        "logs/build_dataset/s{S}.log",
+    benchmark:
+        paths.runtime_tsv("build_dataset", "s{S}")
+    conda:
+        "../../envs/rockzoom.yaml"
+    resources:
+        mem_mb=lambda w: 2000 + int(w.S) ** 2 * 3 * 40 // 2**20,
+        runtime=20,
     params:
         min_valid=config["dataset"]["min_valid"],
         guard_tiles=config["split"]["guard_tiles"],
         max_pixels=config["tiles"]["max_pixels"],
-    conda:
-        "../../envs/rockzoom.yaml"
-    log:
-        "logs/build_dataset/s{S}.log",
-    benchmark:
-        runtime_tsv("build_dataset", "s{S}")
-    resources:
-        mem_mb=lambda w: 2000 + int(w.S) ** 2 * 3 * 40 // 2**20,
-        runtime=20,
     script:
         "../scripts/build_dataset.py"
 
@@ -61,4 +61,3 @@ rule build_dataset:
 rule datasets:
     input:
         all_datasets(),
-

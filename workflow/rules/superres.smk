@@ -3,12 +3,12 @@
 
 rule train_sr:
     input:
-        summary=dataset_summary("{H}"),
+        summary=paths.dataset_summary("{H}"),
     output:
-        model="results/sr/{net}-x{k}-h{H}/model.pt",
-        metrics="results/sr/{net}-x{k}-h{H}/metrics.csv",
+        model=paths.sr_model("{net}", "{k}", "{H}"),
+        metrics=paths.sr_dir("{net}", "{k}", "{H}", file="metrics.csv"),
         curve=report(
-            "results/sr/{net}-x{k}-h{H}/curve.png",
+            paths.sr_dir("{net}", "{k}", "{H}", file="curve.png"),
             category="Super-resolution",
             subcategory="training",
             labels={"net": "{net}", "scale": "x{k}", "HR": "{H}"},
@@ -16,17 +16,17 @@ rule train_sr:
     log:
         "logs/train_sr/{net}-x{k}-h{H}.log",
     benchmark:
-        runtime_tsv("train_sr", "{net}-x{k}-h{H}")
+        paths.runtime_tsv("train_sr", "{net}-x{k}-h{H}")
     conda:
         "../../envs/rockzoom.yaml"
-    threads: workflow.cores
+    threads: train_threads("sr")
     resources:
         gpu=config["sr"]["gpus"],
         mem_mb=lambda w: 3000 + int(w.H) ** 2 * 3 * 200 // 2**20,
         runtime=config["sr"]["runtime_min"],
     params:
-        net=sr_net_config,
-        train=config["sr"]["train"],
+        net=lambda w: rc.sr_net(config, w.net),
+        train=rc.stage_settings(config, "sr.train"),
         seed=config["seed"],
     script:
         "../scripts/train_sr.py"
@@ -34,13 +34,13 @@ rule train_sr:
 
 rule finetune_sr_gan:
     input:
-        summary=dataset_summary("{H}"),
-        psnr_model="results/sr/{net}-x{k}-h{H}/model.pt",
+        summary=paths.dataset_summary("{H}"),
+        psnr_model=rules.train_sr.output.model,
     output:
-        model="results/sr_gan/{net}-x{k}-h{H}/model.pt",
-        metrics="results/sr_gan/{net}-x{k}-h{H}/metrics.csv",
+        model=paths.sr_model("{net}", "{k}", "{H}", gan=True),
+        metrics=paths.sr_dir("{net}", "{k}", "{H}", gan=True, file="metrics.csv"),
         curve=report(
-            "results/sr_gan/{net}-x{k}-h{H}/curve.png",
+            paths.sr_dir("{net}", "{k}", "{H}", gan=True, file="curve.png"),
             category="Super-resolution",
             subcategory="GAN fine-tuning",
             labels={"net": "{net}+gan", "scale": "x{k}", "HR": "{H}"},
@@ -48,16 +48,16 @@ rule finetune_sr_gan:
     log:
         "logs/finetune_sr_gan/{net}-x{k}-h{H}.log",
     benchmark:
-        runtime_tsv("finetune_sr_gan", "{net}-x{k}-h{H}")
+        paths.runtime_tsv("finetune_sr_gan", "{net}-x{k}-h{H}")
     conda:
         "../../envs/rockzoom.yaml"
-    threads: workflow.cores
+    threads: train_threads("sr")
     resources:
         gpu=config["sr"]["gpus"],
         mem_mb=lambda w: 3000 + int(w.H) ** 2 * 3 * 200 // 2**20,
         runtime=config["sr"]["runtime_min"],
     params:
-        gan=config["sr"]["gan"],
+        gan=rc.sr_gan_settings(config),
         seed=config["seed"],
     script:
         "../scripts/finetune_sr_gan.py"
@@ -65,17 +65,17 @@ rule finetune_sr_gan:
 
 rule eval_sr:
     input:
-        summary=dataset_summary("{H}"),
+        summary=paths.dataset_summary("{H}"),
         models=sr_eval_models,
     output:
         table=report(
-            "results/sr_eval/x{k}-h{H}/table.csv",
+            paths.sr_eval_dir("{k}", "{H}", file="table.csv"),
             category="Super-resolution",
             subcategory="evaluation",
             labels={"table": "x{k} from HR {H}"},
         ),
         crops=report(
-            "results/sr_eval/x{k}-h{H}/crops.png",
+            paths.sr_eval_dir("{k}", "{H}", file="crops.png"),
             category="Super-resolution",
             subcategory="evaluation",
             labels={"figure": "crops x{k} from HR {H}"},
@@ -83,7 +83,7 @@ rule eval_sr:
     log:
         "logs/eval_sr/x{k}-h{H}.log",
     benchmark:
-        runtime_tsv("eval_sr", "x{k}-h{H}")
+        paths.runtime_tsv("eval_sr", "x{k}-h{H}")
     conda:
         "../../envs/rockzoom.yaml"
     threads: workflow.cores

@@ -5,29 +5,29 @@ rule generate:
     input:
         unpack(generate_inputs),
     output:
-        samples=directory("results/generated/{option}/samples"),
+        samples=directory(paths.generated_dir("{option}", file="samples")),
         sheet=report(
-            "results/generated/{option}/contact_sheet.png",
+            paths.generated_dir("{option}", file="contact_sheet.png"),
             caption="../report/contact_sheet.rst",
             category="Generated samples",
             labels={"option": "{option}"},
         ),
-        provenance="results/generated/{option}/provenance.json",
-    params:
-        option=lambda w: option_config(w.option),
-        generate=config["generate"],
-        seed=config["seed"],
-    conda:
-        "../../envs/rockzoom.yaml"
+        provenance=paths.generated_dir("{option}", file="provenance.json"),
     log:
         "logs/generate/{option}.log",
     benchmark:
-        runtime_tsv("generate", "{option}")
+        paths.runtime_tsv("generate", "{option}")
+    conda:
+        "../../envs/rockzoom.yaml"
     threads: workflow.cores
     resources:
         gpu=config["sr"]["gpus"],
         mem_mb=4000,
         runtime=30,
+    params:
+        option=lambda w: rc.option(config, w.option).to_param(),
+        generate=config["generate"],
+        seed=config["seed"],
     script:
         "../scripts/generate.py"
 
@@ -37,113 +37,113 @@ rule benchmark_table:
         benchmark_inputs,
     output:
         table=report(
-            "results/benchmark/table.csv",
+            paths.benchmark_file("table.csv"),
             caption="../report/benchmark_table.rst",
             category="Benchmark",
             labels={"what": "table (csv)"},
         ),
-        markdown="results/benchmark/table.md",
+        markdown=paths.benchmark_file("table.md"),
         psnr=report(
-            "results/benchmark/psnr.png",
+            paths.benchmark_file("psnr.png"),
             caption="../report/benchmark_psnr.rst",
             category="Benchmark",
             labels={"what": "PSNR with 95% CI"},
         ),
         spectrum=report(
-            "results/benchmark/spectrum.png",
+            paths.benchmark_file("spectrum.png"),
             caption="../report/benchmark_spectrum.rst",
             category="Benchmark",
             labels={"what": "power spectra"},
         ),
         crops=report(
-            "results/benchmark/crops.png",
+            paths.benchmark_file("crops.png"),
             caption="../report/benchmark_crops.rst",
             category="Benchmark",
             labels={"what": "crops"},
         ),
-        machine="results/benchmark/machine.json",
-    params:
-        rows=benchmark_rows(),
-        max_images=config["benchmark"]["max_images"],
-        seed=config["seed"],
-    conda:
-        "../../envs/rockzoom.yaml"
+        machine=paths.benchmark_file("machine.json"),
     log:
         "logs/benchmark.log",
     benchmark:
-        runtime_tsv("benchmark", "table")
+        paths.runtime_tsv("benchmark", "table")
+    conda:
+        "../../envs/rockzoom.yaml"
     threads: workflow.cores
     resources:
         gpu=config["sr"]["gpus"],
         mem_mb=8000,
         runtime=60,
+    params:
+        rows=[row.to_param() for row in rc.benchmark_rows(config)],
+        max_images=config["benchmark"]["max_images"],
+        seed=config["seed"],
     script:
         "../scripts/benchmark.py"
 
 
 rule upscale_pyramid:
     input:
-        index="results/tiles/index.csv",
+        index=rules.index_tiles.output.index,
         sr=pyramid_sr_input,
     output:
-        tiles=directory(f"results/pyramid/z{pyramid_out_zoom()}"),
-    params:
-        pyramid=config["pyramid"],
-        tile_dir=tile_dir(),
-        zoom=config["tiles"]["zoom"],
-        scheme=config["tiles"]["scheme"],
-    conda:
-        "../../envs/rockzoom.yaml"
+        tiles=directory(pyramid_out()),
     log:
         "logs/upscale_pyramid.log",
     benchmark:
-        runtime_tsv("upscale_pyramid", "z{}".format(pyramid_out_zoom()))
+        paths.runtime_tsv("upscale_pyramid", "z{}".format(rc.pyramid_out_zoom(config)))
+    conda:
+        "../../envs/rockzoom.yaml"
     threads: workflow.cores
     resources:
         gpu=config["sr"]["gpus"],
         mem_mb=3000,
         runtime=60,
+    params:
+        pyramid=rc.pyramid_param(config),
+        tile_dir=tile_dir(),
+        zoom=config["tiles"]["zoom"],
+        scheme=config["tiles"]["scheme"],
     script:
         "../scripts/upscale_pyramid.py"
 
 
 rule immediate:
     input:
-        "results/generated/immediate/provenance.json",
+        paths.generated_dir("immediate", file="provenance.json"),
 
 
 rule option_a:
     input:
-        "results/generated/option_a/provenance.json",
+        paths.generated_dir("option_a", file="provenance.json"),
 
 
 rule option_b:
     input:
-        "results/generated/option_b/provenance.json",
+        paths.generated_dir("option_b", file="provenance.json"),
 
 
 rule option_c:
     input:
-        "results/generated/option_c/provenance.json",
+        paths.generated_dir("option_c", file="provenance.json"),
 
 
 rule benchmark:
     input:
-        "results/benchmark/table.md",
+        rules.benchmark_table.output.markdown,
 
 
 rule pyramid:
     input:
-        f"results/pyramid/z{pyramid_out_zoom()}",
+        rules.upscale_pyramid.output.tiles,
 
 
 rule all:
+    default_target: True
     input:
-        expand("results/generated/{option}/provenance.json", option=config["options"]),
-        "results/benchmark/table.md",
-        f"results/pyramid/z{pyramid_out_zoom()}",
+        [paths.generated_dir(o, file="provenance.json") for o in config["options"]],
+        rules.benchmark_table.output.markdown,
+        rules.upscale_pyramid.output.tiles,
         all_datasets(),
-        [ae_eval(S) for S in config["benchmark"]["ae_sizes"]],
+        [paths.ae_eval(ae_arch(), S) for S in config["benchmark"]["ae_sizes"]],
         [c for S in config["benchmark"]["ae_sizes"] for c in ae_sample_checks(S)],
         sr_eval_outputs(),
-    default_target: True

@@ -1,19 +1,19 @@
 rule demo_tiles:
     output:
-        tiles=directory("results/demo_tiles"),
+        tiles=directory(paths.DEMO_TILES),
+    log:
+        "logs/demo_tiles.log",
+    benchmark:
+        paths.runtime_tsv("demo_tiles", "demo")
+    conda:
+        "../../envs/rockzoom.yaml"
+    resources:
+        mem_mb=4000,
+        runtime=10,
     params:
         demo=config["demo"],
         zoom=config["tiles"]["zoom"],
         seed=config["seed"],
-    conda:
-        "../../envs/rockzoom.yaml"
-    log:
-        "logs/demo_tiles.log",
-    benchmark:
-        runtime_tsv("demo_tiles", "demo")
-    resources:
-        mem_mb=4000,
-        runtime=10,
     script:
         "../scripts/demo_tiles.py"
 
@@ -22,19 +22,19 @@ rule index_tiles:
     input:
         demo_tiles_input,
     output:
-        index="results/tiles/index.csv",
+        index=paths.TILE_INDEX,
         rejected="results/tiles/rejected.csv",
+    log:
+        "logs/index_tiles.log",
+    conda:
+        "../../envs/rockzoom.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=10,
     params:
         tile_dir=tile_dir(),
         zoom=config["tiles"]["zoom"],
         scheme=config["tiles"]["scheme"],
         max_pixels=config["tiles"]["max_pixels"],
-    conda:
-        "../../envs/rockzoom.yaml"
-    log:
-        "logs/index_tiles.log",
-    resources:
-        mem_mb=2000,
-        runtime=10,
     script:
         "../scripts/index_tiles.py"

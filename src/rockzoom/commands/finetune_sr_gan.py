@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from rockzoom.autoencoder.config_file import read_config, section
+import rockzoom.config as rc
 from rockzoom.superres.gan import finetune_sr_gan
 
 NAME = "finetune-sr-gan"
@@ -14,17 +14,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", required=True, help="HR dataset folder, e.g. results/data/s256")
     parser.add_argument("--psnr-model", required=True, help="the PSNR-trained checkpoint to start from")
     parser.add_argument("--model-out", required=True, help="e.g. results/sr_gan/rlfn-x4-h256/model.pt")
-    parser.add_argument("--config", default="config/config.yaml")
+    rc.add_config_argument(parser, "sr.gan and seed")
     parser.add_argument("--gpus", type=int, default=0)
     parser.add_argument("--no-progress", action="store_true")
 
 
 def run(args: argparse.Namespace) -> int:
-    config = read_config(args.config)
-    gan = dict(section(section(config, "sr", args.config), "gan", args.config))
+    config = rc.load_cli_config(args)
+    gan = rc.sr_gan_settings(config)
     train_cfg = gan.pop("train")
     out_dir = args.model_out.rsplit("/", 1)[0] if "/" in args.model_out else "."
     finetune_sr_gan(args.data_dir, args.psnr_model, model_out=args.model_out, metrics_csv=f"{out_dir}/metrics.csv",
-                    curve_png=f"{out_dir}/curve.png", train_cfg=train_cfg, gan=gan, seed=config.get("seed", 0),
+                    curve_png=f"{out_dir}/curve.png", train_cfg=train_cfg, gan=gan, seed=config["seed"],
                     gpus=args.gpus, progress=False if args.no_progress else None)
     return 0

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from rockzoom.autoencoder.config_file import read_config, section
+from rockzoom.config import add_config_argument, load_cli_config
 from rockzoom.autoencoder.prior import fit_prior
 
 NAME = "fit-prior"
@@ -14,11 +14,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--latents", required=True, help="training latents, e.g. results/latents/vit-s256/train.npy")
     parser.add_argument("--out", required=True, help="prior file, e.g. results/latents/vit-s256/prior.pt")
     parser.add_argument("--summary-json", required=True, help="BIC table and fit summary")
-    parser.add_argument("--config", required=True, help="rockzoom config file (uses its prior section and seed)")
+    add_config_argument(parser, "its prior section and seed")
 
 
 def run(args: argparse.Namespace) -> int:
-    config = read_config(args.config)
-    fit_prior(args.latents, args.out, args.summary_json, section(config, "prior", args.config),
-              config.get("seed", 0))
+    config = load_cli_config(args)
+    fit_prior(args.latents, args.out, args.summary_json, config["prior"], config["seed"])
     return 0

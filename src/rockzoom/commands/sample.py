@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from rockzoom.autoencoder.config_file import read_config, section
+from rockzoom.config import add_config_argument, load_cli_config
 from rockzoom.autoencoder.sampling import SAMPLERS, generate_samples
 
 NAME = "sample"
@@ -16,16 +16,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--latents-dir", required=True, help="folder with test.npy latents (memorisation check)")
     parser.add_argument("--sampler", required=True, choices=SAMPLERS)
     parser.add_argument("--out-prefix", required=True, help="writes PREFIX.npy, PREFIX.png and PREFIX.json")
-    parser.add_argument("--config", required=True, help="rockzoom config file (uses its sample section and seed)")
+    add_config_argument(parser, "its sample section and seed")
     parser.add_argument("--seed", type=int, default=None, help="override the config's seed")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
 
 
 def run(args: argparse.Namespace) -> int:
-    config = read_config(args.config)
-    seed = config.get("seed", 0) if args.seed is None else args.seed
+    config = load_cli_config(args)
+    seed = config["seed"] if args.seed is None else args.seed
     p = args.out_prefix
-    settings = {k: v for k, v in section(config, "sample", args.config).items() if k != "samplers"}
+    settings = {k: v for k, v in config["sample"].items() if k != "samplers"}
     generate_samples(args.model, args.prior, args.latents_dir, args.sampler, settings, seed,
                      f"{p}.npy", f"{p}.png", f"{p}.json", device=args.device)
     return 0

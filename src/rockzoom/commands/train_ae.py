@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from rockzoom.autoencoder.config_file import arch_config, read_config
+import rockzoom.config as rc
 from rockzoom.autoencoder.train import train_autoencoder
 
 NAME = "train-ae"
@@ -15,7 +15,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", required=True, help="dataset folder, e.g. results/data/s256")
     parser.add_argument("--model-out", required=True, help="checkpoint to write, e.g. results/ae/vit-s256/model.pt")
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--config", help="rockzoom config file (uses ae.archs[--arch] and seed)")
+    source.add_argument("--config", nargs="+", metavar="FILE",
+                        help="rockzoom config files layered over the defaults (config/config.yaml), later wins; "
+                             "uses ae.archs[--arch] and seed")
     source.add_argument("--arch-json", help="JSON {seed, arch: <arch settings>} (written by the DDP launcher)")
     parser.add_argument("--arch", default=None, help="arch name in ae.archs (default: ae.arch)")
     parser.add_argument("--seed", type=int, default=None, help="override the config's seed")
@@ -28,9 +30,8 @@ def run(args: argparse.Namespace) -> int:
         spec = json.loads(open(args.arch_json).read())
         arch_cfg, seed = spec["arch"], spec["seed"]
     else:
-        config = read_config(args.config)
-        _, arch_cfg = arch_config(config, args.arch, args.config)
-        seed = config.get("seed", 0)
+        config = rc.load_cli_config(args)
+        arch_cfg, seed = rc.ae_arch(config, args.arch), config["seed"]
     if args.seed is not None:
         seed = args.seed
     train_autoencoder(args.data_dir, args.model_out, arch_cfg, seed, gpus=args.gpus,

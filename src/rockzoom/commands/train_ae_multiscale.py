@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from rockzoom.autoencoder.config_file import read_config, section
+import rockzoom.config as rc
 from rockzoom.autoencoder.multiscale import train_multiscale
 
 NAME = "train-ae-multiscale"
@@ -13,17 +13,14 @@ HELP = "train or resume a multi-scale autoencoder on results/data/s{S} (state ke
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", required=True, help="dataset folder, e.g. results/data/s512")
     parser.add_argument("--model-out", required=True, help="e.g. results/ae/multiscale-s512/model.pt")
-    parser.add_argument("--config", required=True, help="rockzoom config file (ae_variants.multiscale, seed)")
+    rc.add_config_argument(parser, "ae_variants.multiscale and seed")
     parser.add_argument("--name", default="multiscale", help="model name in ae_variants.multiscale")
     parser.add_argument("--seed", type=int, default=None, help="override the config's seed")
     parser.add_argument("--gpus", type=int, default=0, help="0 = CPU, 1 = one locked GPU slot")
 
 
 def run(args: argparse.Namespace) -> int:
-    config = read_config(args.config)
-    models = section(config, "ae_variants", args.config).get("multiscale", {})
-    if args.name not in models:
-        raise KeyError(f"{args.config}: ae_variants.multiscale has no model {args.name!r} (available: {sorted(models)})")
-    seed = config.get("seed", 0) if args.seed is None else args.seed
-    train_multiscale(args.data_dir, args.model_out, models[args.name], seed, gpus=args.gpus)
+    config = rc.load_cli_config(args)
+    seed = config["seed"] if args.seed is None else args.seed
+    train_multiscale(args.data_dir, args.model_out, rc.multiscale(config, args.name), seed, gpus=args.gpus)
     return 0

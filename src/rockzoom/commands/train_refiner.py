@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rockzoom.autoencoder.config_file import read_config, section
+import rockzoom.config as rc
 from rockzoom.refiner.train import train_refiner
 
 NAME = "train-refiner"
@@ -14,7 +14,7 @@ HELP = "train or resume the diffusion refiner (refiner section) after bicubic/la
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", required=True, help="HR dataset folder, e.g. results/data/s256")
     parser.add_argument("--model-out", required=True, help="checkpoint, e.g. results/refiner/rlfn-x4-h256/model.pt")
-    parser.add_argument("--config", default="config/config.yaml", help="rockzoom config file (refiner section, seed)")
+    rc.add_config_argument(parser, "the refiner section and seed")
     parser.add_argument("--upscaler", required=True, help="the condition: bicubic, lanczos, or an SR net name")
     parser.add_argument("--sr-model", default=None, help="that SR net's checkpoint (when --upscaler is an SR net)")
     parser.add_argument("--scale", type=int, default=4)
@@ -23,11 +23,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    config = read_config(args.config)
-    ref = section(config, "refiner", args.config)
+    config = rc.load_cli_config(args)
+    ref = config["refiner"]
     out_dir = Path(args.model_out).parent
     train_refiner(args.data_dir, model_out=args.model_out, metrics_csv=out_dir / "metrics.csv",
                   curve_png=out_dir / "curve.png", scale=args.scale, upscaler=args.upscaler, net=ref["net"],
-                  prediction=ref["prediction"], train_cfg=ref["train"], seed=config.get("seed", 0),
+                  prediction=ref["prediction"], train_cfg=rc.stage_settings(config, "refiner.train"), seed=config["seed"],
                   sr_model=args.sr_model, gpus=args.gpus, progress=False if args.no_progress else None)
     return 0

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from rockzoom.autoencoder.config_file import read_config, section
+import rockzoom.config as rc
 from rockzoom.superres.train import train_sr
 
 NAME = "train-sr"
@@ -13,7 +13,7 @@ HELP = "train or resume an SR net (sr.nets[NET]) on results/data/s{H}; state kep
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", required=True, help="HR dataset folder, e.g. results/data/s256")
     parser.add_argument("--model-out", required=True, help="checkpoint to write, e.g. results/sr/rlfn-x4-h256/model.pt")
-    parser.add_argument("--config", default="config/config.yaml", help="rockzoom config file (sr section, seed)")
+    rc.add_config_argument(parser, "the sr section and seed")
     parser.add_argument("--net", required=True, help="net name in sr.nets, e.g. rlfn or edsr")
     parser.add_argument("--scale", type=int, default=4)
     parser.add_argument("--gpus", type=int, default=0)
@@ -21,12 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    config = read_config(args.config)
-    sr = section(config, "sr", args.config)
-    if args.net not in sr.get("nets", {}):
-        raise KeyError(f"{args.config}: sr.nets has no net {args.net!r} (available: {sorted(sr.get('nets', {}))})")
+    config = rc.load_cli_config(args)
     out_dir = args.model_out.rsplit("/", 1)[0] if "/" in args.model_out else "."
     train_sr(args.data_dir, model_out=args.model_out, metrics_csv=f"{out_dir}/metrics.csv",
-             curve_png=f"{out_dir}/curve.png", scale=args.scale, net=sr["nets"][args.net], train_cfg=sr["train"],
-             seed=config.get("seed", 0), gpus=args.gpus, progress=False if args.no_progress else None)
+             curve_png=f"{out_dir}/curve.png", scale=args.scale, net=rc.sr_net(config, args.net),
+             train_cfg=rc.stage_settings(config, "sr.train"), seed=config["seed"], gpus=args.gpus, progress=False if args.no_progress else None)
     return 0

@@ -7,22 +7,28 @@ from dataclasses import dataclass
 DEVICES = ("auto", "cpu", "cuda")
 
 
+# The stage-specific keys every engine block must give; the others default to the config layer's engine_defaults
+# (rockzoom/config/defaults.yaml, the one place engine defaults are written).
+REQUIRED = ("steps", "batch_size", "lr")
+
+
 @dataclass(frozen=True)
 class EngineConfig:
+    """No defaults here: ``from_dict`` fills missing optional keys from rockzoom.config.engine_defaults()."""
     steps: int
     batch_size: int  # global: split evenly across DDP ranks
     lr: float
-    weight_decay: float = 0.0
-    warmup_steps: int = 0
-    min_lr_ratio: float = 0.1  # cosine decays lr to lr * min_lr_ratio at the last step
-    grad_clip: float = 1.0  # max global grad norm; 0 disables clipping
-    ema_decay: float = 0.999  # 0 disables EMA (the raw weights are validated and kept)
-    val_every: int = 100
-    save_every: int = 100
-    log_every: int = 20
-    seed: int = 0
-    bf16: bool = True  # autocast to bfloat16, on CUDA only
-    device: str = "auto"
+    weight_decay: float
+    warmup_steps: int
+    min_lr_ratio: float  # cosine decays lr to lr * min_lr_ratio at the last step
+    grad_clip: float  # max global grad norm; 0 disables clipping
+    ema_decay: float  # 0 disables EMA (the raw weights are validated and kept)
+    val_every: int
+    save_every: int
+    log_every: int
+    bf16: bool  # autocast to bfloat16, on CUDA only
+    device: str
+    seed: int = 0  # from the config's top-level seed
 
     # Settings that cannot change the trained weights; a resume ignores them when comparing configs.
     NON_RESULT_KEYS = ("val_every", "save_every", "log_every")
@@ -48,10 +54,11 @@ class EngineConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "EngineConfig":
+        from rockzoom.config import engine_defaults
+
         fields = {f.name: f for f in dataclasses.fields(cls)}
         unknown = sorted(set(d) - set(fields))
-        required = [n for n, f in fields.items() if f.default is dataclasses.MISSING]
-        missing = [n for n in required if n not in d]
+        missing = [n for n in REQUIRED if n not in d]
         if unknown or missing:
             parts = []
             if unknown:
@@ -59,7 +66,8 @@ class EngineConfig:
             if missing:
                 parts.append(f"missing keys {missing}")
             raise ValueError("engine config: " + "; ".join(parts))
-        return cls(**d)
+        defaults = {k: v for k, v in engine_defaults().items() if k not in REQUIRED}
+        return cls(**{**defaults, **d})
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -39,7 +39,7 @@ class Registry:
     def check_kwargs(self, name: str, kwargs: dict, where: str = "") -> None:
         """Unknown or missing keywords -> ValueError naming them (and ``where``, e.g. the config key)."""
         accepted = self.keywords(name)
-        unknown = sorted(set(kwargs) - set(accepted) - set(self.fixed))
+        unknown = sorted(set(kwargs) - (set(accepted) - set(self.fixed)))
         prefix = f"{where}: " if where else ""
         if unknown:
             raise ValueError(f"{prefix}{self.family} architecture {name!r} has no keyword {unknown[0]!r} "

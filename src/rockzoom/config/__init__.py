@@ -1,0 +1,34 @@
+"""rockzoom.config: the one config layer of the workflow and the CLI.
+
+Load layered YAML files (``load_config``: the packaged defaults = config/config.yaml, then each file, later wins key by
+key as Snakemake's ``--configfile a b``), validate them against the one schema (``SCHEMA_PATH``, also used by the
+Snakefile) with its defaults filled in, and resolve what rules and commands need: stage settings with their engine
+(``engine_defaults`` + the stage's ``engine:``), typed references to SR models and upscalers, benchmark rows,
+progressive stages. A bad config raises ``ConfigError`` with one line naming the key.
+"""
+from rockzoom.config import paths
+from rockzoom.config.loading import (DEFAULTS_PATH, SCHEMA_PATH, ConfigError, add_config_argument, load_cli_config,
+                                     load_config, merge, read_yaml, schema, validate)
+from rockzoom.config.resolve import (CLASSICAL, BenchmarkRow, Classical, Option, RefineSpec, SrModelRef, Upscaler,
+                                     ae_arch, ae_variant_rows, benchmark_rows, check, check_tile_dir,
+                                     default_refiner_model, engine, multiscale, multiscale_names, option,
+                                     progressive_chain, progressive_names, progressive_runtimes, progressive_stage,
+                                     progressive_stage_data_size, progressive_stage_index, pyramid_out_zoom,
+                                     pyramid_param, pyramid_upscaler, refiner_for_option, refiner_upscaler,
+                                     sr_gan_settings, sr_net, stage_settings, threads)
+
+
+def engine_defaults() -> dict:
+    """The packaged engine_defaults block (the one place engine defaults are written)."""
+    return dict(read_yaml(DEFAULTS_PATH)["engine_defaults"])
+
+
+__all__ = [
+    "paths", "DEFAULTS_PATH", "SCHEMA_PATH", "ConfigError", "add_config_argument", "load_cli_config", "load_config", "merge", "read_yaml", "schema", "validate",
+    "CLASSICAL", "BenchmarkRow", "Classical", "Option", "RefineSpec", "SrModelRef", "Upscaler", "ae_arch",
+    "ae_variant_rows", "benchmark_rows", "check", "check_tile_dir", "default_refiner_model", "engine", "engine_defaults",
+    "multiscale", "multiscale_names", "option", "progressive_chain", "progressive_names", "progressive_runtimes",
+    "progressive_stage", "progressive_stage_data_size", "progressive_stage_index", "pyramid_out_zoom",
+    "pyramid_param", "pyramid_upscaler", "refiner_for_option", "refiner_upscaler", "sr_gan_settings", "sr_net",
+    "stage_settings", "threads",
+]

@@ -1,0 +1,461 @@
+"""What rules and commands need from a loaded config: stage settings (engine resolved), typed references to SR
+models and upscalers, benchmark rows, progressive stages, the cross-key checks a schema cannot express."""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rockzoom.config import paths
+from rockzoom.config.loading import ConfigError
+
+CLASSICAL = ("bicubic", "lanczos")  # = rockzoom.superres.upscale.CLASSICAL_METHODS (a test pins it; no torch import here)
+
+
+# ------------------------------------------------------------------------------------------------ typed references
+@dataclass(frozen=True)
+class SrModelRef:
+    """One trained SR model: net (a key of sr.nets) at x``scale`` trained on HR mosaics s``hr``."""
+    net: str
+    scale: int
+    hr: int
+    gan: bool = False
+
+    @classmethod
+    def from_config(cls, d: dict, scale: int) -> "SrModelRef":
+        return cls(net=d["net"], scale=int(scale), hr=int(d["hr"]))
+
+    @property
+    def tag(self) -> str:
+        return paths.sr_tag(self.net, self.scale, self.hr)
+
+    @property
+    def path(self) -> str:
+        return paths.sr_model(self.net, self.scale, self.hr, gan=self.gan)
+
+    @property
+    def wildcards(self) -> dict:
+        return {"net": self.net, "k": str(self.scale), "H": str(self.hr)}
+
+    def with_gan(self) -> "SrModelRef":
+        return SrModelRef(self.net, self.scale, self.hr, gan=True)
+
+    def train_runtimes(self) -> list[str]:
+        """Benchmark TSVs of the training jobs behind this model (the PSNR training, then the GAN fine-tune)."""
+        tsvs = [paths.runtime_tsv("train_sr", self.tag)]
+        if self.gan:
+            tsvs.append(paths.runtime_tsv("finetune_sr_gan", self.tag))
+        return tsvs
+
+    def to_param(self) -> str:
+        return self.path
+
+
+@dataclass(frozen=True)
+class Classical:
+    """A classical interpolation upscaler (bicubic, lanczos)."""
+    method: str
+
+    def __post_init__(self):
+        if self.method not in CLASSICAL:
+            raise ConfigError(f"upscaler {self.method!r}: not one of {list(CLASSICAL)}")
+
+    def to_param(self) -> str:
+        return self.method
+
+
+Upscaler = Classical | SrModelRef
+
+
+def _legacy_sr_keys(section: dict, scale: int) -> dict:
+    """``section`` with its ``sr_model: {net, hr}`` written as the ``sr_net``/``sr_hr`` pair, in the same place: the
+    form rule params have always had, so existing results keep their params and do not rerun."""
+    out = {}
+    for key, value in section.items():
+        if key == "sr_model":
+            out["sr_net"], out["sr_hr"] = value["net"], value["hr"]
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+@dataclass(frozen=True)
+class Option:
+    """A named generation target of ``options``."""
+    name: str
+    ae_size: int
+    upscale: str  # none | bicubic | lanczos | sr
+    scale: int
+    sr_model: SrModelRef | None
+    raw: dict = field(repr=False, compare=False, default_factory=dict)
+
+    @property
+    def upscaler(self) -> Upscaler | None:
+        if self.upscale == "sr":
+            return self.sr_model
+        return None if self.upscale == "none" else Classical(self.upscale)
+
+    @property
+    def output_size(self) -> int:
+        return self.ae_size * self.scale
+
+    def to_param(self) -> dict:
+        return _legacy_sr_keys(self.raw, self.scale)
+
+
+def option(cfg: dict, name: str) -> Option:
+    opts = cfg.get("options", {})
+    if name not in opts:
+        raise ConfigError(f"config key options: no option {name!r} (available: {sorted(opts)})")
+    o = opts[name]
+    ref = SrModelRef.from_config(o["sr_model"], o["scale"]) if o["upscale"] == "sr" else None
+    return Option(name, o["ae_size"], o["upscale"], o["scale"], ref, raw=o)
+
+
+def pyramid_upscaler(cfg: dict) -> Upscaler:
+    p = cfg["pyramid"]
+    return SrModelRef.from_config(p["sr_model"], p["scale"]) if p["upscale"] == "sr" else Classical(p["upscale"])
+
+
+def pyramid_param(cfg: dict) -> dict:
+    return _legacy_sr_keys(cfg["pyramid"], cfg["pyramid"]["scale"])
+
+
+def pyramid_out_zoom(cfg: dict) -> int:
+    return cfg["tiles"]["zoom"] + cfg["pyramid"]["scale"].bit_length() - 1
+
+
+def refiner_upscaler(cfg: dict, name: str, k, H) -> Upscaler:
+    """The condition of refiner results/refiner/{name}-x{k}-h{H}: a classical method or the SR model s{H}."""
+    if name in CLASSICAL:
+        return Classical(name)
+    if name not in cfg["sr"]["nets"]:
+        raise ConfigError(f"refiner {name!r}: not one of {list(CLASSICAL)} nor a key of sr.nets "
+                          f"({sorted(cfg['sr']['nets'])})")
+    return SrModelRef(name, int(k), int(H))
+
+
+def refiner_for_option(cfg: dict, name: str) -> str:
+    """The refiner matching a generation option's upscaler (an SR option uses the SR model's own HR size)."""
+    opt = option(cfg, name)
+    up = opt.upscaler
+    if up is None or opt.scale == 1:
+        raise ConfigError(f"config key refiner.refine_options: option {name!r} does not upscale; nothing to refine")
+    if isinstance(up, SrModelRef):
+        return paths.refiner_model(up.net, up.scale, up.hr)
+    return paths.refiner_model(up.method, opt.scale, cfg["refiner"]["hr_size"])
+
+
+def default_refiner_model(cfg: dict) -> str:
+    r = cfg["refiner"]
+    return paths.refiner_model(r["upscaler"], r["scale"], r["hr_size"])
+
+
+# ------------------------------------------------------------------------------------------------ stage settings
+def _node(cfg: dict, stage: str) -> dict:
+    node = cfg
+    for i, key in enumerate(stage.split(".")):
+        if not isinstance(node, dict) or key not in node:
+            where = ".".join(stage.split(".")[:i]) or "(top level)"
+            available = sorted(node) if isinstance(node, dict) else []
+            raise ConfigError(f"config key {where}: no {key!r} (available: {available})")
+        node = node[key]
+    return node
+
+
+def engine(cfg: dict, stage: str) -> dict:
+    """The engine settings of ``stage`` (e.g. "sr.train", "sr.gan.train", "ae.archs.vit",
+    "ae_variants.multiscale.multiscale", "refiner.train"): engine_defaults with the stage's ``engine:`` keys over it."""
+    return {**copy.deepcopy(cfg["engine_defaults"]), **copy.deepcopy(_node(cfg, stage).get("engine") or {})}
+
+
+def stage_settings(cfg: dict, stage: str) -> dict:
+    """The settings block of ``stage`` with its engine resolved (a copy; the engine key keeps its place)."""
+    out = copy.deepcopy(_node(cfg, stage))
+    out["engine"] = engine(cfg, stage)
+    return out
+
+
+def sr_net(cfg: dict, net: str) -> dict:
+    nets = cfg["sr"]["nets"]
+    if net not in nets:
+        raise ConfigError(f"config key sr.nets: no net {net!r} (available: {sorted(nets)})")
+    return copy.deepcopy(nets[net])
+
+
+def sr_gan_settings(cfg: dict) -> dict:
+    """sr.gan with its train stage's engine resolved."""
+    gan = copy.deepcopy(cfg["sr"]["gan"])
+    gan["train"] = stage_settings(cfg, "sr.gan.train")
+    return gan
+
+
+def ae_arch(cfg: dict, arch: str | None = None) -> dict:
+    """The resolved settings of ae.archs[arch] (default: ae.arch)."""
+    arch = arch or cfg["ae"]["arch"]
+    archs = cfg["ae"]["archs"]
+    if arch not in archs:
+        raise ConfigError(f"config key ae.archs: no arch {arch!r} (available: {sorted(archs)})")
+    return stage_settings(cfg, f"ae.archs.{arch}")
+
+
+def multiscale(cfg: dict, name: str) -> dict:
+    models = cfg.get("ae_variants", {}).get("multiscale", {})
+    if name not in models:
+        raise ConfigError(f"config key ae_variants.multiscale: no model {name!r} (available: {sorted(models)})")
+    return stage_settings(cfg, f"ae_variants.multiscale.{name}")
+
+
+def threads(cfg: dict, section: str, cores: int) -> int:
+    """Cores of a training job of ``section`` (sr, ae, ae_variants, refiner): its ``threads`` key, or half of the
+    cores (at least 1) when null, so two trainings (option_a's AE and SR) run side by side."""
+    n = cfg.get(section, {}).get("threads")
+    return max(1, int(cores) // 2) if n is None else int(n)
+
+
+# ------------------------------------------------------------------------------------------------ progressive chains
+def progressive_names(cfg: dict) -> list[str]:
+    return sorted(cfg.get("ae_variants", {}).get("progressive", {}))
+
+
+def multiscale_names(cfg: dict) -> list[str]:
+    return sorted(cfg.get("ae_variants", {}).get("multiscale", {}))
+
+
+def progressive_chain(cfg: dict, name: str) -> dict:
+    chains = cfg.get("ae_variants", {}).get("progressive", {})
+    if name not in chains:
+        raise ConfigError(f"config key ae_variants.progressive: no chain {name!r} (available: {sorted(chains)})")
+    return chains[name]
+
+
+def progressive_stage_index(cfg: dict, name: str, S) -> int:
+    sizes = progressive_chain(cfg, name)["sizes"]
+    if int(S) not in sizes:
+        raise ConfigError(f"config key ae_variants.progressive.{name}.sizes: {S} is not a stage size (stages: {sizes})")
+    return sizes.index(int(S))
+
+
+def progressive_stage(cfg: dict, name: str, S) -> dict:
+    """The resolved settings of one stage: the base arch with this stage's steps (and token grid), plus the fade."""
+    chain = progressive_chain(cfg, name)
+    i = progressive_stage_index(cfg, name, S)
+    base = ae_arch(cfg, chain["base"])
+    stage = {**base, "model": dict(base["model"]), "engine": {**base["engine"], "steps": chain["steps"][i]}}
+    if chain.get("token_grids"):
+        stage["model"]["token_grid"] = chain["token_grids"][i]
+    stage["fade_images"] = chain["fade_images"] if i > 0 else 0
+    stage["size"] = int(S)
+    return stage
+
+
+def progressive_stage_data_size(cfg: dict, name: str, S) -> int:
+    """The dataset size a stage reads: the chain's last size (stage_data: downsampled) or its own (crops)."""
+    chain = progressive_chain(cfg, name)
+    return chain["sizes"][-1] if chain["stage_data"] == "downsampled" else int(S)
+
+
+def progressive_runtimes(cfg: dict, name: str, S=None) -> list[str]:
+    """Benchmark TSVs of every stage up to size S (the chain's training time)."""
+    sizes = progressive_chain(cfg, name)["sizes"]
+    upto = sizes if S is None else sizes[: progressive_stage_index(cfg, name, S) + 1]
+    return [paths.runtime_tsv("train_ae_progressive", f"{name}-s{s}") for s in upto]
+
+
+def ae_variant_rows(cfg: dict, S) -> list[dict]:
+    """Rows of the variant comparison at size S: the native arch, each progressive chain ending at S, each multi-scale
+    model; with the checkpoint, the training-time TSVs and the images seen in training."""
+    S = int(S)
+    native = cfg["ae"]["arch"]
+    eng = engine(cfg, f"ae.archs.{native}")
+    rows = [dict(name=f"native {S} ({native})", ae=paths.ae_model(native, S),
+                 train_benchmarks=[paths.runtime_tsv("train_ae", f"{native}-s{S}")],
+                 images_seen=eng["steps"] * eng["batch_size"])]
+    for name in progressive_names(cfg):
+        chain = progressive_chain(cfg, name)
+        if chain["sizes"][-1] != S:
+            continue
+        batch = engine(cfg, f"ae.archs.{chain['base']}")["batch_size"]
+        rows.append(dict(name=f"progressive {'->'.join(map(str, chain['sizes']))} ({name})", ae=paths.ae_model(name, S),
+                         train_benchmarks=progressive_runtimes(cfg, name, S), images_seen=sum(chain["steps"]) * batch))
+    for name in multiscale_names(cfg):
+        eng = engine(cfg, f"ae_variants.multiscale.{name}")
+        rows.append(dict(name=f"multi-scale {S} ({name})", ae=paths.ae_model(name, S),
+                         train_benchmarks=[paths.runtime_tsv("train_ae_multiscale", f"{name}-s{S}")],
+                         images_seen=eng["steps"] * eng["batch_size"]))
+    return rows
+
+
+# ------------------------------------------------------------------------------------------------ benchmark rows
+@dataclass(frozen=True)
+class RefineSpec:
+    model: str
+    steps: int
+    seed: int
+    patch: int
+    overlap: int
+    batch: int
+
+    def to_param(self) -> dict:
+        return dict(model=self.model, steps=self.steps, seed=self.seed, patch=self.patch, overlap=self.overlap,
+                    batch=self.batch)
+
+
+@dataclass(frozen=True)
+class BenchmarkRow:
+    """One row of the comparison table: an optional AE step, then an optional upscaler and refiner."""
+    name: str
+    data_dir: str
+    scale: int
+    ae: str | None = None
+    upscale: Upscaler | None = None
+    refine: RefineSpec | None = None
+    train_benchmarks: tuple[str, ...] | None = None
+
+    def inputs(self) -> list[str]:
+        """Files the row reads: its dataset, the models of its chain, the training-time TSVs."""
+        files = [f"{self.data_dir}/summary.json"]
+        files += list(self.train_benchmarks or ())
+        if self.ae:
+            files.append(self.ae)
+        if self.refine:
+            files.append(self.refine.model)
+        if isinstance(self.upscale, SrModelRef):
+            files.append(self.upscale.path)
+        return files
+
+    def to_param(self) -> dict:
+        """The spec dict rockzoom.generation.benchmark.run_benchmark reads (upscale: a method name or an SR checkpoint path)."""
+        d = dict(name=self.name, data_dir=self.data_dir, scale=self.scale)
+        if self.ae is not None:
+            d["ae"] = self.ae
+        if self.upscale is not None:
+            d["upscale"] = self.upscale.to_param()
+        if self.refine is not None:
+            d["refine"] = self.refine.to_param()
+        if self.train_benchmarks is not None:
+            d["train_benchmarks"] = list(self.train_benchmarks)
+        return d
+
+
+def benchmark_rows(cfg: dict) -> list[BenchmarkRow]:
+    """The rows of `snakemake benchmark` (config key benchmark), in table order."""
+    b = cfg["benchmark"]
+    H, k = b["hr_size"], b["scale"]
+    rows: list[BenchmarkRow] = []
+    if H in cfg["dataset"]["sizes"]:
+        data = paths.dataset_dir(H)
+        sr = SrModelRef.from_config(b["sr_model"], k)
+        for method in CLASSICAL:
+            rows.append(BenchmarkRow(method.capitalize(), data, k, upscale=Classical(method)))
+        rows.append(BenchmarkRow(f"learned SR ({sr.net})", data, k, upscale=sr,
+                                 train_benchmarks=tuple(sr.train_runtimes())))
+        if b["gan"]:
+            gan = sr.with_gan()
+            rows.append(BenchmarkRow(f"GAN SR ({sr.net}+gan)", data, k, upscale=gan,
+                                     train_benchmarks=tuple(gan.train_runtimes())))
+        if b["refine"]:
+            r = cfg["refiner"]
+            model = paths.refiner_model(sr.net, sr.scale, sr.hr)
+            for n in r["benchmark_steps"]:
+                refine = RefineSpec(model=model, steps=n, seed=cfg["seed"],
+                                    **{key: r["sample"][key] for key in ("patch", "overlap", "batch")})
+                rows.append(BenchmarkRow(f"SR + refine ({n} steps)", data, k, upscale=sr, refine=refine,
+                                         train_benchmarks=(*sr.train_runtimes(),
+                                                           paths.runtime_tsv("train_refiner", sr.tag))))
+    arch = cfg["ae"]["arch"]
+    for S in b["ae_sizes"]:
+        rows.append(BenchmarkRow(f"native {S} AE", paths.dataset_dir(S), 1, ae=paths.ae_model(arch, S),
+                                 train_benchmarks=(paths.runtime_tsv("train_ae", f"{arch}-s{S}"),)))
+    S = cfg.get("ae_variants", {}).get("size")
+    if b["ae_variants"] and S in b["ae_sizes"]:
+        for r in ae_variant_rows(cfg, S)[1:]:  # [0] is the native row above
+            rows.append(BenchmarkRow(r["name"], paths.dataset_dir(S), 1, ae=r["ae"],
+                                     train_benchmarks=tuple(r["train_benchmarks"])))
+    for name in b["pipelines"]:
+        opt = option(cfg, name)
+        if opt.scale == 1 or opt.output_size not in cfg["dataset"]["sizes"]:
+            continue  # no real ground truth of that size in this tile tree
+        train = [paths.runtime_tsv("train_ae", f"{arch}-s{opt.ae_size}")]
+        if opt.sr_model is not None:
+            train.append(paths.runtime_tsv("train_sr", opt.sr_model.tag))
+        rows.append(BenchmarkRow(f"{name}: AE {opt.ae_size} + {opt.upscale} x{opt.scale}",
+                                 paths.dataset_dir(opt.output_size), opt.scale, ae=paths.ae_model(arch, opt.ae_size),
+                                 upscale=opt.upscaler, train_benchmarks=tuple(train)))
+    return rows
+
+
+# ------------------------------------------------------------------------------------------------ cross-key checks
+def check(cfg: dict) -> None:
+    """Checks JSON Schema cannot express (run by load_config and at Snakefile parse time, before any job)."""
+    zoom, block_zoom = cfg["tiles"]["zoom"], cfg["split"]["block_zoom"]
+    if block_zoom > zoom:
+        raise ConfigError(f"config key split.block_zoom: {block_zoom} must be <= tiles.zoom ({zoom})")
+    block_px = 256 * 2 ** (zoom - block_zoom)
+    for size in cfg["dataset"]["sizes"]:
+        if size > block_px:
+            raise ConfigError(
+                f"config key dataset.sizes: {size} px does not fit in a split block of {block_px} px "
+                f"(split.block_zoom={block_zoom}); allowed sizes here: <= {block_px}")
+    nets = cfg.get("sr", {}).get("nets", {})
+    refs = [(f"options.{n}", o) for n, o in cfg.get("options", {}).items()]
+    refs += [(s, cfg[s]) for s in ("benchmark", "pyramid") if s in cfg]
+    for where, section in refs:
+        net = (section.get("sr_model") or {}).get("net")
+        if net is not None and net not in nets:
+            raise ConfigError(f"config key {where}.sr_model.net: no net {net!r} in sr.nets (available: {sorted(nets)})")
+    _check_net_keywords(cfg)
+    _check_ae_variants(cfg)
+
+
+def _check_net_keywords(cfg: dict) -> None:
+    """Each SR net's keywords against its registered class (a net registered anywhere in rockzoom.models works)."""
+    from rockzoom.models.registry import SR_NETS
+
+    for name, net in cfg.get("sr", {}).get("nets", {}).items():
+        kwargs = {k: v for k, v in net.items() if k != "arch"}
+        try:
+            SR_NETS.check_kwargs(net["arch"], kwargs)
+        except ValueError as e:
+            raise ConfigError(f"config key sr.nets.{name}: {e}") from None
+
+
+def _check_ae_variants(cfg: dict) -> None:
+    v = cfg.get("ae_variants", {})
+    archs = set(cfg["ae"]["archs"])
+    prog, ms = set(v.get("progressive", {})), set(v.get("multiscale", {}))
+    clash = (prog & archs) | (ms & archs) | (prog & ms)
+    if clash:
+        raise ConfigError(
+            f"config key ae_variants: names {sorted(clash)} are used twice (ae.archs, ae_variants.progressive and "
+            "ae_variants.multiscale share the {arch} namespace of results/ae/{arch}-s{S}/)")
+    for name, chain in v.get("progressive", {}).items():
+        where = f"config key ae_variants.progressive.{name}"
+        sizes = chain["sizes"]
+        if chain["base"] not in archs:
+            raise ConfigError(f"{where}.base: no ae.archs entry {chain['base']!r} (available: {sorted(archs)})")
+        if len(chain["steps"]) != len(sizes):
+            raise ConfigError(f"{where}.steps: one entry per stage size {sizes} needed, got {chain['steps']}")
+        grids = chain.get("token_grids")
+        if grids is not None and len(grids) != len(sizes):
+            raise ConfigError(f"{where}.token_grids: one entry per stage size {sizes} needed, got {grids}")
+        for a, b in zip(sizes, sizes[1:]):
+            if b <= a or b % a:
+                raise ConfigError(f"{where}.sizes: {sizes} must grow, each a multiple of the one before")
+    for name, ms_cfg in v.get("multiscale", {}).items():
+        levels = len(ms_cfg["model"]["channels"])
+        if len(ms_cfg["level_weights"]) != levels:
+            raise ConfigError(
+                f"config key ae_variants.multiscale.{name}.level_weights: {ms_cfg['level_weights']} needs one weight "
+                f"per level ({levels} channels entries), coarsest first")
+
+
+def check_tile_dir(cfg: dict, root: str | Path = ".") -> None:
+    """tiles.dir, when set, must hold the zoom folder (a workflow check: the CLI verbs do not read tiles.dir)."""
+    tile_dir = cfg["tiles"]["dir"]
+    if tile_dir is not None:
+        zoom_dir = Path(root) / tile_dir / str(cfg["tiles"]["zoom"])
+        if not zoom_dir.is_dir():
+            raise ConfigError(
+                f"config key tiles.dir: {tile_dir!r} has no zoom-{cfg['tiles']['zoom']} folder "
+                f"({zoom_dir} not found); set tiles.dir to a z/x/y tile tree or null for the demo pyramid")

@@ -1,0 +1,241 @@
+"""rockzoom.config: loading, layering, defaults, resolvers, errors; the resolved configs pinned to a645119's."""
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+import rockzoom.config as rc
+from rockzoom.config import ConfigError, load_config
+
+REPO = Path(__file__).resolve().parents[1]
+CONFIGS = {"default": [], "test": [REPO / "config/test.yaml"], "gpu": [REPO / "config/gpu.yaml"]}
+STAGES = ["sr.train", "sr.gan.train", "ae.archs.vit", "ae_variants.multiscale.multiscale", "refiner.train"]
+# the full config files at a645119 (before engine_defaults and the overlays), merged and default-filled by Snakemake
+HEAD = json.loads((REPO / "tests/data/config_resolved_a645119.json").read_text())
+
+
+def _get(d, dotted):
+    for k in dotted.split("."):
+        d = d[k]
+    return d
+
+
+def effective(cfg: dict) -> dict:
+    """The config in a645119's layout: each stage's engine resolved, sr_model written as sr_net/sr_hr."""
+    out = copy.deepcopy(cfg)
+    for st in STAGES:
+        _get(out, st)["engine"] = rc.engine(cfg, st)
+    out.pop("engine_defaults")
+    for sec in ("sr", "ae", "ae_variants", "refiner"):
+        out[sec].pop("threads")
+    out["options"] = {n: rc.option(cfg, n).to_param() for n in cfg["options"]}
+    out["pyramid"] = rc.pyramid_param(cfg)
+    b = out["benchmark"]
+    m = b.pop("sr_model")
+    out["benchmark"] = {**b, "sr_net": m["net"], "sr_hr": m["hr"]}
+    return out
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_resolved_configs_equal_the_full_files_of_a645119(name):
+    assert effective(load_config(*CONFIGS[name])) == HEAD[name]
+
+
+def test_resolved_engine_of_each_stage_is_pinned():
+    cfg = load_config()
+    common = dict(grad_clip=1.0, bf16=True, device="auto")
+    assert rc.engine(cfg, "sr.train") == dict(steps=600, batch_size=16, lr=0.001, weight_decay=0.0, warmup_steps=20,
+                                              min_lr_ratio=0.05, ema_decay=0.99, val_every=150, save_every=50,
+                                              log_every=25, **common)
+    assert rc.engine(cfg, "sr.gan.train") == dict(steps=60, batch_size=8, lr=0.0001, weight_decay=0.0, warmup_steps=0,
+                                                  min_lr_ratio=1.0, ema_decay=0.0, val_every=20, save_every=20,
+                                                  log_every=10, **common)
+    vit = dict(steps=300, batch_size=8, lr=0.001, weight_decay=0.05, warmup_steps=20, min_lr_ratio=0.1,
+               ema_decay=0.99, val_every=50, save_every=25, log_every=25, **common)
+    assert rc.engine(cfg, "ae.archs.vit") == vit
+    assert rc.engine(cfg, "ae_variants.multiscale.multiscale") == vit
+    assert rc.engine(cfg, "refiner.train") == dict(steps=600, batch_size=8, lr=0.0005, weight_decay=0.0,
+                                                   warmup_steps=50, min_lr_ratio=0.1, ema_decay=0.995, val_every=100,
+                                                   save_every=50, log_every=25, **common)
+
+
+def test_engine_config_defaults_are_the_engine_defaults_block():
+    from rockzoom.engine import EngineConfig
+
+    eng = EngineConfig.from_dict({"steps": 5, "batch_size": 2, "lr": 0.1})
+    for key, value in rc.engine_defaults().items():
+        if key not in ("steps", "batch_size", "lr"):
+            assert getattr(eng, key) == value, key
+    assert rc.engine_defaults() == load_config()["engine_defaults"]
+
+
+def test_layering_is_a_recursive_merge_later_wins(tmp_path):
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    a.write_text("sr: {train: {engine: {steps: 5, lr: 0.5}}}\n")
+    b.write_text("sr: {train: {engine: {steps: 7}}}\nsample: {samplers: [gmm]}\n")
+    cfg = load_config(a, b)
+    assert rc.engine(cfg, "sr.train")["steps"] == 7 and rc.engine(cfg, "sr.train")["lr"] == 0.5
+    assert rc.engine(cfg, "sr.train")["batch_size"] == 16  # from config.yaml's sr.train override
+    assert cfg["sample"]["samplers"] == ["gmm"]  # lists are replaced, not merged
+    assert rc.merge({"x": {"y": 1, "z": [1]}}, {"x": {"z": [2]}}) == {"x": {"y": 1, "z": [2]}}
+
+
+def test_schema_defaults_are_filled(tmp_path):
+    cfg = rc.merge(rc.read_yaml(rc.DEFAULTS_PATH), {})
+    del cfg["demo"], cfg["tiles"]["scheme"], cfg["refiner"]["sample"]
+    rc.validate(cfg)
+    assert cfg["demo"] == {"tiles_x": 32, "tiles_y": 24} and cfg["tiles"]["scheme"] == "auto"
+    assert cfg["refiner"]["sample"]["steps"] == 8
+
+
+def test_engine_defaults_reach_every_stage(tmp_path):
+    p = tmp_path / "c.yaml"
+    p.write_text("engine_defaults: {log_every: 7, ema_decay: 0.5}\n")
+    cfg = load_config(p)
+    assert {rc.engine(cfg, st)["log_every"] for st in STAGES} == {7, 10}  # gan sets its own log_every
+    assert rc.engine(cfg, "ae.archs.vit")["ema_decay"] == 0.5 and rc.engine(cfg, "refiner.train")["ema_decay"] == 0.995
+
+
+@pytest.mark.parametrize("change, key", [
+    ({"sr": {"nets": {"edsr": {"arch": "edsr", "attention": True}}}}, "attention"),
+    ({"sr": {"nets": {"rlfn": {"arch": "rlfn", "n_resblocks": 3}}}}, "n_resblocks"),
+    ({"sr": {"nets": {"rlfn": {"arch": "rlfn", "scale": 4}}}}, "scale"),
+    ({"options": {"x": {"ae_size": 256, "upscale": "sr", "scale": 4}}}, "sr_model"),
+    ({"pyramid": {"sr_model": None}}, "sr_model"),
+    ({"options": {"x": {"ae_size": 256, "upscale": "sr", "scale": 4, "sr_model": {"net": "nope", "hr": 256}}}},
+     "options.x.sr_model.net"),
+    ({"sr": {"train": {"engine": {"stepz": 3}}}}, "stepz"),
+    ({"engine_defaults": {"ema_decay": 1.5}}, "engine_defaults.ema_decay"),
+    ({"ae_variants": {"progressive": {"progressive": {"steps": [1, 2]}}}}, "ae_variants.progressive.progressive.steps"),
+    ({"split": {"block_zoom": 23}}, "dataset.sizes"),
+])
+def test_bad_config_names_the_key(tmp_path, change, key):
+    p = tmp_path / "bad.yaml"
+    p.write_text(yaml.safe_dump(change))
+    with pytest.raises(ConfigError) as e:
+        load_config(p)
+    assert key in str(e.value) and "\n" not in str(e.value)
+
+
+def test_check_tile_dir(tmp_path):
+    cfg = load_config(overrides={"tiles": {"dir": str(tmp_path)}})
+    with pytest.raises(ConfigError, match="tiles.dir"):
+        rc.check_tile_dir(cfg)
+    (tmp_path / "23").mkdir()
+    rc.check_tile_dir(cfg)
+
+
+def test_sr_model_ref_and_options():
+    cfg = load_config()
+    ref = rc.option(cfg, "option_a").sr_model
+    assert ref == rc.SrModelRef("rlfn", 4, 256) and ref.path == "results/sr/rlfn-x4-h256/model.pt"
+    assert ref.wildcards == {"net": "rlfn", "k": "4", "H": "256"}
+    assert ref.with_gan().path == "results/sr_gan/rlfn-x4-h256/model.pt"
+    assert rc.option(cfg, "immediate").upscaler == rc.Classical("lanczos")
+    assert rc.option(cfg, "option_b").upscaler is None
+    assert rc.option(cfg, "option_a").to_param() == {"ae_size": 256, "upscale": "sr", "scale": 4, "sr_net": "rlfn",
+                                                     "sr_hr": 256}
+    assert rc.pyramid_upscaler(cfg) == ref and rc.pyramid_out_zoom(cfg) == 25
+    assert rc.refiner_upscaler(cfg, "bicubic", 4, 256) == rc.Classical("bicubic")
+    assert rc.refiner_upscaler(cfg, "rlfn", 4, 256) == ref
+    with pytest.raises(ConfigError, match="sr.nets"):
+        rc.refiner_upscaler(cfg, "nope", 4, 256)
+    assert rc.refiner_for_option(cfg, "option_a") == "results/refiner/rlfn-x4-h256/model.pt"
+    assert rc.refiner_for_option(cfg, "immediate") == "results/refiner/lanczos-x4-h256/model.pt"
+    with pytest.raises(ConfigError, match="nothing to refine"):
+        rc.refiner_for_option(cfg, "option_b")
+    with pytest.raises(ConfigError, match="no option"):
+        rc.option(cfg, "nope")
+
+
+def test_benchmark_rows_are_typed_and_serialise_as_before():
+    cfg = load_config(REPO / "config/test.yaml")
+    rows = rc.benchmark_rows(cfg)
+    by_name = {r.name: r for r in rows}
+    assert by_name["Bicubic"].upscale == rc.Classical("bicubic")
+    assert by_name["learned SR (rlfn)"].upscale == rc.SrModelRef("rlfn", 4, 256)
+    assert by_name["GAN SR (rlfn+gan)"].upscale.gan
+    assert by_name["SR + refine (2 steps)"].refine.model == "results/refiner/rlfn-x4-h256/model.pt"
+    assert by_name["native 64 AE"].upscale is None and by_name["native 64 AE"].ae == "results/ae/vit-s64/model.pt"
+    params = [r.to_param() for r in rows]
+    assert params[0] == {"name": "Bicubic", "data_dir": "results/data/s256", "scale": 4, "upscale": "bicubic"}
+    assert params[2]["upscale"] == "results/sr/rlfn-x4-h256/model.pt"
+    assert "results/sr/rlfn-x4-h256/model.pt" in by_name["learned SR (rlfn)"].inputs()
+    assert "results/runtime/train_refiner/rlfn-x4-h256.tsv" in by_name["SR + refine (2 steps)"].inputs()
+    # gpu: the AE variant rows join the table
+    names = [r.name for r in rc.benchmark_rows(load_config(REPO / "config/gpu.yaml"))]
+    assert any(n.startswith("progressive") for n in names) and any(n.startswith("multi-scale") for n in names)
+
+
+def test_progressive_stages_and_variant_rows():
+    cfg = load_config()
+    first, last = rc.progressive_stage(cfg, "progressive", 128), rc.progressive_stage(cfg, "progressive", 512)
+    vit = rc.ae_arch(cfg, "vit")
+    assert first["fade_images"] == 0 and last["fade_images"] == 400 and last["size"] == 512
+    assert last["engine"] == {**vit["engine"], "steps": 100} and last["model"] == vit["model"]
+    assert rc.progressive_stage_data_size(cfg, "progressive", 128) == 512
+    with pytest.raises(ConfigError, match="not a stage size"):
+        rc.progressive_stage(cfg, "progressive", 64)
+    rows = rc.ae_variant_rows(cfg, 512)
+    assert [r["images_seen"] for r in rows] == [2400, 2400, 2400]
+    assert rows[1]["train_benchmarks"] == rc.progressive_runtimes(cfg, "progressive")
+
+
+def test_threads_default_to_half_the_cores():
+    cfg = load_config()
+    assert rc.threads(cfg, "sr", 2) == 1 and rc.threads(cfg, "ae", 8) == 4 and rc.threads(cfg, "refiner", 1) == 1
+    assert rc.threads(load_config(overrides={"sr": {"threads": 2}}), "sr", 2) == 2
+
+
+def test_schema_choices_are_the_library_constants():
+    from rockzoom.autoencoder.sampling import SAMPLERS
+    from rockzoom.data.split import STRATIFY
+    from rockzoom.superres.upscale import CLASSICAL_METHODS
+
+    props = rc.schema()["properties"]
+    assert props["sample"]["properties"]["samplers"]["items"]["enum"] == list(SAMPLERS)
+    assert props["generate"]["properties"]["sampler"]["enum"] == list(SAMPLERS)
+    assert props["split"]["properties"]["stratify"]["enum"] == list(STRATIFY)
+    assert set(rc.CLASSICAL) == set(CLASSICAL_METHODS)
+
+
+def test_config_yaml_is_the_packaged_defaults():
+    assert (REPO / "config/config.yaml").resolve() == rc.DEFAULTS_PATH
+
+
+# ------------------------------------------------------------------------------------------------ the CLI path
+def test_partial_config_resolves_the_same_in_the_cli_and_in_snakemake(tmp_path, monkeypatch):
+    """`rockzoom train-sr --config partial.yaml` and `snakemake --configfile partial.yaml` get the same settings."""
+    from snakemake.utils import update_config
+
+    import rockzoom.commands.train_sr as train_sr_cmd
+    from rockzoom.cli import main
+
+    partial = tmp_path / "partial.yaml"
+    partial.write_text("sr: {train: {engine: {steps: 5}}}\n")
+    seen = {}
+    monkeypatch.setattr(train_sr_cmd, "train_sr", lambda data_dir, **kw: seen.update(kw))
+    assert main(["train-sr", "--data-dir", "d", "--model-out", str(tmp_path / "m/model.pt"), "--net", "rlfn",
+                 "--config", str(partial)]) == 0
+    # Snakemake's path: config/config.yaml, then the --configfile, Snakemake's own merge and validate, the rule's params
+    from snakemake.utils import validate
+    snake = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    update_config(snake, yaml.safe_load(partial.read_text()))
+    validate(snake, str(rc.SCHEMA_PATH))
+    assert seen["train_cfg"] == rc.stage_settings(snake, "sr.train") and seen["train_cfg"]["engine"]["steps"] == 5
+    assert seen["train_cfg"]["engine"]["batch_size"] == 16
+    assert seen["net"] == rc.sr_net(snake, "rlfn") and seen["seed"] == snake["seed"]
+
+
+def test_cli_bad_config_is_one_line_exit_2(tmp_path, capsys):
+    from rockzoom.cli import main
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("sr: {nets: {rlfn: {arch: rlfn, n_resblocks: 3}}}\n")
+    assert main(["train-sr", "--data-dir", "d", "--model-out", "m.pt", "--net", "rlfn", "--config", str(bad)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "n_resblocks" in err and "sr.nets.rlfn" in err and "\n" not in err and "Traceback" not in err
