@@ -3,8 +3,8 @@ import math
 import numpy as np
 import pytest
 
-from rockzoom.metrics.fidelity import fidelity as metrics
-from rockzoom.metrics.fidelity import spectrum
+from rockzoom.metrics import fidelity as metrics
+from rockzoom.metrics import spectrum
 
 
 def _img(n=2, s=32, seed=0):

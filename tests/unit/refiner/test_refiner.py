@@ -5,11 +5,11 @@ import pandas as pd
 import pytest
 import torch
 from PIL import Image
+from resume import assert_same_weights, killed_then_resumed
 from texture_data import textures, write_texture_dataset
 from torch import nn
 
 from rockzoom.cli import main as cli_main
-from rockzoom.metrics.texture import laplacian_pyramid, swd
 from rockzoom.models.registry import REFINER_NETS, count_parameters
 from rockzoom.refiner.inference import RefinedUpscaler, Refiner
 from rockzoom.refiner.patching import _ramp, predict_patched
@@ -160,24 +160,11 @@ def test_train_refiner_resumes_after_a_kill_and_loads_as_an_upscaler(data_dir, t
     assert straight.resumed_from == 0
     rows = pd.read_csv(tmp_path / "straight" / "metrics.csv")
     assert {"loss", "val_loss", "val_neg_loss", "val_psnr_refined", "val_hf_ratio_condition"} <= set(rows.columns)
-
-    class Killed(Exception):
-        pass
-
-    def kill_at_2(step):
-        if step == 2:
-            raise Killed
-
-    with pytest.raises(Killed):
-        _train(data_dir, tmp_path / "killed", 4, on_step_end=kill_at_2)
-    assert not (tmp_path / "killed" / "model.pt").exists()
-    resumed = _train(data_dir, tmp_path / "killed", 4)
-    assert resumed.resumed_from == 2
-    a, b = load_checkpoint(tmp_path / "straight" / "model.pt"), load_checkpoint(tmp_path / "killed" / "model.pt")
+    _, b = killed_then_resumed(lambda out, **kw: _train(data_dir, out, 4, **kw), tmp_path / "killed", 2)
+    a = load_checkpoint(tmp_path / "straight" / "model.pt")
     assert a["kind"] == "refiner" and a["model_kwargs"] == NET
     assert a["config"]["diffusion"]["prediction"] == "v" and a["config"]["diffusion"]["residual_scale"] > 0
-    for k in a["state_dict"]:
-        torch.testing.assert_close(a["state_dict"][k], b["state_dict"][k])
+    assert_same_weights(a["state_dict"], b["state_dict"])
 
     refiner = Refiner.from_checkpoint(tmp_path / "straight" / "model.pt", steps=2, patch=16, overlap=8, device="cpu")
     chain = RefinedUpscaler(ClassicalUpscaler("bicubic", 2), refiner, tile=8, overlap=4)
@@ -203,51 +190,3 @@ def test_cli_train_and_refine_a_folder(data_dir, tmp_path):
     assert out.shape == (36, 36, 4) and (out[:4, :, 3] == 0).all() and (out[4:, :, 3] == 255).all()
     assert json.loads((tmp_path / "out" / "provenance.json").read_text())["steps"] == 2
 
-
-def test_swd_on_laplacian_patches():
-    hr = textures(4, 64, 0)
-    blurred = np.stack([np.asarray(Image.fromarray(h).resize((16, 16)).resize((64, 64), Image.Resampling.BICUBIC))
-                        for h in hr])
-    same = swd(hr, hr)
-    assert same["swd"] == 0 and len(same["swd_levels"]) == 3  # 64, 32, 16 px
-    blur = swd(blurred, hr)
-    assert blur["swd_levels"][0] > 10 and blur["swd"] > 0
-    assert swd(blurred, hr, seed=0) == blur  # seeded
-    mask = np.ones(hr.shape[:3], bool)
-    mask[:, :20] = False
-    garbage = blurred.copy()
-    garbage[:, :20] = 0  # no-data pixels of the prediction do not count
-    np.testing.assert_allclose(swd(garbage, hr, mask)["swd"], swd(blurred, hr, mask)["swd"])
-    # the Laplacian pyramid reconstructs the image exactly
-    pyr = laplacian_pyramid(hr[:1].astype(np.float32), 3)
-    from rockzoom.metrics.texture import pyr_up
-    rec = pyr[2]
-    for lvl in (1, 0):
-        rec = pyr[lvl] + pyr_up(rec, pyr[lvl].shape[1:3])
-    np.testing.assert_allclose(rec, hr[:1], atol=1e-3)
-
-
-def test_workflow_plans_the_refiner_after_sr_and_generation(tmp_path):
-    from workflow_helpers import REPO, plan
-
-    configs = [REPO / "config" / "config.yaml", REPO / "config" / "test.yaml"]
-    jobs = plan(["refiner"], tmp_path, configs)
-    assert jobs["train_refiner"] == 1 and jobs["refine"] == 1 and jobs["train_sr"] == 1 and jobs["generate"] == 1
-    classical = plan(["results/refiner/bicubic-x4-h256/model.pt"], tmp_path, configs)
-    assert classical.get("train_refiner") == 1 and "train_sr" not in classical
-
-
-@pytest.mark.slow
-def test_workflow_trains_the_refiner_and_refines_generated_samples(finished_copy):
-    from workflow_helpers import TEST_CONFIGS, run
-
-    tmp_path = finished_copy  # `all` trained the refiner for its benchmark rows; `refiner` adds the refined option
-    run(["refiner"], tmp_path, TEST_CONFIGS, timeout=1500)
-    assert (tmp_path / "results" / "refiner" / "rlfn-x4-h256" / "model.pt").exists()
-    refined = sorted((tmp_path / "results" / "refined" / "option_a" / "samples").glob("*.png"))
-    generated = sorted((tmp_path / "results" / "generated" / "option_a" / "samples").glob("*.png"))
-    assert [p.name for p in refined] == [p.name for p in generated] and refined
-    with Image.open(refined[0]) as a, Image.open(generated[0]) as b:
-        assert a.size == b.size
-    prov = json.loads((tmp_path / "results" / "refined" / "option_a" / "provenance.json").read_text())
-    assert prov["steps"] == 2 and len(prov["refiner"]["sha256"]) == 64

@@ -1,8 +1,6 @@
 """Progressive growing and the multi-scale autoencoder: fade-in, weight carry-over, resume, workflow routing."""
 import json
 import os
-import signal
-import subprocess
 import time
 
 import numpy as np
@@ -10,6 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 import yaml
+from resume import sigkill_snakemake_when
 from workflow_helpers import REPO, SNAKEMAKE, plan, run
 
 from rockzoom.autoencoder.inference import decode_array, load_autoencoder
@@ -293,14 +292,7 @@ def test_killing_the_middle_stage_then_rerun_resumes_it(tmp_path):
     log = tmp_path / "logs/train_ae_progressive/progressive-s128.log"
     cmd = SNAKEMAKE + ["--snakefile", str(REPO / "Snakefile"), "--directory", str(tmp_path), "--configfile",
                        *map(str, configs), "--cores", "2", middle]
-    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and not (log.exists() and "step 10/60" in log.read_text()):
-        time.sleep(0.5)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    assert "step 10/60" in log.read_text(), "the middle stage never reached step 10"
+    sigkill_snakemake_when(cmd, tmp_path, log, "step 10/60", timeout=300)
     first_mtime = (tmp_path / "results/ae_progressive/progressive/s64/model.pt").stat().st_mtime
     counts = plan(["results/ae/progressive-s256/model.pt"], tmp_path, configs)
     assert "train_ae_progressive" in counts and counts["train_ae_progressive"] == 2  # not the finished s64 stage

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TARGET = os.environ.get("ROCKZOOM_SLURM_TARGET", "datasets")
 CONFIG = Path(os.environ.get("ROCKZOOM_SLURM_CONFIG", REPO / "config/test.yaml"))
 

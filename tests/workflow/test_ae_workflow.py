@@ -1,13 +1,10 @@
 import json
-import os
-import signal
-import subprocess
-import time
 
 import numpy as np
 import pytest
 import torch
 import yaml
+from resume import sigkill_snakemake_when
 from workflow_helpers import REPO, SNAKEMAKE, plan, run
 
 TEST_CONFIG = REPO / "config" / "test.yaml"
@@ -59,15 +56,8 @@ def test_sigkill_midway_then_rerun_resumes(tmp_path):
     log = tmp_path / "logs/train_ae/vit-s64.log"
     cmd = SNAKEMAKE + ["--snakefile", str(REPO / "Snakefile"), "--directory", str(tmp_path), "--configfile",
                        str(CONFIGS[0]), str(config), "--cores", "2", target]
-    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not (log.exists() and "step 20/400" in log.read_text()):
-        time.sleep(0.2)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    sigkill_snakemake_when(cmd, tmp_path, log, "step 20/400", timeout=120)
     run(["--unlock", target], tmp_path, [CONFIGS[0], config])  # a SIGKILLed snakemake leaves its directory lock behind
-    assert "step 20/400" in log.read_text(), "training never reached step 20"
     assert not (tmp_path / target).exists()
     state = torch.load(tmp_path / "results/ae/vit-s64.state/state.pt", weights_only=True)
     assert 0 < state["step"] < 400  # the save at step 20 may still be in flight when the kill lands

@@ -3,15 +3,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from resume import assert_same_weights, killed_then_resumed
 from texture_data import write_texture_dataset
 
 from rockzoom.data.store import load_split
 from rockzoom.metrics.fidelity import evaluate
 from rockzoom.superres.data import (
-    downsample_bicubic_aa,
-    downsample_mask,
     make_pairs,
-    sample_patches,
 )
 from rockzoom.superres.evaluate import eval_sr
 from rockzoom.superres.gan import finetune_sr_gan
@@ -39,53 +37,15 @@ def _train(data_dir, out, steps, scale=2, **kw):
                     scale=scale, net=NET, train_cfg=_train_cfg(steps), seed=0, log=lambda m: None, progress=False, **kw)
 
 
-def test_lr_is_antialiased_bicubic_and_masks_shrink_conservatively():
-    flat = np.full((12, 12, 3), 0.25, np.float32)
-    np.testing.assert_allclose(downsample_bicubic_aa(flat, 3), 0.25, atol=1e-6)
-    stripes = np.zeros((32, 32, 3), np.float32)
-    stripes[:, ::2] = 1.0  # Nyquist pattern: an antialiased kernel averages it out, plain decimation would not
-    np.testing.assert_allclose(downsample_bicubic_aa(stripes, 4)[4:-4, 4:-4], 0.5, atol=1e-3)
-    mask = np.ones((1, 4, 4), bool)
-    mask[0, 0, 1] = False
-    assert downsample_mask(mask, 2).tolist() == [[[False, True], [True, True]]]
-    with pytest.raises(ValueError, match="not divisible"):
-        downsample_bicubic_aa(flat, 5)
-
-
-def test_patches_are_aligned_and_masked(data_dir):
-    pairs = make_pairs(load_split(data_dir, "train"), 2)
-    batch = sample_patches(pairs, 8, 16, torch.Generator().manual_seed(0))
-    assert batch["lr"].shape == (16, 3, 8, 8) and batch["hr"].shape == (16, 3, 16, 16)
-    assert batch["mask"].shape == (16, 1, 16, 16) and (batch["mask"] == 0).any()
-    # LR is the downsampled HR under the same dihedral transform: upsampled LR correlates with HR
-    up = torch.nn.functional.interpolate(batch["lr"], scale_factor=2, mode="bilinear")
-    shuffled = batch["hr"].roll(1, dims=0)
-    assert (up - batch["hr"]).abs().mean() < 0.5 * (up - shuffled).abs().mean()
-
-
 def test_train_sr_writes_outputs_and_resumes_after_a_kill(data_dir, tmp_path):
     straight = _train(data_dir, tmp_path / "straight", 4)
     assert straight.resumed_from == 0
     rows = pd.read_csv(tmp_path / "straight" / "metrics.csv")
     assert {"val_psnr", "val_psnr_bicubic", "loss"} <= set(rows.columns)
-
-    class Killed(Exception):
-        pass
-
-    def kill_at_2(step):
-        if step == 2:
-            raise Killed
-
-    with pytest.raises(Killed):
-        _train(data_dir, tmp_path / "killed", 4, on_step_end=kill_at_2)
-    assert not (tmp_path / "killed" / "model.pt").exists()
-    resumed = _train(data_dir, tmp_path / "killed", 4)
-    assert resumed.resumed_from == 2
+    _, b = killed_then_resumed(lambda out, **kw: _train(data_dir, out, 4, **kw), tmp_path / "killed", 2)
     a = load_checkpoint(tmp_path / "straight" / "model.pt")
-    b = load_checkpoint(tmp_path / "killed" / "model.pt")
     assert a["kind"] == "sr" and a["model_kwargs"] == {"scale": 2, **NET}
-    for k in a["state_dict"]:
-        torch.testing.assert_close(a["state_dict"][k], b["state_dict"][k])
+    assert_same_weights(a["state_dict"], b["state_dict"])
 
 
 def test_scale_3_trains_and_evaluates(data_dir, tmp_path):

@@ -11,7 +11,7 @@ import yaml
 import rockzoom.config as rc
 from rockzoom.config import ConfigError, load_config
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 CONFIGS = {"default": [], "test": [REPO / "config/test.yaml"], "gpu": [REPO / "config/gpu.yaml"]}
 STAGES = ["sr.train", "sr.gan.train", "ae.archs.vit", "ae_variants.multiscale.multiscale", "refiner.train"]
 # the full config files at a645119 (before engine_defaults and the overlays), merged and default-filled by Snakemake

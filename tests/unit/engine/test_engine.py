@@ -8,8 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import torch
-
-sys.path.insert(0, str(Path(__file__).parent))
+from resume import Killed, kill_at
 from tiny_task import TinyTask  # noqa: E402
 
 from rockzoom.engine import EngineConfig, dihedral, random_dihedral, train  # noqa: E402
@@ -96,22 +95,14 @@ def test_determinism_same_seed_same_weights(tmp_path):
     assert any(not torch.equal(a[k], c[k]) for k in a)
 
 
-class Killed(Exception):
-    pass
-
-
 def test_resume_after_kill_gives_identical_weights(tmp_path):
     run(tmp_path / "straight")
-
-    def kill_at_7(step):
-        if step == 7:  # last save was at step 6: steps 7 is lost, as in a SIGKILL
-            raise Killed
 
     cfg = EngineConfig.from_dict(BASE)
     with pytest.raises(Killed):
         train(TinyTask(), cfg, model_out=tmp_path / "r/model.pt", state_dir=tmp_path / "r/model.state",
               metrics_csv=tmp_path / "r/metrics.csv", curve_png=tmp_path / "r/curve.png", stage_config={"t": 1},
-              data_hash="d", log=lambda m: None, progress=False, on_step_end=kill_at_7)
+              data_hash="d", log=lambda m: None, progress=False, on_step_end=kill_at(7))  # last save at step 6: step 7 is lost
     assert not (tmp_path / "r/model.pt").exists()
     result, lines = run(tmp_path / "r")
     assert result.resumed_from == 6
@@ -157,7 +148,7 @@ def test_ddp_gloo_two_processes_matches_single_process(tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     env.pop("CUDA_VISIBLE_DEVICES", None)
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-           str(Path(__file__).parent / "ddp_worker.py"), str(tmp_path / "ddp"), json.dumps(cfg)]
+           str(Path(__file__).parents[2] / "ddp_worker.py"), str(tmp_path / "ddp"), json.dumps(cfg)]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-3000:]
     a, b = weights(single / "model.pt"), weights(tmp_path / "ddp/model.pt")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yte
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SLURM_PROFILE = REPO / "profiles/slurm/profile.yaml"
 DEFAULT_PROFILE = REPO / "profiles/default/profile.yaml"
 SITE_ENV = {"ROCKZOOM_SLURM_PARTITION": "cpu-part", "ROCKZOOM_SLURM_GPU_PARTITION": "gpu-part",
