@@ -7,15 +7,52 @@ Snakefile) with its defaults filled in, and resolve what rules and commands need
 progressive stages. A bad config raises ``ConfigError`` with one line naming the key.
 """
 from rockzoom.config import paths
-from rockzoom.config.loading import (DEFAULTS_PATH, SCHEMA_PATH, ConfigError, add_config_argument, load_cli_config,
-                                     load_config, merge, read_yaml, schema, validate)
-from rockzoom.config.resolve import (CLASSICAL, BenchmarkRow, Classical, Option, RefineSpec, SrModelRef, Upscaler,
-                                     ae_arch, ae_variant_rows, benchmark_rows, check, check_tile_dir,
-                                     default_refiner_model, engine, multiscale, multiscale_names, option,
-                                     progressive_chain, progressive_names, progressive_runtimes, progressive_stage,
-                                     progressive_stage_data_size, progressive_stage_index, pyramid_out_zoom,
-                                     pyramid_param, pyramid_upscaler, refiner_for_option, refiner_upscaler,
-                                     sr_gan_settings, sr_net, stage_settings, threads)
+from rockzoom.config.loading import (
+    DEFAULTS_PATH,
+    SCHEMA_PATH,
+    ConfigError,
+    add_config_argument,
+    load_cli_config,
+    load_config,
+    merge,
+    read_yaml,
+    schema,
+    validate,
+)
+from rockzoom.config.resolve import (
+    CLASSICAL,
+    BenchmarkRow,
+    Classical,
+    Option,
+    RefineSpec,
+    SrModelRef,
+    Upscaler,
+    ae_arch,
+    ae_variant_rows,
+    benchmark_rows,
+    check,
+    check_tile_dir,
+    default_refiner_model,
+    engine,
+    multiscale,
+    multiscale_names,
+    option,
+    progressive_chain,
+    progressive_names,
+    progressive_runtimes,
+    progressive_stage,
+    progressive_stage_data_size,
+    progressive_stage_index,
+    pyramid_out_zoom,
+    pyramid_param,
+    pyramid_upscaler,
+    refiner_for_option,
+    refiner_upscaler,
+    sr_gan_settings,
+    sr_net,
+    stage_settings,
+    threads,
+)
 
 
 def engine_defaults() -> dict:

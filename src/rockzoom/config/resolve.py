@@ -47,8 +47,9 @@ class SrModelRef:
             tsvs.append(paths.runtime_tsv("finetune_sr_gan", self.tag))
         return tsvs
 
-    def to_param(self) -> str:
-        return self.path
+    def to_param(self) -> dict:
+        """``rockzoom.superres.upscale.build_upscaler`` keywords."""
+        return {"checkpoint": self.path}
 
 
 @dataclass(frozen=True)
@@ -60,8 +61,9 @@ class Classical:
         if self.method not in CLASSICAL:
             raise ConfigError(f"upscaler {self.method!r}: not one of {list(CLASSICAL)}")
 
-    def to_param(self) -> str:
-        return self.method
+    def to_param(self) -> dict:
+        """``rockzoom.superres.upscale.build_upscaler`` keywords."""
+        return {"method": self.method}
 
 
 Upscaler = Classical | SrModelRef
@@ -325,7 +327,7 @@ class BenchmarkRow:
         return files
 
     def to_param(self) -> dict:
-        """The spec dict rockzoom.generation.benchmark.run_benchmark reads (upscale: a method name or an SR checkpoint path)."""
+        """The spec dict rockzoom.generation.benchmark.run_benchmark reads (upscale: build_upscaler keywords)."""
         d = dict(name=self.name, data_dir=self.data_dir, scale=self.scale)
         if self.ae is not None:
             d["ae"] = self.ae

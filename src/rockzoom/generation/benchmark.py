@@ -2,7 +2,8 @@
 
 A row is a spec dict: name, data_dir (results/data/s{HR}), scale, and the chain that maps the LR input (the test HR
 image downsampled by `scale` with the SR training kernel) to an HR-sized prediction:
-  {"ae": path | None, "upscale": "none" | "bicubic" | "lanczos" | path to an SR checkpoint}
+  {"ae": path | None, "upscale": None | {"method": "bicubic" | "lanczos"} | {"checkpoint": SR checkpoint path},
+   "refine": None | {model, steps, seed, patch, overlap, batch}}
 plus `train_benchmarks` (Snakemake benchmark TSVs of the training jobs behind the row, for the training-time column).
 Native AE rows have scale 1 (reconstruct the real tile); pipeline rows chain AE then SR, as generation does.
 """
@@ -32,9 +33,9 @@ from rockzoom.refiner.inference import Refiner  # noqa: E402
 from rockzoom.superres.data import make_pairs  # noqa: E402
 from rockzoom.superres.evaluate import crop_grid, run_upscaler  # noqa: E402
 from rockzoom.superres.upscale import (  # noqa: E402
-    ClassicalUpscaler,
     NetUpscaler,
     Upscaler,
+    build_upscaler,
     upscale_tiled,
 )
 from rockzoom.util.memory import peak_extra_bytes  # noqa: E402
@@ -77,14 +78,8 @@ def build_chain(spec: dict, device: str) -> Chain:
     steps: list[Upscaler] = []
     if spec.get("ae"):
         steps.append(AutoencoderStep(spec["ae"], device))
-    up = spec.get("upscale", "none")
-    if up in ("bicubic", "lanczos"):
-        steps.append(ClassicalUpscaler(up, spec["scale"]))
-    elif up != "none":
-        net = NetUpscaler.from_checkpoint(up, device=device)
-        if net.scale != spec["scale"]:
-            raise ValueError(f"{up}: model upscales x{net.scale}, row {spec['name']!r} needs x{spec['scale']}")
-        steps.append(net)
+    if spec.get("upscale"):
+        steps.append(build_upscaler(**spec["upscale"], scale=spec["scale"], device=device))
     if spec.get("refine"):
         r = spec["refine"]
         steps.append(Refiner.from_checkpoint(r["model"], steps=r["steps"], patch=r["patch"], overlap=r["overlap"],

@@ -152,7 +152,7 @@ def test_sr_model_ref_and_options():
         rc.option(cfg, "nope")
 
 
-def test_benchmark_rows_are_typed_and_serialise_as_before():
+def test_benchmark_rows_are_typed_and_serialise_as_upscaler_keywords():
     cfg = load_config(REPO / "config/test.yaml")
     rows = rc.benchmark_rows(cfg)
     by_name = {r.name: r for r in rows}
@@ -162,8 +162,9 @@ def test_benchmark_rows_are_typed_and_serialise_as_before():
     assert by_name["SR + refine (2 steps)"].refine.model == "results/refiner/rlfn-x4-h256/model.pt"
     assert by_name["native 64 AE"].upscale is None and by_name["native 64 AE"].ae == "results/ae/vit-s64/model.pt"
     params = [r.to_param() for r in rows]
-    assert params[0] == {"name": "Bicubic", "data_dir": "results/data/s256", "scale": 4, "upscale": "bicubic"}
-    assert params[2]["upscale"] == "results/sr/rlfn-x4-h256/model.pt"
+    assert params[0] == {"name": "Bicubic", "data_dir": "results/data/s256", "scale": 4,
+                         "upscale": {"method": "bicubic"}}
+    assert params[2]["upscale"] == {"checkpoint": "results/sr/rlfn-x4-h256/model.pt"}
     assert "results/sr/rlfn-x4-h256/model.pt" in by_name["learned SR (rlfn)"].inputs()
     assert "results/runtime/train_refiner/rlfn-x4-h256.tsv" in by_name["SR + refine (2 steps)"].inputs()
     # gpu: the AE variant rows join the table
