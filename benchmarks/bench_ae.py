@@ -19,14 +19,15 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 from real_tiles import DEFAULT_TILES, build_real_data  # noqa: E402
-
 from rockzoom.autoencoder.config_file import arch_config, read_config  # noqa: E402
+
 from rockzoom.autoencoder.evaluate import eval_autoencoder  # noqa: E402
 from rockzoom.autoencoder.latents import extract_latents  # noqa: E402
 from rockzoom.autoencoder.prior import fit_prior  # noqa: E402
 from rockzoom.autoencoder.sampling import generate_samples  # noqa: E402
 from rockzoom.autoencoder.train import train_autoencoder  # noqa: E402
 from rockzoom.engine.state import state_dir_for  # noqa: E402
+from rockzoom.util.logs import console_logging  # noqa: E402
 
 
 def main() -> int:
@@ -37,6 +38,7 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=None, help="override engine.batch_size")
     parser.add_argument("--out", default="results/bench_ae")
     args = parser.parse_args()
+    console_logging()
 
     config = read_config(args.config)
     name, arch = arch_config(config, None, args.config)
@@ -48,10 +50,10 @@ def main() -> int:
     shutil.rmtree(state_dir_for(model_out), ignore_errors=True)  # always a full, fresh training
 
     t0 = time.perf_counter()
-    train_autoencoder(data, model_out, arch, config.get("seed", 0), log=print, progress=False)
+    train_autoencoder(data, model_out, arch, config.get("seed", 0), progress=False)
     train_s = time.perf_counter() - t0
     speed = pd.read_csv(model_out.parent / "metrics.csv")["images_per_s"].dropna()
-    report = eval_autoencoder(model_out, data, out / "test_metrics.json", out / "test_grid.png", log=lambda m: None)
+    report = eval_autoencoder(model_out, data, out / "test_metrics.json", out / "test_grid.png")
 
     device = "cuda" if torch.cuda.is_available() else f"cpu ({torch.get_num_threads()} threads)"
     print(f"\nreal rock tiles on {device}, 256 px, test split n={report['n']}; arch {name}, {arch['engine']['steps']} steps of "
@@ -67,7 +69,7 @@ def main() -> int:
           f"reconstruction mean {rng.get('dark_output_mean', float('nan')):.1f}")
 
     latents = out / "latents"
-    extract_latents(model_out, data, latents, log=lambda m: None)
+    extract_latents(model_out, data, latents)
     fit_prior(latents / "train.npy", latents / "prior.pt", latents / "prior.json", config["prior"], config.get("seed", 0))
     sample_cfg = {k: v for k, v in config["sample"].items() if k != "samplers"}
     print(f"{'sampler':10s} {'flat':>5s} {'nn to train: samples':>21s} {'test':>6s} {'train LOO':>9s} "
@@ -75,7 +77,7 @@ def main() -> int:
     for sampler in config["sample"]["samplers"]:
         c = generate_samples(model_out, latents / "prior.pt", latents, sampler, sample_cfg, config.get("seed", 0),
                              out / "samples" / f"{sampler}.npy", out / "samples" / f"{sampler}.png",
-                             out / "samples" / f"{sampler}.json", log=lambda m: None)["checks"]
+                             out / "samples" / f"{sampler}.json")["checks"]
         print(f"{sampler:10s} {c['flat_fraction']:5.0%} {c['nn_train_distance_samples_median']:21.2f} "
               f"{c['nn_train_distance_test_median']:6.2f} {c['nn_train_distance_train_loo_median']:9.2f} "
               f"{c['nn_ratio_samples_to_test']:13.2f} {c['nn_ratio_samples_to_train_loo']:7.2f} "

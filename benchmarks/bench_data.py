@@ -38,10 +38,9 @@ def main() -> int:
         print(f"no zoom-23 tiles under {tile_dir}; pass the tile tree as the first argument")
         return 2
     out = Path(tempfile.mkdtemp(prefix="bench_data_"))
-    quiet = lambda m: None  # noqa: E731
-    build_index(tile_dir, 23, out / "index.csv", out / "rejected.csv", log=quiet)
+    build_index(tile_dir, 23, out / "index.csv", out / "rejected.csv")
     make_split(out / "index.csv", out / "blocks.csv", zoom=23, block_zoom=21,
-               fractions={"train": 0.7, "val": 0.15, "test": 0.15}, seed=0, sizes=[256, 1024], min_valid=0.5, log=quiet)
+               fractions={"train": 0.7, "val": 0.15, "test": 0.15}, seed=0, sizes=[256, 1024], min_valid=0.5)
     records = read_index(out / "index.csv")
     paths = [r.path for r in records]
     zoom, block_zoom, assignment = read_blocks(out / "blocks.csv")
@@ -54,7 +53,7 @@ def main() -> int:
     results = {}
     for size in (256, 1024):
         t_build = best_of(lambda: build_dataset(out / "index.csv", out / "blocks.csv", out / f"s{size}", size=size,
-                                                min_valid=0.5, guard_tiles=1, log=quiet))
+                                                min_valid=0.5, guard_tiles=1))
         samples, _ = plan_samples(records, size, zoom, block_zoom, assignment, guard_tiles=1)
         used = sorted({m.path for s in samples for m in s.members})
         t_decode = best_of(lambda: decode(used))

@@ -48,6 +48,7 @@ from rockzoom.superres.data import make_pairs  # noqa: E402
 from rockzoom.superres.train import train_sr  # noqa: E402
 from rockzoom.superres.upscale import ClassicalUpscaler, build_upscaler  # noqa: E402
 from rockzoom.util.hashing import file_sha256  # noqa: E402
+from rockzoom.util.logs import console_logging  # noqa: E402
 
 SCALE = 4
 
@@ -124,6 +125,7 @@ def main() -> int:
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--eval-only", action="store_true", help="evaluate the refiner already trained in --work")
     args = p.parse_args()
+    console_logging()
     torch.set_num_threads(args.threads or os.cpu_count() or 1)
     args.work.mkdir(parents=True, exist_ok=True)
     t_all = time.perf_counter()
@@ -147,7 +149,7 @@ def main() -> int:
         sr_cfg["engine"].update(steps=max(20, int(args.sr_minutes * 60 / 0.8)), device="cpu")
         train_sr(data[256], model_out=sr_model, metrics_csv=sr_model.parent / "metrics.csv",
                  curve_png=sr_model.parent / "curve.png", scale=SCALE, net=config["sr"]["nets"]["rlfn"],
-                 train_cfg=sr_cfg, seed=0, progress=False, log=lambda m: say("  sr: " + m))
+                 train_cfg=sr_cfg, seed=0, progress=False)
 
     out = args.work / "refiner" / "rlfn-x4-h256"
     if args.eval_only:
@@ -171,7 +173,7 @@ def train_budget(args, ref, data, sr_model, out) -> None:
     result = train_refiner(data[256], model_out=out / "model.pt", metrics_csv=out / "metrics.csv",
                            curve_png=out / "curve.png", scale=SCALE, upscaler="rlfn", net=ref["net"],
                            prediction=ref["prediction"], train_cfg=ref["train"], seed=0, sr_model=sr_model,
-                           progress=False, log=lambda m: say("  " + m))
+                           progress=False)
     say(f"refiner trained in {result.seconds / 60:.1f} min (best val at step {result.best_step}, resumed from "
         f"{result.resumed_from})")
 

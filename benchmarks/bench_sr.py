@@ -39,6 +39,7 @@ from rockzoom.models.registry import SR_NETS, count_parameters  # noqa: E402
 from rockzoom.superres.data import make_pairs, sample_patches  # noqa: E402
 from rockzoom.superres.evaluate import eval_sr  # noqa: E402
 from rockzoom.superres.train import masked_charbonnier, train_sr  # noqa: E402
+from rockzoom.util.logs import console_logging  # noqa: E402
 
 
 def seconds_per_step(net_cfg: dict, train_cfg: dict, data_dir: Path, scale: int, device: str) -> float:
@@ -143,6 +144,7 @@ def main() -> int:
                    help="input sizes for the tiled-vs-whole check (whole-image needs ~13 GB at 4096²)")
     p.add_argument("--tiled-sizes", type=int, nargs="*", default=[1024], help="input sizes tiled only (peak RSS)")
     args = p.parse_args()
+    console_logging()
     torch.set_num_threads(args.threads or os.cpu_count() or 1)
     args.work.mkdir(parents=True, exist_ok=True)
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
@@ -168,8 +170,7 @@ def main() -> int:
     out = args.work / "sr" / f"{args.net}-x{scale}-h256"
     result = train_sr(data[256], model_out=out / "model.pt", metrics_csv=out / "metrics.csv",
                       curve_png=out / "curve.png", scale=scale, net=net_cfg, train_cfg=train_cfg, seed=0,
-                      state_dir=args.work / "sr" / f"{args.net}-x{scale}-h256.state", progress=False,
-                      log=lambda m: print("  " + m, flush=True))
+                      state_dir=args.work / "sr" / f"{args.net}-x{scale}-h256.state", progress=False)
     print(f"trained in {result.seconds / 60:.1f} min (best val at step {result.best_step}, resumed from "
           f"{result.resumed_from})")
 
@@ -177,8 +178,7 @@ def main() -> int:
         if len(load_split(d, "test")) == 0:
             continue
         table = eval_sr(d, scale=scale, models=[out / "model.pt"], table_csv=args.work / f"eval_x4_h{size}.csv",
-                        crops_png=args.work / f"crops_x4_h{size}.png", device=args.device,
-                        log=lambda m: print("  " + m, flush=True))
+                        crops_png=args.work / f"crops_x4_h{size}.png", device=args.device)
         rows = table.set_index("method")
         net = rows.loc[out.name]
         print(f"x4 test split HR {size} (LR {size // 4} -> {size}), n={int(net['n'])}: "

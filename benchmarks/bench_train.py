@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 import torch
-
 from rockzoom.autoencoder.config_file import arch_config, read_config
+
 from rockzoom.autoencoder.loss import reconstruction_loss
 from rockzoom.autoencoder.task import model_kwargs_for
 from rockzoom.engine import EngineConfig, TrainTask, train
@@ -81,7 +81,7 @@ def engine_steps_per_s(task: FixedBatchTask, cfg: EngineConfig, steps: int) -> f
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         train(task, cfg, model_out=tmp / "m.pt", state_dir=tmp / "state", metrics_csv=tmp / "m.csv",
-              curve_png=tmp / "c.png", stage_config={}, data_hash="bench", log=lambda m: None, progress=False,
+              curve_png=tmp / "c.png", stage_config={}, data_hash="bench", progress=False,
               on_step_end=mark)
     # steps WARMUP+1 .. WARMUP+steps, excluding the final validation/save of the last step
     return (steps - 1) / (marks[WARMUP + steps - 1] - marks[WARMUP])

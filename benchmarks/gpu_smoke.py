@@ -192,7 +192,7 @@ def run_training(task: SmokeTask, steps: int, batch: int, warmup: int, workdir: 
     result = train(task, cfg, model_out=workdir / "model.pt", state_dir=workdir / "state",
                    metrics_csv=workdir / "metrics.csv", curve_png=workdir / "curve.png",
                    stage_config={"smoke": task.kind, **task.model_kwargs()}, data_hash="synthetic",
-                   log=lambda m: None, progress=False, on_step_end=on_step_end)
+                   progress=False, on_step_end=on_step_end)
     first, last = warmup, steps - 1
     if last <= first:  # very short runs: time every step but the last
         first, last = 0, steps - 1

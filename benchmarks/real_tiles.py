@@ -23,22 +23,22 @@ def real_settings() -> dict:
     return merged
 
 
-def build_real_data(tiles: Path, work: Path, sizes: list[int], log=lambda m: None) -> dict[int, Path]:
+def build_real_data(tiles: Path, work: Path, sizes: list[int]) -> dict[int, Path]:
     """results/data/s{S}-style folders for each size under work/data (reused when already built)."""
     cfg = real_settings()
     split = cfg["split"]
     tiles_dir = work / "tiles"
     if not (tiles_dir / "blocks.csv").exists():
-        build_index(tiles, cfg["tiles"]["zoom"], tiles_dir / "index.csv", tiles_dir / "rejected.csv", log=log)
+        build_index(tiles, cfg["tiles"]["zoom"], tiles_dir / "index.csv", tiles_dir / "rejected.csv")
         make_split(tiles_dir / "index.csv", tiles_dir / "blocks.csv", zoom=cfg["tiles"]["zoom"],
                    block_zoom=split["block_zoom"], fractions=split["fractions"], seed=cfg["seed"],
                    sizes=sorted(set(cfg["dataset"]["sizes"]) | set(sizes)), min_valid=cfg["dataset"]["min_valid"],
-                   stratify=split["stratify"], log=log)
+                   stratify=split["stratify"])
     out = {}
     for size in sizes:
         d = work / "data" / f"s{size}"
         if not (d / "summary.json").exists():
             build_dataset(tiles_dir / "index.csv", tiles_dir / "blocks.csv", d, size=size,
-                          min_valid=cfg["dataset"]["min_valid"], guard_tiles=split["guard_tiles"], log=log)
+                          min_valid=cfg["dataset"]["min_valid"], guard_tiles=split["guard_tiles"])
         out[size] = d
     return out

@@ -11,4 +11,4 @@ from rockzoom.engine import EngineConfig, train  # noqa: E402
 out = Path(sys.argv[1])
 cfg = EngineConfig.from_dict(json.loads(sys.argv[2]))
 train(TinyTask(), cfg, model_out=out / "model.pt", state_dir=out / "state", metrics_csv=out / "metrics.csv",
-      curve_png=out / "curve.png", stage_config={"t": 1}, data_hash="d", log=lambda m: None, progress=False)
+      curve_png=out / "curve.png", stage_config={"t": 1}, data_hash="d", progress=False)

@@ -25,14 +25,35 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from rockzoom.config import ConfigError
+    """Run one verb; its log lines go to stderr. A user error is one line on stderr and exit status 2 (argparse's
+    usage-error status); anything else keeps its traceback."""
+    from rockzoom.util.logs import console_logging
 
     args = build_parser().parse_args(argv)
+    console_logging()
     try:
         return int(args._run(args) or 0)
-    except ConfigError as e:  # a bad config: one line naming the key, no traceback (argparse's usage-error status)
+    except (FileNotFoundError, ValueError) as e:
+        if not is_user_error(e):
+            raise
         print(f"rockzoom {args.verb}: {e}", file=sys.stderr)
         return 2
+
+
+def is_user_error(exc: BaseException) -> bool:
+    """A bad config (``ConfigError``), a missing input file, or a ``ValueError`` that rockzoom itself raised on
+    checking its inputs (a bad checkpoint, image or setting); a ``ValueError`` from deeper down (numpy, torch) is
+    more likely a bug and keeps its traceback."""
+    from rockzoom.config import ConfigError
+
+    if isinstance(exc, (ConfigError, FileNotFoundError)):
+        return True
+    if not isinstance(exc, ValueError):
+        return False
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and tb.tb_frame.f_globals.get("__name__", "").startswith("rockzoom.")
 
 
 if __name__ == "__main__":

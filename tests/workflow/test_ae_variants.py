@@ -1,5 +1,6 @@
 """Progressive growing and the multi-scale autoencoder: fade-in, weight carry-over, resume, workflow routing."""
 import json
+import logging
 import os
 import time
 
@@ -131,14 +132,14 @@ class Killed(Exception):
     pass
 
 
-def test_progressive_stage_resumes_after_a_kill(tmp_path):
+def test_progressive_stage_resumes_after_a_kill(tmp_path, caplog):
     d32, d64 = make_dataset(tmp_path / "s32", 32), make_dataset(tmp_path / "s64", 64)
     stage = {"model": VIT, "loss": {"l1": 1.0}, "val_images": 4, "pca_init": False, "engine": ENGINE}
     first = tmp_path / "chain/s32/model.pt"
-    train_progressive_stage(d32, first, stage, 0, log=lambda m: None, progress=False)
+    train_progressive_stage(d32, first, stage, 0, progress=False)
     second_cfg = {**stage, "engine": {**ENGINE, "steps": 6}, "fade_images": 12}
     full = tmp_path / "full/s64/model.pt"
-    train_progressive_stage(d64, full, second_cfg, 0, init_path=first, log=lambda m: None, progress=False)
+    train_progressive_stage(d64, full, second_cfg, 0, init_path=first, progress=False)
 
     def kill_at_3(step):
         if step == 3:
@@ -146,12 +147,12 @@ def test_progressive_stage_resumes_after_a_kill(tmp_path):
 
     killed = tmp_path / "chain/s64/model.pt"
     with pytest.raises(Killed):
-        train_progressive_stage(d64, killed, second_cfg, 0, init_path=first, log=lambda m: None, progress=False,
+        train_progressive_stage(d64, killed, second_cfg, 0, init_path=first, progress=False,
                                 on_step_end=kill_at_3)
     assert not killed.exists() and (tmp_path / "chain/s64.state/state.pt").exists()
-    lines = []
-    result = train_progressive_stage(d64, killed, second_cfg, 0, init_path=first, log=lines.append, progress=False)
-    assert result.resumed_from == 2 and any("resuming from step 2" in line for line in lines)
+    caplog.set_level(logging.INFO, logger="rockzoom")
+    result = train_progressive_stage(d64, killed, second_cfg, 0, init_path=first, progress=False)
+    assert result.resumed_from == 2 and any("resuming from step 2" in line for line in caplog.messages)
     a, b = torch.load(full, weights_only=True), torch.load(killed, weights_only=True)
     assert a["kind"] == b["kind"] == "ae" and a["step"] == b["step"]
     for k in a["state_dict"]:
@@ -200,7 +201,7 @@ def test_multiscale_trains_loads_samples_and_saves_levels(tmp_path):
     cfg = {"model": MS, "loss": {"l1": 1.0}, "level_weights": [0.25, 0.5, 1.0], "skip_drop": 0.5, "val_images": 4,
            "engine": ENGINE}
     out = tmp_path / "ae/multiscale-s64/model.pt"
-    result = train_multiscale(data, out, cfg, 0, log=lambda m: None, progress=False)
+    result = train_multiscale(data, out, cfg, 0, progress=False)
     assert result.best_step is not None
     metrics = (out.parent / "metrics.csv").read_text()
     assert "val_psnr_level0" in metrics and "val_psnr_skips" in metrics and "loss_level2" in metrics
@@ -209,7 +210,7 @@ def test_multiscale_trains_loads_samples_and_saves_levels(tmp_path):
     samples = decode_array(model, np.random.default_rng(0).normal(size=(3, model.latent_dim)).astype(np.float32))
     assert samples.shape == (3, 64, 64, 3) and samples.dtype == np.uint8
     report = eval_levels(out, data, tmp_path / "levels.json", tmp_path / "levels.npz", tmp_path / "levels.png",
-                         n_saved=2, log=lambda m: None)
+                         n_saved=2)
     assert set(report["metrics"]) == {f"{m}/{s}" for m in ("latent_only", "with_skips") for s in (16, 32, 64)}
     saved = np.load(tmp_path / "levels.npz")
     assert saved["latent_only_16"].shape == (2, 16, 16, 3) and saved["with_skips_64"].shape == (2, 64, 64, 3)
@@ -302,7 +303,7 @@ def test_killing_the_middle_stage_then_rerun_resumes_it(tmp_path):
     assert (tmp_path / "results/ae_progressive/progressive/s64/model.pt").stat().st_mtime == first_mtime
 
 
-def test_cli_runs_a_chain_and_skips_finished_stages(tmp_path, capsys):
+def test_cli_runs_a_chain_and_skips_finished_stages(tmp_path, caplog):
     from rockzoom.cli import main
 
     data = make_dataset(tmp_path / "s64", 64)
@@ -318,6 +319,7 @@ def test_cli_runs_a_chain_and_skips_finished_stages(tmp_path, capsys):
     model, ckpt = load_autoencoder(tmp_path / "ae/progressive-s64/model.pt", "cpu")
     assert isinstance(model, ViTAutoencoder) and model.img_size == 64
     assert ckpt["config"]["exported_from"].endswith("stages/s64/model.pt")
-    capsys.readouterr()
-    assert main(args) == 0
-    assert capsys.readouterr().out.count("not retrained") == 2
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="rockzoom"):
+        assert main(args) == 0
+    assert caplog.text.count("not retrained") == 2

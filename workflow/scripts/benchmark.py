@@ -1,5 +1,8 @@
-from rockzoom.generation.benchmark import run_benchmark
-from rockzoom.util.logs import file_logger
+from rockzoom.util.logs import job_logging
+
+job_logging(snakemake.log[0])  # first: the rule's log gets this job's lines and any traceback
+
+from rockzoom.generation.benchmark import run_benchmark  # noqa: E402
 
 out = snakemake.output
 run_benchmark(
@@ -12,5 +15,4 @@ run_benchmark(
     machine_json=out.machine,
     max_images=snakemake.params.max_images,
     seed=snakemake.params.seed,
-    log=file_logger(snakemake.log[0]),
 )

@@ -1,7 +1,10 @@
-from pathlib import Path
+from rockzoom.util.logs import job_logging
 
-from rockzoom.data.dataset import build_dataset
-from rockzoom.util.logs import file_logger
+job_logging(snakemake.log[0])  # first: the rule's log gets this job's lines and any traceback
+
+from pathlib import Path  # noqa: E402
+
+from rockzoom.data.dataset import build_dataset  # noqa: E402
 
 build_dataset(
     snakemake.input.index,
@@ -11,5 +14,4 @@ build_dataset(
     min_valid=snakemake.params.min_valid,
     guard_tiles=snakemake.params.guard_tiles,
     max_pixels=snakemake.params.max_pixels,
-    log=file_logger(snakemake.log[0]),
 )

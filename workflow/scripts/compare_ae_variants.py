@@ -1,5 +1,8 @@
-from rockzoom.autoencoder.variants_compare import compare_variants
-from rockzoom.util.logs import file_logger
+from rockzoom.util.logs import job_logging
+
+job_logging(snakemake.log[0])  # first: the rule's log gets this job's lines and any traceback
+
+from rockzoom.autoencoder.variants_compare import compare_variants  # noqa: E402
 
 compare_variants(
     snakemake.params.rows,
@@ -7,5 +10,4 @@ compare_variants(
     snakemake.output.table,
     snakemake.output.markdown,
     seed=snakemake.params.seed,
-    log=file_logger(snakemake.log[0]),
 )

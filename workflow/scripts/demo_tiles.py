@@ -1,5 +1,8 @@
-from rockzoom.data.demo import make_demo_pyramid
-from rockzoom.util.logs import file_logger
+from rockzoom.util.logs import job_logging
+
+job_logging(snakemake.log[0])  # first: the rule's log gets this job's lines and any traceback
+
+from rockzoom.data.demo import make_demo_pyramid  # noqa: E402
 
 make_demo_pyramid(
     snakemake.output.tiles,
@@ -7,5 +10,4 @@ make_demo_pyramid(
     tiles_y=snakemake.params.demo["tiles_y"],
     zoom=snakemake.params.zoom,
     seed=snakemake.params.seed,
-    log=file_logger(snakemake.log[0]),
 )

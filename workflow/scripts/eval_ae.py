@@ -1,7 +1,10 @@
-from pathlib import Path
+from rockzoom.util.logs import job_logging
 
-from rockzoom.autoencoder.evaluate import eval_autoencoder
-from rockzoom.util.logs import file_logger
+job_logging(snakemake.log[0])  # first: the rule's log gets this job's lines and any traceback
+
+from pathlib import Path  # noqa: E402
+
+from rockzoom.autoencoder.evaluate import eval_autoencoder  # noqa: E402
 
 eval_autoencoder(
     snakemake.input.model,
@@ -10,5 +13,4 @@ eval_autoencoder(
     snakemake.output.grid,
     split="test",
     seed=snakemake.params.seed,
-    log=file_logger(snakemake.log[0]),
 )

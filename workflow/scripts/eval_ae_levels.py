@@ -1,7 +1,10 @@
-from pathlib import Path
+from rockzoom.util.logs import job_logging
 
-from rockzoom.autoencoder.multiscale import eval_levels
-from rockzoom.util.logs import file_logger
+job_logging(snakemake.log[0])  # first: the rule's log gets this job's lines and any traceback
+
+from pathlib import Path  # noqa: E402
+
+from rockzoom.autoencoder.multiscale import eval_levels  # noqa: E402
 
 eval_levels(
     snakemake.input.model,
@@ -11,5 +14,4 @@ eval_levels(
     snakemake.output.grid,
     n_saved=snakemake.params.n_saved,
     seed=snakemake.params.seed,
-    log=file_logger(snakemake.log[0]),
 )

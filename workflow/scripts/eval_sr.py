@@ -1,7 +1,10 @@
-from pathlib import Path
+from rockzoom.util.logs import job_logging
 
-from rockzoom.superres.evaluate import eval_sr
-from rockzoom.util.logs import file_logger
+job_logging(snakemake.log[0])  # first: the rule's log gets this job's lines and any traceback
+
+from pathlib import Path  # noqa: E402
+
+from rockzoom.superres.evaluate import eval_sr  # noqa: E402
 
 eval_sr(
     Path(snakemake.input.summary).parent,
@@ -12,5 +15,4 @@ eval_sr(
     max_images=snakemake.params.max_images,
     seed=snakemake.params.seed,
     gpus=snakemake.resources.gpu,
-    log=file_logger(snakemake.log[0]),
 )

@@ -1,11 +1,13 @@
-from pathlib import Path
+from rockzoom.util.logs import job_logging
 
-from rockzoom.autoencoder.latents import extract_latents
-from rockzoom.util.logs import file_logger
+job_logging(snakemake.log[0])  # first: the rule's log gets this job's lines and any traceback
+
+from pathlib import Path  # noqa: E402
+
+from rockzoom.autoencoder.latents import extract_latents  # noqa: E402
 
 extract_latents(
     snakemake.input.model,
     Path(snakemake.input.summary).parent,
     Path(snakemake.output.summary).parent,
-    log=file_logger(snakemake.log[0]),
 )

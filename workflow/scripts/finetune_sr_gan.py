@@ -1,7 +1,10 @@
-from pathlib import Path
+from rockzoom.util.logs import job_logging
 
-from rockzoom.superres.gan import finetune_sr_gan
-from rockzoom.util.logs import file_logger
+job_logging(snakemake.log[0])  # first: the rule's log gets this job's lines and any traceback
+
+from pathlib import Path  # noqa: E402
+
+from rockzoom.superres.gan import finetune_sr_gan  # noqa: E402
 
 gan = dict(snakemake.params.gan)
 train_cfg = gan.pop("train")
@@ -15,6 +18,5 @@ finetune_sr_gan(
     gan=gan,
     seed=snakemake.params.seed,
     gpus=snakemake.resources.gpu,
-    log=file_logger(snakemake.log[0]),
     progress=False,
 )

@@ -1,5 +1,8 @@
-from rockzoom.autoencoder.prior import fit_prior
-from rockzoom.util.logs import file_logger
+from rockzoom.util.logs import job_logging
+
+job_logging(snakemake.log[0])  # first: the rule's log gets this job's lines and any traceback
+
+from rockzoom.autoencoder.prior import fit_prior  # noqa: E402
 
 fit_prior(
     snakemake.input.train,
@@ -7,5 +10,4 @@ fit_prior(
     snakemake.output.summary,
     snakemake.params.prior,
     snakemake.params.seed,
-    log=file_logger(snakemake.log[0]),
 )

@@ -1,7 +1,10 @@
-from pathlib import Path
+from rockzoom.util.logs import job_logging
 
-from rockzoom.generation.generate import generate
-from rockzoom.util.logs import file_logger
+job_logging(snakemake.log[0])  # first: the rule's log gets this job's lines and any traceback
+
+from pathlib import Path  # noqa: E402
+
+from rockzoom.generation.generate import generate  # noqa: E402
 
 opt, gen = snakemake.params.option, snakemake.params.generate
 generate(
@@ -21,5 +24,4 @@ generate(
     flat_std=gen["flat_std"],
     tile=gen["tile"],
     overlap=gen["overlap"],
-    log=file_logger(snakemake.log[0]),
 )

@@ -1,5 +1,8 @@
-from rockzoom.data.tiles import build_index
-from rockzoom.util.logs import file_logger
+from rockzoom.util.logs import job_logging
+
+job_logging(snakemake.log[0])  # first: the rule's log gets this job's lines and any traceback
+
+from rockzoom.data.tiles import build_index  # noqa: E402
 
 build_index(
     snakemake.params.tile_dir,
@@ -8,5 +11,4 @@ build_index(
     snakemake.output.rejected,
     scheme=snakemake.params.scheme,
     max_pixels=snakemake.params.max_pixels,
-    log=file_logger(snakemake.log[0]),
 )

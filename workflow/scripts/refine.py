@@ -1,9 +1,11 @@
-from rockzoom.refiner.stage import refine_images
-from rockzoom.util.devices import acquire_gpus
-from rockzoom.util.logs import file_logger
+from rockzoom.util.logs import job_logging
 
-log = file_logger(snakemake.log[0])
-acquire_gpus(snakemake.resources.gpu, log=log)
+job_logging(snakemake.log[0])  # first: the rule's log gets this job's lines and any traceback
+
+from rockzoom.refiner.stage import refine_images  # noqa: E402
+from rockzoom.util.devices import acquire_gpus  # noqa: E402
+
+acquire_gpus(snakemake.resources.gpu)
 s = snakemake.params.sample
 refine_images(
     snakemake.input.samples,
@@ -17,5 +19,4 @@ refine_images(
     batch=s["batch"],
     sheet=snakemake.output.sheet,
     provenance=snakemake.output.provenance,
-    log=log,
 )

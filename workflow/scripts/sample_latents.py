@@ -1,7 +1,10 @@
-from pathlib import Path
+from rockzoom.util.logs import job_logging
 
-from rockzoom.autoencoder.sampling import generate_samples
-from rockzoom.util.logs import file_logger
+job_logging(snakemake.log[0])  # first: the rule's log gets this job's lines and any traceback
+
+from pathlib import Path  # noqa: E402
+
+from rockzoom.autoencoder.sampling import generate_samples  # noqa: E402
 
 generate_samples(
     snakemake.input.model,
@@ -13,5 +16,4 @@ generate_samples(
     snakemake.output.images,
     snakemake.output.grid,
     snakemake.output.checks,
-    log=file_logger(snakemake.log[0]),
 )

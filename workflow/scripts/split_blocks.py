@@ -1,5 +1,8 @@
-from rockzoom.data.dataset import make_split
-from rockzoom.util.logs import file_logger
+from rockzoom.util.logs import job_logging
+
+job_logging(snakemake.log[0])  # first: the rule's log gets this job's lines and any traceback
+
+from rockzoom.data.dataset import make_split  # noqa: E402
 
 make_split(
     snakemake.input.index,
@@ -11,5 +14,4 @@ make_split(
     seed=snakemake.params.seed,
     sizes=snakemake.params.sizes,
     min_valid=snakemake.params.min_valid,
-    log=file_logger(snakemake.log[0]),
 )

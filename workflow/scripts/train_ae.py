@@ -1,7 +1,10 @@
-from pathlib import Path
+from rockzoom.util.logs import job_logging
 
-from rockzoom.autoencoder.train import train_autoencoder
-from rockzoom.util.logs import file_logger
+job_logging(snakemake.log[0])  # first: the rule's log gets this job's lines and any traceback
+
+from pathlib import Path  # noqa: E402
+
+from rockzoom.autoencoder.train import train_autoencoder  # noqa: E402
 
 train_autoencoder(
     Path(snakemake.input.summary).parent,
@@ -9,6 +12,5 @@ train_autoencoder(
     snakemake.params.arch,
     snakemake.params.seed,
     gpus=snakemake.resources.gpu,
-    log=file_logger(snakemake.log[0]),
     progress=False,
 )

@@ -1,7 +1,10 @@
-from pathlib import Path
+from rockzoom.util.logs import job_logging
 
-from rockzoom.autoencoder.progressive import train_progressive_stage
-from rockzoom.util.logs import file_logger
+job_logging(snakemake.log[0])  # first: the rule's log gets this job's lines and any traceback
+
+from pathlib import Path  # noqa: E402
+
+from rockzoom.autoencoder.progressive import train_progressive_stage  # noqa: E402
 
 train_progressive_stage(
     Path(snakemake.input.summary).parent,
@@ -10,6 +13,5 @@ train_progressive_stage(
     snakemake.params.seed,
     init_path=snakemake.input.get("init"),
     gpus=snakemake.resources.gpu,
-    log=file_logger(snakemake.log[0]),
     progress=False,
 )

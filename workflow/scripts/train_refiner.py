@@ -1,7 +1,10 @@
-from pathlib import Path
+from rockzoom.util.logs import job_logging
 
-from rockzoom.refiner.train import train_refiner
-from rockzoom.util.logs import file_logger
+job_logging(snakemake.log[0])  # first: the rule's log gets this job's lines and any traceback
+
+from pathlib import Path  # noqa: E402
+
+from rockzoom.refiner.train import train_refiner  # noqa: E402
 
 train_refiner(
     Path(snakemake.input.summary).parent,
@@ -16,6 +19,5 @@ train_refiner(
     seed=snakemake.params.seed,
     sr_model=snakemake.input.get("sr"),
     gpus=snakemake.resources.gpu,
-    log=file_logger(snakemake.log[0]),
     progress=False,
 )

@@ -1,7 +1,10 @@
-from pathlib import Path
+from rockzoom.util.logs import job_logging
 
-from rockzoom.superres.train import train_sr
-from rockzoom.util.logs import file_logger
+job_logging(snakemake.log[0])  # first: the rule's log gets this job's lines and any traceback
+
+from pathlib import Path  # noqa: E402
+
+from rockzoom.superres.train import train_sr  # noqa: E402
 
 out = Path(snakemake.output.model)
 train_sr(
@@ -14,6 +17,5 @@ train_sr(
     train_cfg=snakemake.params.train,
     seed=snakemake.params.seed,
     gpus=snakemake.resources.gpu,
-    log=file_logger(snakemake.log[0]),
     progress=False,
 )

@@ -1,6 +1,9 @@
-from rockzoom.generation.pyramid import upscale_pyramid
-from rockzoom.superres.upscale import build_upscaler
-from rockzoom.util.logs import file_logger
+from rockzoom.util.logs import job_logging
+
+job_logging(snakemake.log[0])  # first: the rule's log gets this job's lines and any traceback
+
+from rockzoom.generation.pyramid import upscale_pyramid  # noqa: E402
+from rockzoom.superres.upscale import build_upscaler  # noqa: E402
 
 p = snakemake.params.pyramid
 if p["upscale"] == "sr":
@@ -15,5 +18,4 @@ upscale_pyramid(
     scheme=snakemake.params.scheme,
     context=p["context"],
     max_tiles=p["max_tiles"],
-    log=file_logger(snakemake.log[0]),
 )

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from rockzoom.autoencoder.baselines import mean_colour_baseline, thumbnail_basel
 from rockzoom.autoencoder.inference import load_autoencoder, reconstruct_array
 from rockzoom.data.store import load_split
 from rockzoom.metrics.fidelity import evaluate
+
+logger = logging.getLogger(__name__)
 
 DARK_LEVEL = 20  # input pixels at or below this (all channels, /255) count as shadow
 
@@ -45,7 +48,7 @@ def save_grid(rows: list[np.ndarray], path: Path, columns: int = 8, cell: int = 
 
 
 def eval_autoencoder(model_path: str | Path, data_dir: str | Path, metrics_json: str | Path, grid_png: str | Path,
-                     *, split: str = "test", seed: int = 0, device: str = "auto", log=print) -> dict:
+                     *, split: str = "test", seed: int = 0, device: str = "auto") -> dict:
     model, ckpt = load_autoencoder(model_path, device)
     data = load_split(data_dir, split)
     if len(data) == 0:
@@ -70,6 +73,6 @@ def eval_autoencoder(model_path: str | Path, data_dir: str | Path, metrics_json:
     metrics_json.write_text(json.dumps(result, indent=2))
     save_grid([images, recon, methods["thumbnail_13x13x3"]], Path(grid_png))
     for name, row in table.items():
-        log(f"{split} {name:18s} PSNR pooled {row['psnr_pooled']:.2f} dB, mean {row['psnr_mean']:.2f} "
-            f"[{row['psnr_ci_low']:.2f}, {row['psnr_ci_high']:.2f}], SSIM {row['ssim']:.3f} (n={row['n']})")
+        logger.info(f"{split} {name:18s} PSNR pooled {row['psnr_pooled']:.2f} dB, mean {row['psnr_mean']:.2f} "
+                    f"[{row['psnr_ci_low']:.2f}, {row['psnr_ci_high']:.2f}], SSIM {row['ssim']:.3f} (n={row['n']})")
     return result

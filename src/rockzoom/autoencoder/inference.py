@@ -6,9 +6,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+import rockzoom.models  # noqa: F401  (registers every net)
 from rockzoom.autoencoder.task import to_tensor
 from rockzoom.engine.distributed import resolve_device
-import rockzoom.models  # noqa: F401  (registers every net)
 from rockzoom.models.registry import AE_NETS
 from rockzoom.models.vit_ae import ViTAutoencoder
 from rockzoom.util.checkpoint import load_checkpoint, require_kind

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 from pathlib import Path
 
@@ -10,13 +11,14 @@ import numpy as np
 from rockzoom.autoencoder.inference import encode_array, load_autoencoder
 from rockzoom.data.store import SPLITS, load_split
 
+logger = logging.getLogger(__name__)
+
 
 def latents_path(out_dir: str | Path, split: str) -> Path:
     return Path(out_dir) / f"{split}.npy"
 
 
-def extract_latents(model_path: str | Path, data_dir: str | Path, out_dir: str | Path, *, device: str = "auto",
-                    log=print) -> dict:
+def extract_latents(model_path: str | Path, data_dir: str | Path, out_dir: str | Path, *, device: str = "auto") -> dict:
     """Writes ``{out_dir}/{split}.npy`` (float32 (N, latent_dim)) for train/val/test and ``summary.json``."""
     model, ckpt = load_autoencoder(model_path, device)
     out_dir = Path(out_dir)
@@ -30,7 +32,7 @@ def extract_latents(model_path: str | Path, data_dir: str | Path, out_dir: str |
         os.replace(tmp, latents_path(out_dir, split))
         summary["splits"][split] = {"n": len(latents), "mean_norm": float(np.linalg.norm(latents, axis=1).mean())
                                     if len(latents) else None}
-        log(f"{split}: {len(latents)} latents of {model.latent_dim} dims")
+        logger.info(f"{split}: {len(latents)} latents of {model.latent_dim} dims")
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2))
     return summary
 

@@ -3,6 +3,7 @@ the per-level evaluation (test PSNR per level with and without skips, per-level 
 from __future__ import annotations
 
 import json
+import logging
 import math
 from pathlib import Path
 
@@ -23,6 +24,8 @@ from rockzoom.models.multiscale_ae import (
     area_pyramid,
     mask_pyramid,
 )
+
+logger = logging.getLogger(__name__)
 
 ARCH_KEYS = ("model", "loss", "level_weights", "skip_drop", "val_images", "engine")
 OPTIONAL_KEYS = ("pca_init",)  # default True: start the linear path as a PCA of the training tiles (as the ViT)
@@ -129,21 +132,21 @@ class MultiScaleTask(TrainTask):
 
 
 def train_multiscale(data_dir: str | Path, model_out: str | Path, cfg: dict, seed: int, *, gpus: int = 0,
-                     log=print, progress: bool | None = None):
+                     progress: bool | None = None):
     """Train (or resume) and write ``model_out`` (kind "ae", loadable by ``load_autoencoder``), ``metrics.csv`` and
     ``curve.png``; resumable state in ``{model_out.parent}.state/``."""
     from rockzoom.engine import EngineConfig, train
     from rockzoom.util.devices import acquire_gpus
 
     check_multiscale_config(cfg)
-    acquire_gpus(min(gpus, 1), log=log)
+    acquire_gpus(min(gpus, 1))
     model_out = Path(model_out)
     task = MultiScaleTask(load_split(data_dir, "train"), load_split(data_dir, "val"), cfg)
     return train(
         task, EngineConfig.from_dict({**cfg["engine"], "seed": seed}), model_out=model_out,
         state_dir=state_dir_for(model_out), metrics_csv=model_out.parent / "metrics.csv",
         curve_png=model_out.parent / "curve.png", stage_config={**cfg, "seed": seed},
-        data_hash=load_summary(data_dir)["manifest_hash"], log=log, progress=progress,
+        data_hash=load_summary(data_dir)["manifest_hash"], progress=progress,
     )
 
 
@@ -153,7 +156,7 @@ def _to_uint8(images: torch.Tensor) -> np.ndarray:
 
 @torch.no_grad()
 def eval_levels(model_path: str | Path, data_dir: str | Path, metrics_json: str | Path, levels_npz: str | Path,
-                grid_png: str | Path, *, n_saved: int = 8, seed: int = 0, device: str = "auto", log=print) -> dict:
+                grid_png: str | Path, *, n_saved: int = 8, seed: int = 0, device: str = "auto") -> dict:
     """Test-split scores of every level, without skips (the latent alone) and with skips (not a 512-float code),
     with the standard evaluator; per-level outputs of the first ``n_saved`` test tiles saved to ``levels_npz``."""
     from rockzoom.autoencoder.evaluate import save_grid
@@ -186,7 +189,8 @@ def eval_levels(model_path: str | Path, data_dir: str | Path, metrics_json: str 
             row = evaluate(pred, target_levels[level], mask_levels[level], border=0, seed=seed)
             row["spectrum_distance_db"] = spectrum_distance(pred, target_levels[level])
             table[f"{mode}/{size}"] = row
-            log(f"test {mode:11s} level {size:4d}px: PSNR pooled {row['psnr_pooled']:.2f} dB, SSIM {row['ssim']:.4f}")
+            logger.info(f"test {mode:11s} level {size:4d}px: PSNR pooled {row['psnr_pooled']:.2f} dB, "
+                        f"SSIM {row['ssim']:.4f}")
     result = {"model": str(model_path), "n": len(data), "img_size": model.img_size, "level_sizes": model.level_sizes,
               "checkpoint_step": ckpt["step"], "metrics": table,
               "note": "with_skips uses encoder features besides the latent: not a 512-float reconstruction"}

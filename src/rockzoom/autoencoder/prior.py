@@ -6,6 +6,7 @@ Saved as a checkpoint dict of kind "prior" (plain tensors), loadable with ``weig
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,8 @@ from sklearn.decomposition import PCA
 from sklearn.mixture import GaussianMixture
 
 from rockzoom.util.checkpoint import load_checkpoint, save_checkpoint
+
+logger = logging.getLogger(__name__)
 
 PRIOR_KEYS = ("pca_dims", "gmm_max_components", "reg_covar")
 
@@ -49,7 +52,7 @@ def fit_gmm(latents: np.ndarray, pca_dims: int, max_components: int, reg_covar: 
 
 
 def fit_prior(train_latents_path: str | Path, out_path: str | Path, summary_json: str | Path, prior_cfg: dict,
-              seed: int, log=print) -> dict:
+              seed: int) -> dict:
     unknown = sorted(set(prior_cfg) - set(PRIOR_KEYS))
     missing = [k for k in PRIOR_KEYS if k not in prior_cfg]
     if unknown or missing:
@@ -75,8 +78,8 @@ def fit_prior(train_latents_path: str | Path, out_path: str | Path, summary_json
         "gmm_bic": {str(k): v for k, v in gmm["bic"].items()}, "gmm_k": int(gmm["k"]),
     }
     Path(summary_json).write_text(json.dumps(summary, indent=2))
-    log(f"prior: Gaussian (shrinkage {gauss['shrinkage']:.3f}); GMM k={gmm['k']} by BIC in {summary['pca_dims']} PCA dims "
-        f"({summary['pca_explained_variance']:.1%} of variance)")
+    logger.info(f"prior: Gaussian (shrinkage {gauss['shrinkage']:.3f}); GMM k={gmm['k']} by BIC in "
+                f"{summary['pca_dims']} PCA dims ({summary['pca_explained_variance']:.1%} of variance)")
     return summary
 
 

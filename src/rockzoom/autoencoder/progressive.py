@@ -14,6 +14,7 @@ A stage at size S starts from the previous stage's model (size S/r):
 from __future__ import annotations
 
 import copy
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,8 @@ from rockzoom.data.store import SplitArrays
 from rockzoom.engine.state import state_dir_for
 from rockzoom.models.vit_ae import ViTAutoencoder
 from rockzoom.util.hashing import file_sha256
+
+logger = logging.getLogger(__name__)
 
 # Settings that may differ between stages of one chain (everything else must match, or weights cannot carry over).
 STAGE_KEYS = ("img_size", "patch_size")
@@ -215,7 +218,7 @@ def downsample_split(split: SplitArrays, size: int | None) -> SplitArrays:
 
 
 def train_progressive_stage(data_dir: str | Path, model_out: str | Path, stage_cfg: dict, seed: int, *,
-                            init_path: str | Path | None = None, gpus: int = 0, log=print,
+                            init_path: str | Path | None = None, gpus: int = 0,
                             progress: bool | None = None, on_step_end=None):
     """Train (or resume) one stage and write ``model_out`` (kind "ae"), ``metrics.csv`` and ``curve.png`` beside it;
     resumable state in ``{model_out.parent}.state/``. ``stage_cfg``: an ae arch config (model, loss, val_images,
@@ -230,7 +233,7 @@ def train_progressive_stage(data_dir: str | Path, model_out: str | Path, stage_c
 
     arch_cfg = {k: v for k, v in stage_cfg.items() if k not in STAGE_CFG_KEYS}
     check_arch_config(arch_cfg, "progressive stage config")
-    acquire_gpus(min(gpus, 1), log=log)  # one device per stage (no DDP relaunch for the variants)
+    acquire_gpus(min(gpus, 1))  # one device per stage (no DDP relaunch for the variants)
     init = None if init_path is None else require_kind(load_checkpoint(init_path), "ae", init_path)
     engine_cfg = EngineConfig.from_dict({**arch_cfg["engine"], "seed": seed})
     size = stage_cfg.get("size")
@@ -243,17 +246,17 @@ def train_progressive_stage(data_dir: str | Path, model_out: str | Path, stage_c
     stage_config = {**stage_cfg, "seed": seed,
                     "init": None if init_path is None else {"path": str(init_path), "sha": file_sha256(init_path)[:16]}}
     if init is not None:
-        log(f"growing {init['model_kwargs']['img_size']} px -> {task.model_kwargs()['img_size']} px from {init_path}; "
-            f"fade-in over {stage_cfg.get('fade_images', 0)} images")
+        logger.info(f"growing {init['model_kwargs']['img_size']} px -> {task.model_kwargs()['img_size']} px from "
+                    f"{init_path}; fade-in over {stage_cfg.get('fade_images', 0)} images")
     return train(
         task, engine_cfg, model_out=model_out, state_dir=state_dir_for(model_out),
         metrics_csv=model_out.parent / "metrics.csv", curve_png=model_out.parent / "curve.png",
-        stage_config=stage_config, data_hash=load_summary(data_dir)["manifest_hash"], log=log, progress=progress,
+        stage_config=stage_config, data_hash=load_summary(data_dir)["manifest_hash"], progress=progress,
         on_step_end=on_step_end,
     )
 
 
-def export_stage(stage_model: str | Path, model_out: str | Path, log=print) -> None:
+def export_stage(stage_model: str | Path, model_out: str | Path) -> None:
     """The last stage as an ordinary ``{arch}-s{S}`` autoencoder checkpoint (it already is one: this checks it loads
     as a ``ViTAutoencoder`` and records where it came from)."""
     from rockzoom.util.checkpoint import load_checkpoint, require_kind, save_checkpoint
@@ -264,5 +267,5 @@ def export_stage(stage_model: str | Path, model_out: str | Path, log=print) -> N
     ckpt = {k: v for k, v in ckpt.items() if k != "format_version"}
     ckpt["config"] = {**ckpt["config"], "exported_from": str(stage_model)}
     save_checkpoint(model_out, ckpt)
-    log(f"exported {stage_model} ({model.img_size} px, step {ckpt['step']}, best val {ckpt['best_val']}) "
-        f"-> {model_out}")
+    logger.info(f"exported {stage_model} ({model.img_size} px, step {ckpt['step']}, best val {ckpt['best_val']}) "
+                f"-> {model_out}")

@@ -7,6 +7,7 @@ to random training latents.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from rockzoom.autoencoder.evaluate import save_grid
 from rockzoom.autoencoder.inference import decode_array, load_autoencoder
 from rockzoom.autoencoder.latents import load_latents
 from rockzoom.autoencoder.prior import load_prior
+
+logger = logging.getLogger(__name__)
 
 SAMPLERS = ("gaussian", "gmm", "slerp", "perturb")
 SAMPLE_KEYS = ("n", "temperature", "perturb_sigma", "flat_std", "grid_columns")
@@ -119,7 +122,7 @@ def sample_checks(images: np.ndarray, latents: np.ndarray, train_latents: np.nda
 
 def generate_samples(model_path: str | Path, prior_path: str | Path, latents_dir: str | Path, sampler: str,
                      sample_cfg: dict, seed: int, images_npy: str | Path, grid_png: str | Path,
-                     checks_json: str | Path, *, device: str = "auto", log=print) -> dict:
+                     checks_json: str | Path, *, device: str = "auto") -> dict:
     unknown = sorted(set(sample_cfg) - set(SAMPLE_KEYS))
     missing = [k for k in SAMPLE_KEYS if k not in sample_cfg]
     if unknown or missing:
@@ -144,7 +147,7 @@ def generate_samples(model_path: str | Path, prior_path: str | Path, latents_dir
     report = {"sampler": sampler, "seed": seed, "settings": sample_cfg, "model": str(model_path),
               "prior": str(prior_path), "checks": checks}
     Path(checks_json).write_text(json.dumps(report, indent=2))
-    log(f"{sampler}: {len(images)} samples, flat {checks['flat_fraction']:.0%}, nn-train distance ratio vs test "
-        f"{checks['nn_ratio_samples_to_test']:.2f} (vs train leave-one-out "
-        f"{checks['nn_ratio_samples_to_train_loo']:.2f}), values {checks['value_min']}..{checks['value_max']}")
+    logger.info(f"{sampler}: {len(images)} samples, flat {checks['flat_fraction']:.0%}, nn-train distance ratio "
+                f"vs test {checks['nn_ratio_samples_to_test']:.2f} (vs train leave-one-out "
+                f"{checks['nn_ratio_samples_to_train_loo']:.2f}), values {checks['value_min']}..{checks['value_max']}")
     return report

@@ -7,6 +7,7 @@ torchrun) the same training is relaunched by torchrun on that many locked GPU sl
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -15,6 +16,8 @@ from pathlib import Path
 from rockzoom.data.store import load_split, load_summary
 from rockzoom.engine.state import state_dir_for
 from rockzoom.util.devices import acquire_gpus
+
+logger = logging.getLogger(__name__)
 
 ARCH_KEYS = ("model", "loss", "engine", "val_images")
 OPTIONAL_ARCH_KEYS = ("pca_init", "linear_lr_scale")  # defaults: True, 0.1
@@ -28,15 +31,15 @@ def check_arch_config(arch_cfg: dict, where: str = "ae arch config") -> None:
 
 
 def train_autoencoder(data_dir: str | Path, model_out: str | Path, arch_cfg: dict, seed: int, *, gpus: int = 0,
-                      log=print, progress: bool | None = None):
+                      progress: bool | None = None):
     """Train (or resume) and write ``model_out``, ``metrics.csv``, ``curve.png``; returns the engine's TrainResult."""
     check_arch_config(arch_cfg)
     model_out = Path(model_out)
     under_torchrun = int(os.environ.get("WORLD_SIZE", "1")) > 1
     if not under_torchrun:
-        acquire_gpus(gpus, log=log)  # before anything initialises CUDA
+        acquire_gpus(gpus)  # before anything initialises CUDA
     if gpus > 1 and not under_torchrun:
-        return _launch_ddp(data_dir, model_out, arch_cfg, seed, gpus, log)
+        return _launch_ddp(data_dir, model_out, arch_cfg, seed, gpus)
 
     from rockzoom.autoencoder.task import AutoencoderTask
     from rockzoom.engine import EngineConfig, train
@@ -48,19 +51,19 @@ def train_autoencoder(data_dir: str | Path, model_out: str | Path, arch_cfg: dic
     return train(
         task, engine_cfg, model_out=model_out, state_dir=state_dir_for(model_out),
         metrics_csv=model_out.parent / "metrics.csv", curve_png=model_out.parent / "curve.png",
-        stage_config={**arch_cfg, "seed": seed}, data_hash=load_summary(data_dir)["manifest_hash"], log=log,
+        stage_config={**arch_cfg, "seed": seed}, data_hash=load_summary(data_dir)["manifest_hash"],
         progress=progress,
     )
 
 
-def _launch_ddp(data_dir, model_out: Path, arch_cfg: dict, seed: int, gpus: int, log):
+def _launch_ddp(data_dir, model_out: Path, arch_cfg: dict, seed: int, gpus: int):
     spec = state_dir_for(model_out).with_name(model_out.parent.name + ".launch.json")
     spec.parent.mkdir(parents=True, exist_ok=True)
     spec.write_text(json.dumps({"seed": seed, "arch": arch_cfg}))
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={gpus}",
            "-m", "rockzoom", "train-ae", "--data-dir", str(data_dir), "--model-out", str(model_out),
            "--arch-json", str(spec), "--no-progress"]
-    log("launching DDP: " + " ".join(cmd))
+    logger.info("launching DDP: " + " ".join(cmd))
     proc = subprocess.run(cmd)
     if proc.returncode != 0:
         raise RuntimeError(f"torchrun training exited with status {proc.returncode}")

@@ -6,6 +6,7 @@ PSNR with encoder skips is added in its own column: it is not a 512-float recons
 """
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,8 @@ from rockzoom.autoencoder.task import to_tensor
 from rockzoom.data.store import load_split
 from rockzoom.metrics.fidelity import evaluate
 from rockzoom.metrics.spectrum import spectrum_distance
+
+logger = logging.getLogger(__name__)
 
 COLUMNS = ["method", "size", "n", "images_seen", "train_minutes", "psnr_pooled", "psnr_mean", "psnr_ci_low",
            "psnr_ci_high", "ssim", "spectrum_distance_db", "psnr_with_skips", "best_step"]
@@ -39,7 +42,7 @@ def reconstruct_with_skips(model, images: np.ndarray, batch_size: int = 8) -> np
 
 
 def compare_variants(rows: list[dict], data_dir: str | Path, table_csv: str | Path, table_md: str | Path, *,
-                     seed: int = 0, device: str = "auto", max_images: int | None = None, log=print) -> pd.DataFrame:
+                     seed: int = 0, device: str = "auto", max_images: int | None = None) -> pd.DataFrame:
     data = load_split(data_dir, "test")
     n = len(data) if max_images is None else min(max_images, len(data))
     images, masks = np.asarray(data.images[:n]), np.asarray(data.masks[:n])
@@ -57,10 +60,11 @@ def compare_variants(rows: list[dict], data_dir: str | Path, table_csv: str | Pa
                          "spectrum_distance_db": spectrum_distance(recon, images), "psnr_with_skips": skips,
                          "best_step": ckpt["step"]})
         r = results[-1]
-        log(f"{row['name']:>40}: PSNR {r['psnr_pooled']:.2f} dB (mean {r['psnr_mean']:.2f} [{r['psnr_ci_low']:.2f}, "
-            f"{r['psnr_ci_high']:.2f}]), SSIM {r['ssim']:.4f}, spectrum {r['spectrum_distance_db']:.2f} dB, "
-            f"{r['images_seen']} images, {r['train_minutes'] or float('nan'):.1f} min"
-            + (f", with skips {skips:.2f} dB" if skips is not None else ""))
+        logger.info(f"{row['name']:>40}: PSNR {r['psnr_pooled']:.2f} dB (mean {r['psnr_mean']:.2f} "
+                    f"[{r['psnr_ci_low']:.2f}, {r['psnr_ci_high']:.2f}]), SSIM {r['ssim']:.4f}, "
+                    f"spectrum {r['spectrum_distance_db']:.2f} dB, "
+                    f"{r['images_seen']} images, {r['train_minutes'] or float('nan'):.1f} min"
+                    + (f", with skips {skips:.2f} dB" if skips is not None else ""))
     table = pd.DataFrame(results)[COLUMNS]
     for p in (table_csv, table_md):
         Path(p).parent.mkdir(parents=True, exist_ok=True)

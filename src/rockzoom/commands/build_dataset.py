@@ -1,6 +1,5 @@
 from rockzoom.data.dataset import build_dataset, make_split
 from rockzoom.data.split import STRATIFY
-from rockzoom.util.logs import file_logger
 
 NAME = "build-dataset"
 HELP = "Assign split blocks (when blocks.csv is missing) and build the arrays of one sample size."
@@ -24,11 +23,10 @@ def add_arguments(p):
 def run(args) -> int:
     from pathlib import Path
 
-    log = file_logger(None)
     if not Path(args.blocks).exists():
         make_split(args.index, args.blocks, zoom=args.zoom, block_zoom=args.block_zoom,
                    fractions=dict(zip(("train", "val", "test"), args.fractions)), seed=args.seed,
-                   sizes=[args.size], min_valid=args.min_valid, stratify=args.stratify, log=log)
+                   sizes=[args.size], min_valid=args.min_valid, stratify=args.stratify)
     build_dataset(args.index, args.blocks, args.out or f"results/data/s{args.size}", size=args.size,
-                  min_valid=args.min_valid, guard_tiles=args.guard_tiles, log=log)
+                  min_valid=args.min_valid, guard_tiles=args.guard_tiles)
     return 0

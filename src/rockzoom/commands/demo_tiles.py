@@ -1,5 +1,4 @@
 from rockzoom.data.demo import make_demo_pyramid
-from rockzoom.util.logs import file_logger
 
 NAME = "demo-tiles"
 HELP = "Write the deterministic procedural rock-field demo pyramid (TMS, RGBA)."
@@ -14,6 +13,5 @@ def add_arguments(p):
 
 
 def run(args) -> int:
-    make_demo_pyramid(args.out_dir, tiles_x=args.tiles_x, tiles_y=args.tiles_y, zoom=args.zoom, seed=args.seed,
-                      log=file_logger(None))
+    make_demo_pyramid(args.out_dir, tiles_x=args.tiles_x, tiles_y=args.tiles_y, zoom=args.zoom, seed=args.seed)
     return 0

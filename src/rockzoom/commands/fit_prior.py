@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import argparse
 
-from rockzoom.config import add_config_argument, load_cli_config
 from rockzoom.autoencoder.prior import fit_prior
+from rockzoom.config import add_config_argument, load_cli_config
 
 NAME = "fit-prior"
 HELP = "fit the latent priors (Gaussian with Ledoit-Wolf covariance; PCA + GMM with k by BIC)"

@@ -1,5 +1,4 @@
 from rockzoom.data.tiles import SCHEMES, build_index
-from rockzoom.util.logs import file_logger
 
 NAME = "index"
 HELP = "Index the tiles of one zoom of a z/x/y tree; write index.csv and rejected.csv."
@@ -15,5 +14,5 @@ def add_arguments(p):
 
 def run(args) -> int:
     build_index(args.tile_dir, args.zoom, f"{args.out}/index.csv", f"{args.out}/rejected.csv",
-                scheme=args.scheme, max_pixels=args.max_pixels, log=file_logger(None))
+                scheme=args.scheme, max_pixels=args.max_pixels)
     return 0

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import argparse
 
-from rockzoom.config import add_config_argument, load_cli_config
 from rockzoom.autoencoder.sampling import SAMPLERS, generate_samples
+from rockzoom.config import add_config_argument, load_cli_config
 
 NAME = "sample"
 HELP = "sample latents from a fitted prior, decode them, and write images, a grid and a checks JSON"

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from pathlib import Path
 
 import rockzoom.config as rc
 from rockzoom.autoencoder.progressive import export_stage, train_progressive_stage
+
+logger = logging.getLogger(__name__)
 
 NAME = "train-ae-progressive"
 HELP = ("train (or resume) every stage of a progressive chain into <stages-dir>/s{S}/model.pt, skipping finished "
@@ -35,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
             if chain["stage_data"] == "crops" else data_dir
         out = Path(args.stages_dir) / f"s{size}" / "model.pt"
         if out.exists():
-            print(f"stage {size} px: {out} exists, not retrained")
+            logger.info(f"stage {size} px: {out} exists, not retrained")
         else:
             train_progressive_stage(stage_data, out, stage, seed, init_path=prev, gpus=args.gpus)
         prev = out

@@ -1,6 +1,5 @@
 from rockzoom.generation.pyramid import upscale_pyramid
 from rockzoom.superres.upscale import build_upscaler
-from rockzoom.util.logs import file_logger
 
 NAME = "upscale-pyramid"
 HELP = "Write zoom z+log2(scale) tiles from the zoom-z tiles of a tree, seam-free, keeping no-data."
@@ -23,6 +22,6 @@ def run(args) -> int:
     upscaler = build_upscaler(method=args.method, checkpoint=args.model,
                               scale=None if args.model else args.scale, device=args.device)
     info = upscale_pyramid(args.tile_dir, args.out_dir, upscaler, zoom=args.zoom, scheme=args.scheme,
-                           context=args.context, log=file_logger(None))
+                           context=args.context)
     print(info)
     return 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,8 @@ from rockzoom.data.tiles import (
     read_index,
 )
 
+logger = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class Sample:
@@ -48,7 +51,7 @@ class Sample:
 
 def make_split(index_csv: str | Path, blocks_csv: str | Path, *, zoom: int, block_zoom: int,
                fractions: dict[str, float], seed: int, sizes: list[int], min_valid: float,
-               stratify: str = "luminance", log=print) -> dict:
+               stratify: str = "luminance") -> dict:
     """The `split_blocks` stage: assign blocks once for all sizes."""
     for s in sizes:
         check_size(s, zoom, block_zoom)
@@ -59,8 +62,8 @@ def make_split(index_csv: str | Path, blocks_csv: str | Path, *, zoom: int, bloc
     luma = block_luminance(records, zoom - block_zoom)
     ranges = {k: f"{min(v)}-{max(v)}" for k in SPLITS
               if (v := [round(luma[b]) for b, s in assignment.items() if s == k])}
-    log(f"{len(assignment)} blocks at zoom {block_zoom}: {counts}; block mean luma per split {ranges} "
-        f"(stratify={stratify})")
+    logger.info(f"{len(assignment)} blocks at zoom {block_zoom}: {counts}; block mean luma per split {ranges} "
+                f"(stratify={stratify})")
     return counts
 
 
@@ -98,7 +101,7 @@ def manifest_hash(samples: list[Sample], size: int) -> str:
 
 
 def build_dataset(index_csv: str | Path, blocks_csv: str | Path, out_dir: str | Path, *, size: int,
-                  min_valid: float, guard_tiles: int, max_pixels: int = 1 << 24, log=print) -> dict:
+                  min_valid: float, guard_tiles: int, max_pixels: int = 1 << 24) -> dict:
     """The `build_dataset` stage for one size; writes {split}_images/masks.npy, {split}_samples.csv, summary.json."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -168,8 +171,8 @@ def build_dataset(index_csv: str | Path, blocks_csv: str | Path, out_dir: str | 
     tmp = out_dir / "summary.json.tmp"
     tmp.write_text(json.dumps(summary, indent=2))
     os.replace(tmp, out_dir / "summary.json")
-    log(f"s{size}: " + ", ".join(f"{k} {v['count']}" for k, v in summary_splits.items())
-        + f"; dropped {guarded} by the guard band, {summary['dropped_by_min_valid']} below min_valid")
+    logger.info(f"s{size}: " + ", ".join(f"{k} {v['count']}" for k, v in summary_splits.items())
+                + f"; dropped {guarded} by the guard band, {summary['dropped_by_min_valid']} below min_valid")
     return summary
 
 

@@ -5,6 +5,7 @@ shadows, shrubs, and one no-data region (alpha 0) along an edge, as a real surve
 """
 from __future__ import annotations
 
+import logging
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -13,6 +14,8 @@ import numpy as np
 from PIL import Image
 
 from rockzoom.data.tiles import TILE_SIZE, tms_to_xyz_row
+
+logger = logging.getLogger(__name__)
 
 # Around the real survey's position at zoom 23; any position works.
 ORIGIN_X, ORIGIN_Y = 1_400_000, 3_260_000
@@ -184,7 +187,7 @@ def write_pyramid(rgba: np.ndarray, out_dir: str | Path, zoom: int, x0: int, y0:
 
 
 def make_demo_pyramid(out_dir: str | Path, *, tiles_x: int = 32, tiles_y: int = 24, zoom: int = 23, seed: int = 0,
-                      levels: int = 4, log=print) -> int:
+                      levels: int = 4) -> int:
     """The `demo_tiles` stage: write the demo pyramid to out_dir (replacing an earlier one)."""
     out_dir = Path(out_dir)
     if out_dir.exists():
@@ -194,5 +197,5 @@ def make_demo_pyramid(out_dir: str | Path, *, tiles_x: int = 32, tiles_y: int = 
         raise ValueError(f"demo.tiles_x/tiles_y must be multiples of {step} for a {levels}-level pyramid")
     rgba = render_field(tiles_x * TILE_SIZE, tiles_y * TILE_SIZE, seed=seed)
     count = write_pyramid(rgba, out_dir, zoom, ORIGIN_X, ORIGIN_Y, levels)
-    log(f"demo pyramid: {tiles_x}x{tiles_y} zoom-{zoom} tiles ({count} tiles over {levels} zooms) in {out_dir}")
+    logger.info(f"demo pyramid: {tiles_x}x{tiles_y} zoom-{zoom} tiles ({count} tiles over {levels} zooms) in {out_dir}")
     return count

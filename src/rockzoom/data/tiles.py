@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+logger = logging.getLogger(__name__)
 
 TILE_SIZE = 256
 EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff")
@@ -180,14 +183,14 @@ def read_index(index_csv: str | Path) -> list[TileRecord]:
 
 
 def build_index(tile_dir: str | Path, zoom: int, index_csv: str | Path, rejected_csv: str | Path,
-                scheme: str = "auto", max_pixels: int = 1 << 24, log=print) -> list[TileRecord]:
+                scheme: str = "auto", max_pixels: int = 1 << 24) -> list[TileRecord]:
     """The `index_tiles` stage: index + rejected list on disk; fails only when no usable tile is left."""
     records, rejected = index_tiles(tile_dir, zoom, scheme=scheme, max_pixels=max_pixels)
     write_index(records, rejected, index_csv, rejected_csv)
-    log(f"indexed {len(records)} zoom-{zoom} tiles from {tile_dir} (scheme {resolve_scheme(tile_dir, scheme)}); "
-        f"rejected {len(rejected)} files")
+    logger.info(f"indexed {len(records)} zoom-{zoom} tiles from {tile_dir} "
+                f"(scheme {resolve_scheme(tile_dir, scheme)}); rejected {len(rejected)} files")
     for path, reason in rejected:
-        log(f"  rejected {path}: {reason}")
+        logger.info(f"  rejected {path}: {reason}")
     if not records:
         raise ValueError(f"no usable zoom-{zoom} tile under {tile_dir} (see {rejected_csv})")
     return records

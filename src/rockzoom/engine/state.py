@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import shutil
 import time
 from pathlib import Path
 
 from rockzoom.util.checkpoint import load_checkpoint, save_checkpoint
+
+logger = logging.getLogger(__name__)
 
 STATE_FILE = "state.pt"
 BEST_FILE = "best.pt"
@@ -31,7 +34,7 @@ def config_hash(kind: str, stage_config: dict, result_settings: dict, data_hash:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def load_resumable(state_dir: Path, expected_hash: str, log) -> dict | None:
+def load_resumable(state_dir: Path, expected_hash: str) -> dict | None:
     """The saved state if it was made with the same config; otherwise the folder is moved aside and None returned."""
     path = state_dir / STATE_FILE
     if not path.exists():
@@ -40,14 +43,15 @@ def load_resumable(state_dir: Path, expected_hash: str, log) -> dict | None:
         state = load_checkpoint(path)
         found = state.get("config_hash")
     except ValueError as exc:
-        log(f"unreadable training state {path} ({exc}); starting fresh")
+        logger.warning(f"unreadable training state {path} ({exc}); starting fresh")
         found = "unreadable"
         state = None
     if found == expected_hash:
         return state
     aside = state_dir.with_name(f"{state_dir.name}.stale-{found}-{time.strftime('%Y%m%d-%H%M%S')}")
     shutil.move(str(state_dir), aside)
-    log(f"training state in {state_dir} was made with another config (hash {found} != {expected_hash}); moved to {aside}")
+    logger.warning(f"training state in {state_dir} was made with another config (hash {found} != {expected_hash}); "
+                   f"moved to {aside}")
     return None
 
 

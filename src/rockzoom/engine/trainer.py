@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import shutil
 import sys
@@ -29,6 +30,8 @@ from rockzoom.engine.state import (
 )
 from rockzoom.engine.task import TrainTask
 from rockzoom.util.checkpoint import load_checkpoint, model_checkpoint, save_checkpoint
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -71,30 +74,31 @@ def train(
     curve_png: str | Path,
     stage_config: dict,
     data_hash: str,
-    log: Callable[[str], None] = print,
     progress: bool | None = None,
     on_step_end: Callable[[int], None] | None = None,
 ) -> TrainResult:
     """Train ``task`` to ``cfg.steps`` optimizer steps, resuming from ``state_dir`` when it holds a matching state.
 
-    ``progress``: show a tqdm bar (default: when stderr is a terminal). ``on_step_end(step)`` is called after each
-    completed step and its periodic saves (tests use it to simulate a kill).
+    ``progress``: show a tqdm bar (default: when stderr is a terminal); console log lines are then written above it.
+    ``on_step_end(step)`` is called after each completed step and its periodic saves (tests use it to simulate a
+    kill). Progress lines go to this module's logger, from the main process only.
     """
     ctx = distributed.setup(cfg.device)
+    show_bar = (sys.stderr.isatty() if progress is None else progress) and ctx.is_main
     try:
-        return _train(task, cfg, ctx, Path(model_out), Path(state_dir), Path(metrics_csv), Path(curve_png),
-                      stage_config, data_hash, log, progress, on_step_end)
+        with _console_above_bar(show_bar):
+            return _train(task, cfg, ctx, Path(model_out), Path(state_dir), Path(metrics_csv), Path(curve_png),
+                          stage_config, data_hash, show_bar, on_step_end)
     finally:
         distributed.teardown(ctx)
 
 
-def _train(task, cfg, ctx, model_out, state_dir, metrics_csv, curve_png, stage_config, data_hash, log, progress,
+def _train(task, cfg, ctx, model_out, state_dir, metrics_csv, curve_png, stage_config, data_hash, show_bar,
            on_step_end) -> TrainResult:
     t_start = time.perf_counter()
-    if not ctx.is_main:
-        log = _silent
+    info = logger.info if ctx.is_main else _silent
     chash = config_hash(task.kind, stage_config, cfg.result_dict(), data_hash)
-    state = load_resumable(state_dir, chash, log) if ctx.is_main else None
+    state = load_resumable(state_dir, chash) if ctx.is_main else None
     distributed.barrier(ctx)
     if not ctx.is_main and (state_dir / "state.pt").exists():
         state = load_checkpoint(state_dir / "state.pt")
@@ -113,11 +117,11 @@ def _train(task, cfg, ctx, model_out, state_dir, metrics_csv, curve_png, stage_c
         task.load_extra_state(state.get("extra") or {})
         start, best_val, best_step = int(state["step"]), state["best_val"], state["best_step"]
         rows = read_metrics(state_dir / METRICS_FILE, start)
-        log(f"resuming from step {start} (state {state_dir})")
+        info(f"resuming from step {start} (state {state_dir})")
     state_dir.mkdir(parents=True, exist_ok=True)
     n_params = sum(p.numel() for p in model.parameters())
-    log(f"{task.kind}: {n_params / 1e6:.2f} M parameters, {cfg.steps} steps of batch {cfg.batch_size} on "
-        f"{ctx.device} x{ctx.world_size}, config hash {chash}")
+    info(f"{task.kind}: {n_params / 1e6:.2f} M parameters, {cfg.steps} steps of batch {cfg.batch_size} on "
+         f"{ctx.device} x{ctx.world_size}, config hash {chash}")
 
     train_model = model
     if ctx.enabled:
@@ -126,10 +130,7 @@ def _train(task, cfg, ctx, model_out, state_dir, metrics_csv, curve_png, stage_c
     use_bf16 = cfg.bf16 and ctx.device.type == "cuda"
     eval_model = ema.model if ema is not None else model
 
-    show_bar = (sys.stderr.isatty() if progress is None else progress) and ctx.is_main
     bar = tqdm(total=cfg.steps, initial=start, disable=not show_bar, desc=f"train {task.kind}", dynamic_ncols=True)
-    if show_bar and log is print:
-        log = tqdm.write
     interval = _Interval()
     last_saved = start
     if start == 0 and task.validate_initial and ctx.is_main:
@@ -139,7 +140,7 @@ def _train(task, cfg, ctx, model_out, state_dir, metrics_csv, curve_png, stage_c
             kind=task.kind, config=stage_config, model_kwargs=task.model_kwargs(),
             state_dict=eval_model.state_dict(), step=0, best_val=best_val, data_hash=data_hash))
         rows.append({"step": 0, **metrics})
-        log("validate step 0: " + " ".join(f"{k} {_fmt(v)}" for k, v in metrics.items()))
+        info("validate step 0: " + " ".join(f"{k} {_fmt(v)}" for k, v in metrics.items()))
     distributed.barrier(ctx)
 
     for step in range(start, cfg.steps):
@@ -177,7 +178,7 @@ def _train(task, cfg, ctx, model_out, state_dir, metrics_csv, curve_png, stage_c
         if done % cfg.log_every == 0 or done == cfg.steps:
             row = {"step": done, "lr": lr, **interval.summary()}
             interval = _Interval()
-            log(f"step {done}/{cfg.steps} " + " ".join(f"{k} {_fmt(v)}" for k, v in row.items() if k != "step"))
+            info(f"step {done}/{cfg.steps} " + " ".join(f"{k} {_fmt(v)}" for k, v in row.items() if k != "step"))
         if done % cfg.val_every == 0 or done == cfg.steps:
             if ctx.is_main:
                 metrics = _validate(task, eval_model)
@@ -190,8 +191,8 @@ def _train(task, cfg, ctx, model_out, state_dir, metrics_csv, curve_png, stage_c
                         kind=task.kind, config=stage_config, model_kwargs=task.model_kwargs(),
                         state_dict=eval_model.state_dict(), step=done, best_val=best_val, data_hash=data_hash))
                 row = {**(row or {"step": done}), **metrics}
-                log(f"validate step {done}: " + " ".join(f"{k} {_fmt(v)}" for k, v in metrics.items())
-                    + f" (best {task.val_key} {_fmt(best_val)} at step {best_step})")
+                info(f"validate step {done}: " + " ".join(f"{k} {_fmt(v)}" for k, v in metrics.items())
+                     + f" (best {task.val_key} {_fmt(best_val)} at step {best_step})")
             distributed.barrier(ctx)
         if row is not None:
             rows.append(row)
@@ -211,7 +212,7 @@ def _train(task, cfg, ctx, model_out, state_dir, metrics_csv, curve_png, stage_c
         _publish(state_dir, model_out, rows, metrics_csv, curve_png, task, best_step)
     distributed.barrier(ctx)
     seconds = time.perf_counter() - t_start
-    log(f"done: best {task.val_key} {_fmt(best_val)} at step {best_step}; model {model_out} ({seconds:.0f} s)")
+    info(f"done: best {task.val_key} {_fmt(best_val)} at step {best_step}; model {model_out} ({seconds:.0f} s)")
     return TrainResult(cfg.steps, best_val, best_step, start, model_out, seconds)
 
 
@@ -274,3 +275,18 @@ def _fmt(v) -> str:
 
 def _silent(_msg: str) -> None:
     pass
+
+
+def _console_above_bar(show_bar: bool):
+    """While a progress bar is shown, console log handlers (of ``rockzoom`` or the root logger) write through
+    ``tqdm.write`` so lines do not break the bar; file handlers are untouched."""
+    if not show_bar:
+        return contextlib.nullcontext()
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    def has_console(lg: logging.Logger) -> bool:
+        return any(isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler)
+                   and h.stream in (sys.stdout, sys.stderr) for h in lg.handlers)
+
+    loggers = [lg for lg in (logging.getLogger("rockzoom"), logging.getLogger()) if has_console(lg)]
+    return logging_redirect_tqdm(loggers=loggers) if loggers else contextlib.nullcontext()

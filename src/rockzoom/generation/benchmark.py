@@ -10,6 +10,7 @@ Native AE rows have scale 1 (reconstruct the real tile); pipeline rows chain AE 
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import matplotlib
@@ -40,6 +41,8 @@ from rockzoom.superres.upscale import (  # noqa: E402
 )
 from rockzoom.util.memory import peak_extra_bytes  # noqa: E402
 from rockzoom.util.provenance import machine_description  # noqa: E402
+
+logger = logging.getLogger(__name__)
 
 COLUMNS = ["method", "resolution", "n", "psnr_pooled", "psnr_mean", "psnr_ci_low", "psnr_ci_high", "psnr_y_pooled",
            "psnr_y_mean", "ssim", "spectrum_distance_db", "hf_energy_ratio", "swd", "ms_per_image", "peak_mem_mb",
@@ -172,7 +175,7 @@ def plot_spectra(spectra: dict[str, tuple[np.ndarray, np.ndarray]], path: str | 
 
 def run_benchmark(rows: list[dict], *, table_csv: str | Path, table_md: str | Path, psnr_png: str | Path,
                   spectrum_png: str | Path, crops_png: str | Path, machine_json: str | Path,
-                  max_images: int | None = None, seed: int = 0, device: str = "auto", log=print) -> pd.DataFrame:
+                  max_images: int | None = None, seed: int = 0, device: str = "auto") -> pd.DataFrame:
     results, by_size = [], {}
     for spec in rows:
         chain = build_chain(spec, device)
@@ -192,10 +195,10 @@ def run_benchmark(rows: list[dict], *, table_csv: str | Path, table_md: str | Pa
         group = by_size.setdefault(size, {"pairs": pairs, "preds": {}})
         if len(group["preds"]) < 6 and len(pairs) == len(group["pairs"]):
             group["preds"][spec["name"]] = preds
-        log(f"{spec['name']:>40} {row['resolution']:>10}: PSNR {row['psnr_pooled']:.2f} dB "
-            f"(mean {row['psnr_mean']:.2f} [{row['psnr_ci_low']:.2f}, {row['psnr_ci_high']:.2f}]), "
-            f"SSIM {row['ssim']:.4f}, spectrum {row['spectrum_distance_db']:.2f} dB, {ms:.0f} ms/image, "
-            f"+{mem_mb:.0f} MB, n={row['n']}")
+        logger.info(f"{spec['name']:>40} {row['resolution']:>10}: PSNR {row['psnr_pooled']:.2f} dB "
+                    f"(mean {row['psnr_mean']:.2f} [{row['psnr_ci_low']:.2f}, {row['psnr_ci_high']:.2f}]), "
+                    f"SSIM {row['ssim']:.4f}, spectrum {row['spectrum_distance_db']:.2f} dB, {ms:.0f} ms/image, "
+                    f"+{mem_mb:.0f} MB, n={row['n']}")
     table = pd.DataFrame(results)[COLUMNS]
     machine = machine_description()
     for p in (table_csv, table_md, psnr_png, spectrum_png, crops_png, machine_json):

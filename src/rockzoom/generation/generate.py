@@ -7,6 +7,7 @@ memorisation distance in latent space vs held-out test latents, spectrum distanc
 from __future__ import annotations
 
 import json
+import logging
 import time
 from pathlib import Path
 
@@ -23,6 +24,8 @@ from rockzoom.metrics.spectrum import spectrum_distance
 from rockzoom.superres.upscale import Upscaler, build_upscaler, upscale_tiled
 from rockzoom.util.hashing import file_sha256
 from rockzoom.util.provenance import machine_description
+
+logger = logging.getLogger(__name__)
 
 UPSCALE_CHOICES = ("none", "bicubic", "lanczos", "sr")
 
@@ -43,7 +46,7 @@ def generate(ae_model: str | Path, prior_path: str | Path, latents_dir: str | Pa
              sampler: str, n: int, seed: int, upscale: str = "none", scale: int = 1,
              sr_model: str | Path | None = None, real_dir: str | Path | None = None, temperature: float = 1.0,
              perturb_sigma: float = 0.5, flat_std: float = 0.02, tile: int = 256, overlap: int = 16,
-             device: str = "auto", log=print) -> dict:
+             device: str = "auto") -> dict:
     """The `generate` stage. `real_dir` (results/data/s{output size}) gives real tiles for the spectrum check."""
     out_dir = Path(out_dir)
     samples_dir = out_dir / "samples"
@@ -92,8 +95,8 @@ def generate(ae_model: str | Path, prior_path: str | Path, latents_dir: str | Pa
     if sr_model is not None and upscale == "sr":
         provenance["checkpoints"]["sr"] = {"path": str(sr_model), "sha256": file_sha256(sr_model)}
     (out_dir / "provenance.json").write_text(json.dumps(provenance, indent=2))
-    log(f"generated {n} {size}px samples ({sampler}, seed {seed}, upscale {upscale}) in "
-        f"{t_decode + t_up:.1f} s; flat {checks['flat_fraction']:.0%}, nn-distance ratio to test "
-        f"{checks['nn_ratio_samples_to_test']:.2f} (to train leave-one-out "
-        f"{checks['nn_ratio_samples_to_train_loo']:.2f}), values {checks['value_min']}..{checks['value_max']}")
+    logger.info(f"generated {n} {size}px samples ({sampler}, seed {seed}, upscale {upscale}) in "
+                f"{t_decode + t_up:.1f} s; flat {checks['flat_fraction']:.0%}, nn-distance ratio to test "
+                f"{checks['nn_ratio_samples_to_test']:.2f} (to train leave-one-out "
+                f"{checks['nn_ratio_samples_to_train_loo']:.2f}), values {checks['value_min']}..{checks['value_max']}")
     return provenance

@@ -7,6 +7,7 @@ the mean valid colour before upscaling so they do not darken their surroundings.
 """
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,8 @@ from rockzoom.data.tiles import (
     tms_to_xyz_row,
 )
 from rockzoom.superres.upscale import Upscaler
+
+logger = logging.getLogger(__name__)
 
 
 def _context_canvas(by_key: dict[tuple[int, int], TileRecord], x: int, y: int, context: int) -> np.ndarray:
@@ -65,7 +68,7 @@ def upscale_tile(by_key: dict[tuple[int, int], TileRecord], x: int, y: int, upsc
 
 
 def upscale_pyramid(tile_dir: str | Path, out_dir: str | Path, upscaler: Upscaler, *, zoom: int,
-                    scheme: str = "auto", context: int = 16, max_tiles: int | None = None, log=print) -> dict:
+                    scheme: str = "auto", context: int = 16, max_tiles: int | None = None) -> dict:
     """The `upscale_pyramid` stage. Returns counts; output rows follow the input's scheme (TMS or XYZ)."""
     s = upscaler.scale
     if s < 2 or s & (s - 1):
@@ -93,7 +96,7 @@ def upscale_pyramid(tile_dir: str | Path, out_dir: str | Path, upscaler: Upscale
                 Image.fromarray(tile, "RGBA").save(path, compress_level=1)
                 written += 1
         if n % 25 == 0 or n == len(todo):
-            log(f"upscaled {n}/{len(todo)} zoom-{zoom} tiles -> {written} zoom-{out_zoom} tiles")
+            logger.info(f"upscaled {n}/{len(todo)} zoom-{zoom} tiles -> {written} zoom-{out_zoom} tiles")
     if row_scheme == "tms":
         tileset = f'    <TileSet href="{out_zoom}" units-per-pixel="1" order="{out_zoom}" />'
         (out_dir / "tilemapresource.xml").write_text(TILEMAP_XML.format(tilesets=tileset))

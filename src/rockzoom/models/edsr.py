@@ -7,9 +7,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from rockzoom.models.registry import SR_NETS
-
 from rockzoom.models.blocks import ResBlock, Upsampler, bicubic_upsample, conv3x3
+from rockzoom.models.registry import SR_NETS
 
 RGB_MEAN = (0.4488, 0.4371, 0.4040)  # DIV2K mean, as in EDSR-PyTorch
 

@@ -24,7 +24,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from rockzoom.models.registry import AE_NETS
-
 from rockzoom.models.vit_ae import LinearCoarsePath, grid_pos_embed, transformer
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from rockzoom.models.registry import SR_NETS
 from rockzoom.models.blocks import PixelShuffleHead, ResBlock, bicubic_upsample, conv3x3
+from rockzoom.models.registry import SR_NETS
 
 
 class AttentionBlock(nn.Module):

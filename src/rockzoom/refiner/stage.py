@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -13,6 +13,8 @@ from rockzoom.generation.sheets import contact_sheet
 from rockzoom.refiner.inference import Refiner
 from rockzoom.util.hashing import file_sha256
 from rockzoom.util.provenance import machine_description
+
+logger = logging.getLogger(__name__)
 
 
 def image_files(path: str | Path) -> list[Path]:
@@ -27,8 +29,7 @@ def image_files(path: str | Path) -> list[Path]:
 
 def refine_images(inputs: str | Path, out_dir: str | Path, *, model: str | Path, steps: int, seed: int,
                   eta: float = 0.0, patch: int = 128, overlap: int = 32, batch: int = 4, device: str = "auto",
-                  sheet: str | Path | None = None, provenance: str | Path | None = None,
-                  log: Callable[[str], None] = print) -> dict:
+                  sheet: str | Path | None = None, provenance: str | Path | None = None) -> dict:
     """Refine every image of ``inputs`` (a file or a folder) into ``out_dir`` under the same names."""
     refiner = Refiner.from_checkpoint(model, steps=steps, eta=eta, seed=seed, patch=patch, overlap=overlap,
                                       batch=batch, device=device)
@@ -43,7 +44,7 @@ def refine_images(inputs: str | Path, out_dir: str | Path, *, model: str | Path,
         out = np.rint(refined * 255.0).astype(np.uint8)
         write_image(out_dir / path.name, out, alpha)
         outputs.append(out)
-        log(f"refined {path.name} ({rgb.shape[1]}x{rgb.shape[0]}, {steps} DDIM steps)")
+        logger.info(f"refined {path.name} ({rgb.shape[1]}x{rgb.shape[0]}, {steps} DDIM steps)")
     info = {"inputs": str(inputs), "n": len(files), "steps": steps, "eta": eta, "seed": seed, "patch": patch,
             "overlap": overlap, "refiner": {"path": str(model), "sha256": file_sha256(model)},
             "seconds_per_image": seconds / len(files), "machine": machine_description()}
@@ -52,5 +53,5 @@ def refine_images(inputs: str | Path, out_dir: str | Path, *, model: str | Path,
     if provenance is not None:
         Path(provenance).parent.mkdir(parents=True, exist_ok=True)
         Path(provenance).write_text(json.dumps(info, indent=2))
-    log(f"refined {len(files)} images in {seconds:.1f} s ({seconds / len(files):.2f} s/image, {steps} steps)")
+    logger.info(f"refined {len(files)} images in {seconds:.1f} s ({seconds / len(files):.2f} s/image, {steps} steps)")
     return info

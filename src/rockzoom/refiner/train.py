@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -16,6 +16,8 @@ from rockzoom.superres.data import make_pairs
 from rockzoom.superres.upscale import Upscaler, build_upscaler
 from rockzoom.util.devices import acquire_gpus
 from rockzoom.util.hashing import file_sha256
+
+logger = logging.getLogger(__name__)
 
 TRAIN_KEYS = ("patch", "val_images", "val_sample_steps", "engine")
 
@@ -44,14 +46,14 @@ def check_train_config(train_cfg: dict) -> None:
 def train_refiner(data_dir: str | Path, *, model_out: str | Path, metrics_csv: str | Path, curve_png: str | Path,
                   scale: int, upscaler: str, net: dict, prediction: str, train_cfg: dict, seed: int,
                   sr_model: str | Path | None = None, state_dir: str | Path | None = None, gpus: int = 0,
-                  log: Callable[[str], None] = print, **engine_kwargs) -> TrainResult:
+                  **engine_kwargs) -> TrainResult:
     """Train the refiner on (``upscaler``(LR), real HR) pairs of ``data_dir``'s train split; select on val.
 
     ``upscaler``: 'bicubic', 'lanczos', or the name of an SR net whose checkpoint is ``sr_model``. The resumable
     state lives in ``state_dir`` (default ``<model_out's folder>.state``), which is not an output.
     """
     check_train_config(train_cfg)
-    acquire_gpus(gpus, log=log)
+    acquire_gpus(gpus)
     summary = load_summary(data_dir)
     if "manifest_hash" not in summary:
         raise KeyError(f"{Path(data_dir) / 'summary.json'}: no 'manifest_hash' key")
@@ -62,8 +64,8 @@ def train_refiner(data_dir: str | Path, *, model_out: str | Path, metrics_csv: s
     up = upscale_all(cond_up, train_pairs.lr)
     val_up = upscale_all(cond_up, val_pairs.lr)
     rs = round(residual_std(train_pairs.hr, up, train_pairs.hr_mask), 5)
-    log(f"refiner x{scale} after {upscaler}: {len(train_pairs)} train, {len(val_pairs)} val images of "
-        f"{train_pairs.hr.shape[1]} px; residual std {rs:.4f}")
+    logger.info(f"refiner x{scale} after {upscaler}: {len(train_pairs)} train, {len(val_pairs)} val images of "
+                f"{train_pairs.hr.shape[1]} px; residual std {rs:.4f}")
     task = RefinerTask(train_pairs.hr, train_pairs.hr_mask, up, val_pairs.hr, val_pairs.hr_mask, val_up, net=net,
                        prediction=prediction, residual_scale=rs, patch=train_cfg["patch"],
                        val_sample_steps=train_cfg["val_sample_steps"], hf_cutoff=0.5 / scale, seed=seed)
@@ -75,4 +77,4 @@ def train_refiner(data_dir: str | Path, *, model_out: str | Path, metrics_csv: s
     cfg = EngineConfig.from_dict({"seed": seed, **train_cfg["engine"]})
     return train(task, cfg, model_out=model_out, state_dir=state_dir or state_dir_for(model_out),
                  metrics_csv=metrics_csv, curve_png=curve_png, stage_config=stage_config, data_hash=data_hash,
-                 log=log, **engine_kwargs)
+                 **engine_kwargs)

@@ -8,9 +8,9 @@ call (RSS growth in a fresh process on CPU, max allocated on CUDA).
 """
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,8 @@ from rockzoom.superres.data import SRPairs, make_pairs
 from rockzoom.superres.upscale import NetUpscaler, Upscaler, build_upscaler
 from rockzoom.util.devices import acquire_gpus
 from rockzoom.util.memory import peak_extra_bytes
+
+logger = logging.getLogger(__name__)
 
 COLUMNS = ["method", "params", "n", "psnr_pooled", "psnr_mean", "psnr_ci_low", "psnr_ci_high", "psnr_y_pooled",
            "psnr_y_mean", "ssim", "spectrum_distance_db", "hf_energy_ratio", "ms_per_image", "peak_mem_mb"]
@@ -107,11 +109,11 @@ def crop_grid(pairs: SRPairs, named_preds: dict[str, np.ndarray], path: str | Pa
 
 def eval_sr(data_dir: str | Path, *, scale: int, models: list[str | Path], table_csv: str | Path,
             crops_png: str | Path, methods: tuple[str, ...] = ("bicubic", "lanczos"), max_images: int | None = None,
-            seed: int = 0, device: str = "auto", gpus: int = 0, measure_memory: bool = True, log: Callable[[str], None] = print) -> pd.DataFrame:
+            seed: int = 0, device: str = "auto", gpus: int = 0, measure_memory: bool = True) -> pd.DataFrame:
     """Evaluate classical ``methods`` and every checkpoint in ``models`` on the test split; writes csv + png."""
-    acquire_gpus(gpus, log=log)
+    acquire_gpus(gpus)
     pairs = make_pairs(load_split(data_dir, "test"), scale, limit=max_images)
-    log(f"eval SR x{scale}: {len(pairs)} test images of {pairs.hr.shape[1]} px (LR {pairs.lr.shape[1]} px)")
+    logger.info(f"eval SR x{scale}: {len(pairs)} test images of {pairs.hr.shape[1]} px (LR {pairs.lr.shape[1]} px)")
     specs = [{"method": m, "scale": scale} for m in methods]
     specs += [{"checkpoint": str(path), "scale": scale, "device": device} for path in models]
     rows, crops = [], {}
@@ -125,10 +127,10 @@ def eval_sr(data_dir: str | Path, *, scale: int, models: list[str | Path], table
                "peak_mem_mb": mem_mb}
         rows.append(row)
         crops[up.name] = preds
-        log(f"{up.name:>24}: PSNR {row['psnr_pooled']:.2f} dB (mean {row['psnr_mean']:.2f} "
-            f"[{row['psnr_ci_low']:.2f}, {row['psnr_ci_high']:.2f}]), Y {row['psnr_y_pooled']:.2f}, "
-            f"SSIM {row['ssim']:.4f}, spectrum {row['spectrum_distance_db']:.2f} dB, HF {row['hf_energy_ratio']:.3f}, "
-            f"{ms:.1f} ms/image, +{mem_mb:.0f} MB")
+        logger.info(f"{up.name:>24}: PSNR {row['psnr_pooled']:.2f} dB (mean {row['psnr_mean']:.2f} "
+                    f"[{row['psnr_ci_low']:.2f}, {row['psnr_ci_high']:.2f}]), Y {row['psnr_y_pooled']:.2f}, "
+                    f"SSIM {row['ssim']:.4f}, spectrum {row['spectrum_distance_db']:.2f} dB, "
+                    f"HF {row['hf_energy_ratio']:.3f}, {ms:.1f} ms/image, +{mem_mb:.0f} MB")
     table = pd.DataFrame(rows)[COLUMNS]
     Path(table_csv).parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(table_csv, index=False, float_format="%.4f")

@@ -9,8 +9,8 @@ part of the resumable state. The kept model is the one whose power spectrum is c
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
-from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -30,6 +30,8 @@ from rockzoom.superres.train import (
 )
 from rockzoom.util.checkpoint import load_checkpoint, require_kind
 from rockzoom.util.devices import acquire_gpus
+
+logger = logging.getLogger(__name__)
 
 GAN_KEYS = ("pixel_weight", "adversarial_weight", "frequency_weight", "d_lr", "d_feats")
 
@@ -125,10 +127,10 @@ class SRGanTask(SRTask):
 
 def finetune_sr_gan(data_dir: str | Path, psnr_model: str | Path, *, model_out: str | Path, metrics_csv: str | Path,
                     curve_png: str | Path, train_cfg: dict, gan: dict, seed: int, state_dir: str | Path | None = None,
-                    gpus: int = 0, log: Callable[[str], None] = print, **engine_kwargs) -> TrainResult:
+                    gpus: int = 0, **engine_kwargs) -> TrainResult:
     """Fine-tune the PSNR-trained SR model at ``psnr_model`` adversarially; writes an ``sr_gan`` checkpoint."""
     check_train_config(train_cfg)
-    acquire_gpus(gpus, log=log)
+    acquire_gpus(gpus)
     payload = require_kind(load_checkpoint(psnr_model), "sr", psnr_model)
     scale = int(payload["model_kwargs"]["scale"])
     train_pairs, val_pairs, data_hash = load_pairs(data_dir, scale, train_cfg["val_images"])
@@ -138,4 +140,4 @@ def finetune_sr_gan(data_dir: str | Path, psnr_model: str | Path, *, model_out: 
                     "seed": seed}
     return train(task, engine_config(train_cfg, seed), model_out=model_out,
                  state_dir=state_dir or state_dir_for(model_out), metrics_csv=metrics_csv, curve_png=curve_png,
-                 stage_config=stage_config, data_hash=data_hash, log=log, **engine_kwargs)
+                 stage_config=stage_config, data_hash=data_hash, **engine_kwargs)

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -17,6 +17,8 @@ from rockzoom.models.registry import SR_NETS
 from rockzoom.superres.data import SRPairs, make_pairs, sample_patches
 from rockzoom.superres.upscale import ClassicalUpscaler
 from rockzoom.util.devices import acquire_gpus
+
+logger = logging.getLogger(__name__)
 
 TRAIN_KEYS = ("lr_patch", "charbonnier_eps", "val_images", "engine")
 
@@ -98,18 +100,19 @@ def engine_config(train_cfg: dict, seed: int) -> EngineConfig:
 
 def train_sr(data_dir: str | Path, *, model_out: str | Path, metrics_csv: str | Path, curve_png: str | Path,
              scale: int, net: dict, train_cfg: dict, seed: int, state_dir: str | Path | None = None, gpus: int = 0,
-             log: Callable[[str], None] = print, **engine_kwargs) -> TrainResult:
+             **engine_kwargs) -> TrainResult:
     """Train an SR net on ``data_dir``'s train split, select it on the val split; writes ``model_out`` (+ csv, png).
 
     ``state_dir`` (default: ``<model_out's folder>.state``) holds the resumable state; it is not an output.
     """
     check_train_config(train_cfg)
-    acquire_gpus(gpus, log=log)  # before anything initialises CUDA
+    acquire_gpus(gpus)  # before anything initialises CUDA
     train_pairs, val_pairs, data_hash = load_pairs(data_dir, scale, train_cfg["val_images"])
-    log(f"SR x{scale} pairs: {len(train_pairs)} train, {len(val_pairs)} val images of {train_pairs.hr.shape[1]} px")
+    logger.info(f"SR x{scale} pairs: {len(train_pairs)} train, {len(val_pairs)} val images of "
+                f"{train_pairs.hr.shape[1]} px")
     task = SRTask(train_pairs, val_pairs, net, train_cfg["lr_patch"], train_cfg["charbonnier_eps"])
     stage_config = {"scale": scale, "net": dict(net), "train": json.loads(json.dumps(train_cfg)), "seed": seed}
     return train(task, engine_config(train_cfg, seed), model_out=model_out,
                  state_dir=state_dir or state_dir_for(model_out), metrics_csv=metrics_csv, curve_png=curve_png,
-                 stage_config=stage_config, data_hash=data_hash, log=log, **engine_kwargs)
+                 stage_config=stage_config, data_hash=data_hash, **engine_kwargs)
 

@@ -11,6 +11,7 @@ Must be called before torch initialises CUDA; this module does not import torch.
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import shutil
 import subprocess
@@ -18,6 +19,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+logger = logging.getLogger(__name__)
 
 ASSIGNED_VARS = ("CUDA_VISIBLE_DEVICES", "SLURM_STEP_GPUS", "SLURM_JOB_GPUS")
 _held: list[int] = []  # file descriptors whose locks this process holds
@@ -52,14 +55,14 @@ def _try_lock(path: Path) -> int | None:
     return fd
 
 
-def acquire_gpus(n: int, *, timeout_s: float = 7 * 24 * 3600, poll_s: float = 5.0, log=print) -> list[int] | None:
+def acquire_gpus(n: int, *, timeout_s: float = 7 * 24 * 3600, poll_s: float = 5.0) -> list[int] | None:
     """Lock ``n`` free GPU slots and set ``CUDA_VISIBLE_DEVICES``; returns the slot ids, or None when nothing was
     done (no GPUs, n == 0, or devices already assigned by the environment)."""
     if n <= 0:
         return None
     for var in ASSIGNED_VARS:
         if os.environ.get(var):
-            log(f"GPUs already assigned by {var}={os.environ[var]}; not locking slots")
+            logger.info(f"GPUs already assigned by {var}={os.environ[var]}; not locking slots")
             return None
     total = count_gpus()
     if total == 0:
@@ -81,7 +84,8 @@ def acquire_gpus(n: int, *, timeout_s: float = 7 * 24 * 3600, poll_s: float = 5.
             _held.extend(fd for _, fd in taken)
             slots = [slot for slot, _ in taken]
             os.environ["CUDA_VISIBLE_DEVICES"] = ",".join(map(str, slots))
-            log(f"GPU slots {slots} locked in {directory}; CUDA_VISIBLE_DEVICES={os.environ['CUDA_VISIBLE_DEVICES']}")
+            logger.info(f"GPU slots {slots} locked in {directory}; "
+                        f"CUDA_VISIBLE_DEVICES={os.environ['CUDA_VISIBLE_DEVICES']}")
             return slots
         for _, fd in taken:  # all or nothing, so two multi-GPU jobs cannot deadlock on partial sets
             os.close(fd)
@@ -97,11 +101,14 @@ def release_gpus() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m rockzoom.util.devices N -- command ...``: run a command on N locked GPU slots."""
+    from rockzoom.util.logs import console_logging
+
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) < 3 or argv[1] != "--":
         print("usage: python -m rockzoom.util.devices N_GPUS -- COMMAND [ARGS...]", file=sys.stderr)
         return 2
-    acquire_gpus(int(argv[0]), log=lambda m: print(m, file=sys.stderr))
+    console_logging()
+    acquire_gpus(int(argv[0]))
     return subprocess.run(argv[2:]).returncode
 
 

@@ -25,8 +25,7 @@ def correlated(n=2000, d=5, seed=0):
 def prior_file(tmp_path):
     latents = two_clusters()
     np.save(tmp_path / "train.npy", latents)
-    summary = fit_prior(tmp_path / "train.npy", tmp_path / "prior.pt", tmp_path / "prior.json", CFG, seed=0,
-                        log=lambda m: None)
+    summary = fit_prior(tmp_path / "train.npy", tmp_path / "prior.pt", tmp_path / "prior.json", CFG, seed=0)
     return tmp_path / "prior.pt", summary, latents
 
 
@@ -41,7 +40,7 @@ def test_gmm_picks_k_by_bic_and_prior_loads_weights_only(prior_file):
 def test_full_covariance_gaussian_matches_the_data(tmp_path):
     latents, cov = correlated()
     np.save(tmp_path / "train.npy", latents)
-    fit_prior(tmp_path / "train.npy", tmp_path / "p.pt", tmp_path / "p.json", CFG, seed=0, log=lambda m: None)
+    fit_prior(tmp_path / "train.npy", tmp_path / "p.pt", tmp_path / "p.json", CFG, seed=0)
     z = sample_latents(load_prior(tmp_path / "p.pt"), "gaussian", 4000, seed=1)
     assert np.allclose(z.mean(0), 3, atol=0.3)
     assert np.allclose(np.cov(z.T), cov, atol=0.15 * np.abs(cov).max())

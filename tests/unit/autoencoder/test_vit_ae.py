@@ -108,15 +108,14 @@ ARCH = {
 def test_train_eval_and_latents_end_to_end(tmp_path):
     data = make_dataset(tmp_path / "data")
     model_out = tmp_path / "ae/vit-s32/model.pt"
-    lines = []
-    result = train_autoencoder(data, model_out, ARCH, seed=3, log=lines.append, progress=False)
+    result = train_autoencoder(data, model_out, ARCH, seed=3, progress=False)
     assert state_dir_for(model_out) == tmp_path / "ae/vit-s32.state"
     assert (tmp_path / "ae/vit-s32/metrics.csv").exists() and (tmp_path / "ae/vit-s32/curve.png").exists()
     ckpt = torch.load(model_out, weights_only=True)
     assert ckpt["kind"] == "ae" and ckpt["data_hash"] == "abc" and ckpt["config"]["seed"] == 3
     assert ckpt["model_kwargs"]["patch_size"] == 8 and ckpt["step"] == result.best_step
 
-    report = eval_autoencoder(model_out, data, tmp_path / "eval.json", tmp_path / "grid.png", log=lines.append)
+    report = eval_autoencoder(model_out, data, tmp_path / "eval.json", tmp_path / "grid.png")
     table = report["metrics"]
     assert set(table) == {"autoencoder", "thumbnail_13x13x3", "mean_colour"}
     # smooth 4x4 blocks: the trained AE must clearly beat the per-tile mean colour
@@ -124,19 +123,19 @@ def test_train_eval_and_latents_end_to_end(tmp_path):
     assert report["autoencoder_range"]["dark_pixels"] > 0
     assert (tmp_path / "grid.png").stat().st_size > 0
 
-    summary = extract_latents(model_out, data, tmp_path / "latents", log=lines.append)
+    summary = extract_latents(model_out, data, tmp_path / "latents")
     assert summary["latent_dim"] == 32
     assert load_latents(tmp_path / "latents", "train").shape == (12, 32)
     assert load_checkpoint(model_out)["format_version"] == 1
 
     prior = tmp_path / "latents/prior.pt"
     fit_prior(tmp_path / "latents/train.npy", prior, tmp_path / "latents/prior.json",
-              {"pca_dims": 4, "gmm_max_components": 2, "reg_covar": 1e-3}, seed=0, log=lines.append)
+              {"pca_dims": 4, "gmm_max_components": 2, "reg_covar": 1e-3}, seed=0)
     settings = {"n": 6, "temperature": 1.0, "perturb_sigma": 0.5, "flat_std": 0.02, "grid_columns": 3}
     for sampler in SAMPLERS:
         out = tmp_path / f"samples/{sampler}"
         report = generate_samples(model_out, prior, tmp_path / "latents", sampler, settings, 0, f"{out}.npy",
-                                  f"{out}.png", f"{out}.json", log=lines.append)
+                                  f"{out}.png", f"{out}.json")
         images = np.load(f"{out}.npy")
         assert images.shape == (6, 32, 32, 3) and images.dtype == np.uint8
         assert json.loads(open(f"{out}.json").read())["checks"] == report["checks"]

@@ -32,11 +32,10 @@ def make_tree(root, nx=8, ny=8, x0=4000, y0=8000):
 def built(tmp_path_factory):
     root = make_tree(tmp_path_factory.mktemp("tree"))
     out = tmp_path_factory.mktemp("out")
-    build_index(root, 23, out / "index.csv", out / "rejected.csv", scheme="xyz", log=lambda m: None)
-    make_split(out / "index.csv", out / "blocks.csv", sizes=[64, 256, 512], **SPLIT, log=lambda m: None)
+    build_index(root, 23, out / "index.csv", out / "rejected.csv", scheme="xyz")
+    make_split(out / "index.csv", out / "blocks.csv", sizes=[64, 256, 512], **SPLIT)
     for s in (64, 256, 512):
-        build_dataset(out / "index.csv", out / "blocks.csv", out / f"s{s}", size=s, min_valid=0.5, guard_tiles=1,
-                      log=lambda m: None)
+        build_dataset(out / "index.csv", out / "blocks.csv", out / f"s{s}", size=s, min_valid=0.5, guard_tiles=1)
     return out
 
 
@@ -100,7 +99,7 @@ def test_masks_follow_alpha_and_min_valid_filters(built):
 
 def test_build_is_deterministic(built, tmp_path):
     build_dataset(built / "index.csv", built / "blocks.csv", tmp_path / "again", size=256, min_valid=0.5,
-                  guard_tiles=1, log=lambda m: None)
+                  guard_tiles=1)
     a = json.loads((built / "s256" / "summary.json").read_text())
     b = json.loads((tmp_path / "again" / "summary.json").read_text())
     assert a["manifest_hash"] == b["manifest_hash"]
@@ -109,11 +108,11 @@ def test_build_is_deterministic(built, tmp_path):
 
 def test_too_small_a_tree_gives_a_clear_error(tmp_path):
     root = make_tree(tmp_path / "tree", nx=2, ny=2)
-    build_index(root, 23, tmp_path / "index.csv", tmp_path / "rej.csv", scheme="xyz", log=lambda m: None)
+    build_index(root, 23, tmp_path / "index.csv", tmp_path / "rej.csv", scheme="xyz")
     with pytest.raises(ValueError, match="too few for a train, val and test block"):
-        make_split(tmp_path / "index.csv", tmp_path / "blocks.csv", sizes=[256], **SPLIT, log=lambda m: None)
+        make_split(tmp_path / "index.csv", tmp_path / "blocks.csv", sizes=[256], **SPLIT)
     with pytest.raises(ValueError, match="not 256\\*2\\^k"):
-        make_split(tmp_path / "index.csv", tmp_path / "blocks.csv", sizes=[768], **SPLIT, log=lambda m: None)
+        make_split(tmp_path / "index.csv", tmp_path / "blocks.csv", sizes=[768], **SPLIT)
 
 
 @pytest.mark.real
@@ -131,7 +130,7 @@ def test_real_tiles_build_s256_and_s1024_with_bad_files_rejected(real_tiles, tmp
     Image.open(first).convert("L").save(col / "99999993.png")
     (col / "99999994.png").write_text("not a png")
     out = tmp_path / "out"
-    recs = build_index(tree, 23, out / "index.csv", out / "rejected.csv", log=lambda m: None)
+    recs = build_index(tree, 23, out / "index.csv", out / "rejected.csv")
     with (out / "rejected.csv").open() as fh:
         rejected = {row["path"].split("/")[-1]: row["reason"] for row in csv.DictReader(fh)}
     assert rejected["99999990.png"].startswith("truncated")
@@ -140,11 +139,10 @@ def test_real_tiles_build_s256_and_s1024_with_bad_files_rejected(real_tiles, tmp
     assert rejected["99999994.png"].startswith("undecodable")
     assert any(r.path.endswith("99999993.png") and r.mode == "L" for r in recs)
     make_split(out / "index.csv", out / "blocks.csv", zoom=23, block_zoom=21,
-               fractions={"train": 0.7, "val": 0.15, "test": 0.15}, seed=0, sizes=[256, 1024], min_valid=0.5,
-               log=lambda m: None)
+               fractions={"train": 0.7, "val": 0.15, "test": 0.15}, seed=0, sizes=[256, 1024], min_valid=0.5)
     for size in (256, 1024):
         summary = build_dataset(out / "index.csv", out / "blocks.csv", out / f"s{size}", size=size, min_valid=0.5,
-                                guard_tiles=1, log=lambda m: None)
+                                guard_tiles=1)
         assert summary["splits"]["test"]["count"] > 0
     test_blocks = set(json.loads((out / "s1024" / "summary.json").read_text())["splits"]["test"]["blocks"])
     train_blocks = set(json.loads((out / "s256" / "summary.json").read_text())["splits"]["train"]["blocks"])

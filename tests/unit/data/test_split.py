@@ -52,7 +52,7 @@ def test_index_records_mean_luma_of_valid_pixels(tmp_path):
     path = tmp_path / "23" / "5" / "9.png"
     path.parent.mkdir(parents=True)
     Image.fromarray(a, "RGBA").save(path)
-    build_index(tmp_path, 23, tmp_path / "index.csv", tmp_path / "rejected.csv", scheme="xyz", log=lambda m: None)
+    build_index(tmp_path, 23, tmp_path / "index.csv", tmp_path / "rejected.csv", scheme="xyz")
     (record,) = read_index(tmp_path / "index.csv")
     assert record.valid_fraction == 0.5
     assert record.mean_luma == pytest.approx(0.299 * 200 + 0.587 * 100 + 0.114 * 50, abs=1e-3)

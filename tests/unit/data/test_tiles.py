@@ -84,19 +84,19 @@ def test_alpha_becomes_the_valid_mask(tmp_path):
 
 def test_index_files_are_written_and_a_tree_without_tiles_fails(tmp_path):
     write_tile(tmp_path / "23" / "1" / "1.png", rgba_tile(5))
-    build_index(tmp_path, 23, tmp_path / "o" / "index.csv", tmp_path / "o" / "rejected.csv", log=lambda m: None)
+    build_index(tmp_path, 23, tmp_path / "o" / "index.csv", tmp_path / "o" / "rejected.csv")
     rows = list(csv.DictReader((tmp_path / "o" / "index.csv").open()))
     assert rows[0]["mode"] == "RGBA" and float(rows[0]["valid_fraction"]) == 1.0
     (tmp_path / "empty" / "23").mkdir(parents=True)
     with pytest.raises(ValueError, match="no usable zoom-23 tile"):
-        build_index(tmp_path / "empty", 23, tmp_path / "e.csv", tmp_path / "r.csv", log=lambda m: None)
+        build_index(tmp_path / "empty", 23, tmp_path / "e.csv", tmp_path / "r.csv")
     with pytest.raises(FileNotFoundError, match="zoom-22"):
         index_tiles(tmp_path, 22)
 
 
 def test_demo_pyramid_is_deterministic_and_has_no_data(tmp_path):
-    make_demo_pyramid(tmp_path / "a", tiles_x=8, tiles_y=8, seed=3, log=lambda m: None)
-    make_demo_pyramid(tmp_path / "b", tiles_x=8, tiles_y=8, seed=3, log=lambda m: None)
+    make_demo_pyramid(tmp_path / "a", tiles_x=8, tiles_y=8, seed=3)
+    make_demo_pyramid(tmp_path / "b", tiles_x=8, tiles_y=8, seed=3)
     files_a = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*.png"))
     files_b = sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*.png"))
     assert files_a == files_b and len(files_a) >= 64

@@ -1,4 +1,5 @@
 import json
+import logging
 import math
 import os
 import subprocess
@@ -19,13 +20,11 @@ BASE = dict(steps=12, batch_size=4, lr=3e-3, weight_decay=0.01, warmup_steps=2, 
             ema_decay=0.9, val_every=4, save_every=3, log_every=2, seed=7, bf16=True, device="cpu")
 
 
-def run(tmp, task=None, log=None, **overrides):
+def run(tmp, task=None, **overrides):
     cfg = EngineConfig.from_dict({**BASE, **overrides})
-    lines = []
-    result = train(task or TinyTask(), cfg, model_out=tmp / "model.pt", state_dir=tmp / "model.state",
-                   metrics_csv=tmp / "metrics.csv", curve_png=tmp / "curve.png", stage_config={"t": 1},
-                   data_hash="d", log=log or lines.append, progress=False)
-    return result, lines
+    return train(task or TinyTask(), cfg, model_out=tmp / "model.pt", state_dir=tmp / "model.state",
+                 metrics_csv=tmp / "metrics.csv", curve_png=tmp / "curve.png", stage_config={"t": 1},
+                 data_hash="d", progress=False)
 
 
 def weights(path):
@@ -71,8 +70,9 @@ def test_dihedral_group_covers_eight_distinct_transforms():
     assert torch.equal(a[:, 0] > 0.5, m)
 
 
-def test_train_writes_outputs_and_keeps_best_on_validation(tmp_path):
-    result, lines = run(tmp_path)
+def test_train_writes_outputs_and_keeps_best_on_validation(tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="rockzoom")
+    result = run(tmp_path)
     ckpt = torch.load(tmp_path / "model.pt", weights_only=True)
     assert ckpt["kind"] == "tiny" and ckpt["step"] == result.best_step and ckpt["data_hash"] == "d"
     assert ckpt["config"] == {"t": 1} and ckpt["model_kwargs"] == {"width": 16}
@@ -82,7 +82,7 @@ def test_train_writes_outputs_and_keeps_best_on_validation(tmp_path):
     assert list(val["step"]) == [4, 8, 12]
     assert ckpt["best_val"] == pytest.approx(val["val_neg_mse"].max())
     assert (tmp_path / "curve.png").stat().st_size > 1000
-    assert sum(line.startswith("step ") for line in lines) == 6
+    assert sum(line.startswith("step ") for line in caplog.messages) == 6
     assert result.resumed_from == 0
 
 
@@ -95,18 +95,19 @@ def test_determinism_same_seed_same_weights(tmp_path):
     assert any(not torch.equal(a[k], c[k]) for k in a)
 
 
-def test_resume_after_kill_gives_identical_weights(tmp_path):
+def test_resume_after_kill_gives_identical_weights(tmp_path, caplog):
     run(tmp_path / "straight")
 
     cfg = EngineConfig.from_dict(BASE)
     with pytest.raises(Killed):
         train(TinyTask(), cfg, model_out=tmp_path / "r/model.pt", state_dir=tmp_path / "r/model.state",
               metrics_csv=tmp_path / "r/metrics.csv", curve_png=tmp_path / "r/curve.png", stage_config={"t": 1},
-              data_hash="d", log=lambda m: None, progress=False, on_step_end=kill_at(7))  # last save at step 6: step 7 is lost
+              data_hash="d", progress=False, on_step_end=kill_at(7))  # last save at step 6: step 7 is lost
     assert not (tmp_path / "r/model.pt").exists()
-    result, lines = run(tmp_path / "r")
+    caplog.set_level(logging.INFO, logger="rockzoom")
+    result = run(tmp_path / "r")
     assert result.resumed_from == 6
-    assert any("resuming from step 6" in line for line in lines)
+    assert any("resuming from step 6" in line for line in caplog.messages)
     assert_same(weights(tmp_path / "straight/model.pt"), weights(tmp_path / "r/model.pt"))
     straight = pd.read_csv(tmp_path / "straight/metrics.csv")
     resumed = pd.read_csv(tmp_path / "r/metrics.csv")
@@ -114,14 +115,14 @@ def test_resume_after_kill_gives_identical_weights(tmp_path):
     assert straight["loss"].tolist() == pytest.approx(resumed["loss"].tolist())
 
 
-def test_state_from_other_config_is_moved_aside(tmp_path):
+def test_state_from_other_config_is_moved_aside(tmp_path, caplog):
     run(tmp_path, steps=6)
-    result, lines = run(tmp_path, steps=6, lr=1e-3)
+    result = run(tmp_path, steps=6, lr=1e-3)
     assert result.resumed_from == 0
-    assert any("moved to" in line for line in lines)
+    assert any(r.levelno == logging.WARNING and "moved to" in r.getMessage() for r in caplog.records)
     assert len(list(tmp_path.glob("model.state.stale-*"))) == 1
     # settings that cannot change results do not invalidate the state
-    result, _ = run(tmp_path, steps=6, lr=1e-3, log_every=3)
+    result = run(tmp_path, steps=6, lr=1e-3, log_every=3)
     assert result.resumed_from == 6
 
 

@@ -35,7 +35,7 @@ def test_pyramid_tiles_meet_without_seams(tmp_path, kind):
     else:
         torch.manual_seed(0)
         up = NetUpscaler(SR_NETS.build("rlfn", scale=2), 2, device="cpu")
-    info = upscale_pyramid(tmp_path / "in", tmp_path / "out", up, zoom=10, context=16, log=lambda m: None)
+    info = upscale_pyramid(tmp_path / "in", tmp_path / "out", up, zoom=10, context=16)
     assert info["output_zoom"] == 11 and info["output_tiles"] == 36 and info["scheme"] == "tms"
     tiles, (x0, y0) = mosaic(tmp_path / "out", 11)
     assert (x0, y0) == (200, 400) and tiles.shape == (1536, 1536, 4)
@@ -51,7 +51,7 @@ def test_pyramid_tiles_meet_without_seams(tmp_path, kind):
 def test_pyramid_keeps_no_data(tmp_path):
     rng = np.random.default_rng(1)
     make_tms_tree(tmp_path / "in", rng, nx=2, ny=2, hole=True)
-    upscale_pyramid(tmp_path / "in", tmp_path / "out", ClassicalUpscaler("bicubic", 4), zoom=10, log=lambda m: None)
+    upscale_pyramid(tmp_path / "in", tmp_path / "out", ClassicalUpscaler("bicubic", 4), zoom=10)
     tiles, _ = mosaic(tmp_path / "out", 12)
     alpha = tiles[..., 3]
     assert (alpha[:400, :400] == 0).all() and (alpha[400:, :] == 255).all()

@@ -152,7 +152,7 @@ def _train_cfg(steps):
 def _train(data_dir, out, steps, **kw):
     return train_refiner(data_dir, model_out=out / "model.pt", metrics_csv=out / "metrics.csv",
                          curve_png=out / "curve.png", scale=2, upscaler="bicubic", net=NET, prediction="v",
-                         train_cfg=_train_cfg(steps), seed=0, log=lambda m: None, progress=False, **kw)
+                         train_cfg=_train_cfg(steps), seed=0, progress=False, **kw)
 
 
 def test_train_refiner_resumes_after_a_kill_and_loads_as_an_upscaler(data_dir, tmp_path):

@@ -34,7 +34,7 @@ def _train_cfg(steps, save_every=2, lr_patch=8):
 
 def _train(data_dir, out, steps, scale=2, **kw):
     return train_sr(data_dir, model_out=out / "model.pt", metrics_csv=out / "metrics.csv", curve_png=out / "curve.png",
-                    scale=scale, net=NET, train_cfg=_train_cfg(steps), seed=0, log=lambda m: None, progress=False, **kw)
+                    scale=scale, net=NET, train_cfg=_train_cfg(steps), seed=0, progress=False, **kw)
 
 
 def test_train_sr_writes_outputs_and_resumes_after_a_kill(data_dir, tmp_path):
@@ -51,7 +51,7 @@ def test_train_sr_writes_outputs_and_resumes_after_a_kill(data_dir, tmp_path):
 def test_scale_3_trains_and_evaluates(data_dir, tmp_path):
     _train(data_dir, tmp_path / "x3", 2, scale=3)
     table = eval_sr(data_dir, scale=3, models=[tmp_path / "x3" / "model.pt"], table_csv=tmp_path / "t.csv",
-                    crops_png=tmp_path / "c.png", log=lambda m: None, device="cpu", methods=("bicubic",))
+                    crops_png=tmp_path / "c.png", device="cpu", methods=("bicubic",))
     assert list(table["method"]) == ["bicubic", "x3"]
     assert table["n"].tolist() == [3, 3]
     assert (table["peak_mem_mb"] >= 0).all()  # measured in a fresh process per method
@@ -62,7 +62,7 @@ def test_gan_finetune_runs_and_eval_reports_every_method(data_dir, tmp_path):
     gan_out = tmp_path / "gan"
     result = finetune_sr_gan(data_dir, tmp_path / "psnr" / "model.pt", model_out=gan_out / "model.pt",
                              metrics_csv=gan_out / "metrics.csv", curve_png=gan_out / "curve.png",
-                             train_cfg=_train_cfg(2), gan=GAN, seed=0, log=lambda m: None, progress=False)
+                             train_cfg=_train_cfg(2), gan=GAN, seed=0, progress=False)
     assert result.steps == 2
     payload = load_checkpoint(gan_out / "model.pt")
     assert payload["kind"] == "sr_gan"
@@ -74,7 +74,7 @@ def test_gan_finetune_runs_and_eval_reports_every_method(data_dir, tmp_path):
     assert "discriminator" in state["extra"] and "d_optimizer" in state["extra"]
 
     table = eval_sr(data_dir, scale=2, models=[tmp_path / "psnr" / "model.pt", gan_out / "model.pt"],
-                    table_csv=tmp_path / "table.csv", crops_png=tmp_path / "crops.png", log=lambda m: None,
+                    table_csv=tmp_path / "table.csv", crops_png=tmp_path / "crops.png",
                     device="cpu", measure_memory=False)
     assert list(table["method"]) == ["bicubic", "lanczos", "psnr", "gan+gan"]
     assert (tmp_path / "crops.png").stat().st_size > 0

@@ -9,7 +9,7 @@ from rockzoom.util import devices
 
 HOLDER = (
     "import sys, time; from rockzoom.util.devices import acquire_gpus; "
-    "print(acquire_gpus(int(sys.argv[1]), log=lambda m: None)[0], flush=True); time.sleep(30)"
+    "print(acquire_gpus(int(sys.argv[1]))[0], flush=True); time.sleep(30)"
 )
 
 
@@ -35,10 +35,10 @@ def test_jobs_get_distinct_cards_and_wait_when_all_are_taken(fake_gpus):
     try:
         assert {slot_a, slot_b} == {0, 1}
         with pytest.raises(TimeoutError):
-            devices.acquire_gpus(1, timeout_s=0.3, poll_s=0.1, log=lambda m: None)
+            devices.acquire_gpus(1, timeout_s=0.3, poll_s=0.1)
         first.kill()
         first.wait()  # a killed job frees its card
-        assert devices.acquire_gpus(1, timeout_s=5, poll_s=0.1, log=lambda m: None) == [slot_a]
+        assert devices.acquire_gpus(1, timeout_s=5, poll_s=0.1) == [slot_a]
         assert os.environ["CUDA_VISIBLE_DEVICES"] == str(slot_a)
     finally:
         for p in (first, second):
@@ -51,25 +51,25 @@ def test_multi_gpu_job_takes_all_or_nothing(fake_gpus):
     try:
         t0 = time.monotonic()
         with pytest.raises(TimeoutError):
-            devices.acquire_gpus(2, timeout_s=0.3, poll_s=0.1, log=lambda m: None)
+            devices.acquire_gpus(2, timeout_s=0.3, poll_s=0.1)
         assert time.monotonic() - t0 < 5
     finally:
         first.kill()
         first.wait()
-    assert devices.acquire_gpus(2, timeout_s=5, poll_s=0.1, log=lambda m: None) == [0, 1]
+    assert devices.acquire_gpus(2, timeout_s=5, poll_s=0.1) == [0, 1]
 
 
 def test_assigned_devices_are_respected(fake_gpus, monkeypatch):
     monkeypatch.setenv("SLURM_JOB_GPUS", "3")
-    assert devices.acquire_gpus(1, log=lambda m: None) is None
+    assert devices.acquire_gpus(1) is None
     assert "CUDA_VISIBLE_DEVICES" not in os.environ
 
 
 def test_too_many_gpus_is_a_clear_error(fake_gpus):
     with pytest.raises(RuntimeError, match="asks for 3 GPUs but this machine has 2"):
-        devices.acquire_gpus(3, log=lambda m: None)
+        devices.acquire_gpus(3)
 
 
 def test_no_gpus_means_nothing_to_do(monkeypatch):
     monkeypatch.setenv("ROCKZOOM_NUM_GPUS", "0")
-    assert devices.acquire_gpus(1, log=lambda m: None) is None
+    assert devices.acquire_gpus(1) is None
