@@ -22,7 +22,7 @@ PRIOR = {"pca_dims": 4, "gmm_max_components": 2, "reg_covar": 1e-4}
 def make_tiny_pipeline(root: Path) -> dict[str, Path]:
     torch.manual_seed(0)
     data = write_texture_dataset(root / "s64", {"train": 12, "val": 4, "test": 6}, 64, nodata_rows=0)
-    write_texture_dataset(root / "s256", {"train": 2, "val": 2, "test": 3}, 256, nodata_rows=8)
+    write_texture_dataset(root / "s256", {"train": 2, "val": 1, "test": 6}, 256, nodata_rows=8)
     ae = root / "ae" / "model.pt"
     model = AE_NETS.build("vit", **AE_KWARGS)
     save_checkpoint(ae, model_checkpoint(kind="ae", config={}, model_kwargs=AE_KWARGS, state_dict=model.state_dict(),

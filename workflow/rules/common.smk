@@ -132,6 +132,8 @@ def generate_inputs(wildcards):
     }
     if opt.sr_model is not None:
         inputs["sr"] = opt.sr_model.path
+    if opt.detail:
+        inputs["banks"] = paths.patch_banks(S)
     if opt.output_size in config["dataset"]["sizes"]:
         inputs["real"] = paths.dataset_summary(opt.output_size)
     return inputs

@@ -26,6 +26,8 @@ rule generate:
         runtime=30,
     params:
         option=lambda w: rc.option(config, w.option).to_param(),
+        detail=lambda w: config["detail"]["synthesis"] if rc.option(config, w.option).detail else None,
+        realism=config["realism"],
         generate=config["generate"],
         seed=config["seed"],
     script:
@@ -127,9 +129,15 @@ rule option_c:
         paths.generated_dir("option_c", file="provenance.json"),
 
 
+rule option_t:
+    input:
+        paths.generated_dir("option_t", file="provenance.json"),
+
+
 rule benchmark:
     input:
         rules.benchmark_table.output.markdown,
+        rules.realism_table.output.markdown if config["benchmark"]["realism"] else [],
 
 
 rule pyramid:
@@ -141,7 +149,7 @@ rule all:
     default_target: True
     input:
         [paths.generated_dir(o, file="provenance.json") for o in config["options"]],
-        rules.benchmark_table.output.markdown,
+        rules.benchmark.input,
         rules.upscale_pyramid.output.tiles,
         all_datasets(),
         [paths.ae_eval(ae_arch(), S) for S in config["benchmark"]["ae_sizes"]],

@@ -24,4 +24,7 @@ generate(
     flat_std=gen["flat_std"],
     tile=gen["tile"],
     overlap=gen["overlap"],
+    detail=None if snakemake.params.detail is None else {"banks": snakemake.input.banks,
+                                                         "synthesis": snakemake.params.detail},
+    realism=snakemake.params.realism,
 )

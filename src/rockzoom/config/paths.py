@@ -118,3 +118,11 @@ def benchmark_file(file: str) -> str:
 TILE_INDEX = "results/tiles/index.csv"
 TILE_BLOCKS = "results/tiles/blocks.csv"
 DEMO_TILES = "results/demo_tiles"
+
+
+def patch_banks(S) -> str:
+    return f"results/texture/banks-s{S}.pt"
+
+
+def detail_samples(arch, S, sampler) -> str:
+    return f"results/samples/{arch}-s{S}/{sampler}-detail.npy"

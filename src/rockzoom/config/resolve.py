@@ -89,6 +89,7 @@ class Option:
     upscale: str  # none | bicubic | lanczos | sr
     scale: int
     sr_model: SrModelRef | None
+    detail: bool = False
     raw: dict = field(repr=False, compare=False, default_factory=dict)
 
     @property
@@ -102,7 +103,7 @@ class Option:
         return self.ae_size * self.scale
 
     def to_param(self) -> dict:
-        return _legacy_sr_keys(self.raw, self.scale)
+        return _legacy_sr_keys({k: v for k, v in self.raw.items() if k != "detail" or v}, self.scale)
 
 
 def option(cfg: dict, name: str) -> Option:
@@ -111,7 +112,7 @@ def option(cfg: dict, name: str) -> Option:
         raise ConfigError(f"config key options: no option {name!r} (available: {sorted(opts)})")
     o = opts[name]
     ref = SrModelRef.from_config(o["sr_model"], o["scale"]) if o["upscale"] == "sr" else None
-    return Option(name, o["ae_size"], o["upscale"], o["scale"], ref, raw=o)
+    return Option(name, o["ae_size"], o["upscale"], o["scale"], ref, detail=o.get("detail", False), raw=o)
 
 
 def pyramid_upscaler(cfg: dict) -> Upscaler:
@@ -387,6 +388,53 @@ def benchmark_rows(cfg: dict) -> list[BenchmarkRow]:
     return rows
 
 
+# ------------------------------------------------------------------------------------------------ realism table
+def detail_settings(cfg: dict, S) -> dict:
+    """What the detail stage of size-S samples needs: its patch banks and the synthesis keywords."""
+    return {"banks": paths.patch_banks(S), "synthesis": copy.deepcopy(cfg["detail"]["synthesis"])}
+
+
+def realism_generator_rows(cfg: dict) -> list[dict]:
+    """Generators at their native size (each benchmark.ae_sizes entry): the real-vs-real floor, AE samples per sampler,
+    and the generate sampler's samples through the detail stage."""
+    arch, rows = cfg["ae"]["arch"], []
+    for S in cfg["benchmark"]["ae_sizes"]:
+        data = paths.dataset_dir(S)
+        rows.append({"name": f"real vs real (train vs test, s{S})", "data_dir": data, "images": None})
+        for sampler in cfg["sample"]["samplers"]:
+            rows.append({"name": f"AE {S} samples ({sampler})", "data_dir": data,
+                         "images": paths.sample_file(arch, S, sampler, "npy")})
+        sampler = cfg["generate"]["sampler"]
+        rows.append({"name": f"AE {S} samples ({sampler}) + detail", "data_dir": data,
+                     "images": paths.detail_samples(arch, S, sampler)})
+    return rows
+
+
+def realism_upscaler_rows(cfg: dict) -> list[BenchmarkRow]:
+    """Upscalers on real inputs: the benchmark SR net's own HR size, LR = that real HR downsampled by its scale."""
+    b = cfg["benchmark"]
+    sr = SrModelRef.from_config(b["sr_model"], b["scale"])
+    data = paths.dataset_dir(sr.hr)
+    rows = [BenchmarkRow(m.capitalize(), data, sr.scale, upscale=Classical(m)) for m in CLASSICAL]
+    rows.append(BenchmarkRow(f"learned SR ({sr.net})", data, sr.scale, upscale=sr))
+    if b["gan"]:
+        rows.append(BenchmarkRow(f"GAN SR ({sr.net}+gan)", data, sr.scale, upscale=sr.with_gan()))
+    if b["refine"]:
+        r = cfg["refiner"]
+        for n in r["benchmark_steps"]:
+            refine = RefineSpec(model=paths.refiner_model(sr.net, sr.scale, sr.hr), steps=n, seed=cfg["seed"],
+                                **{key: r["sample"][key] for key in ("patch", "overlap", "batch")})
+            rows.append(BenchmarkRow(f"SR + refine ({n} steps)", data, sr.scale, upscale=sr, refine=refine))
+    return rows
+
+
+def realism_inputs(cfg: dict) -> list[str]:
+    files = {f"{r['data_dir']}/summary.json" for r in realism_generator_rows(cfg)}
+    files |= {r["images"] for r in realism_generator_rows(cfg) if r["images"]}
+    files |= {f for row in realism_upscaler_rows(cfg) for f in row.inputs()}
+    return sorted(files)
+
+
 # ------------------------------------------------------------------------------------------------ cross-key checks
 def check(cfg: dict) -> None:
     """Checks JSON Schema cannot express (run by load_config and at Snakefile parse time, before any job)."""
@@ -407,6 +455,7 @@ def check(cfg: dict) -> None:
         if net is not None and net not in nets:
             raise ConfigError(f"config key {where}.sr_model.net: no net {net!r} in sr.nets (available: {sorted(nets)})")
     _check_net_keywords(cfg)
+    _check_keywords(cfg)
     _check_ae_variants(cfg)
 
 
@@ -420,6 +469,28 @@ def _check_net_keywords(cfg: dict) -> None:
             SR_NETS.check_kwargs(net["arch"], kwargs)
         except ValueError as e:
             raise ConfigError(f"config key sr.nets.{name}: {e}") from None
+
+
+def _check_keywords(cfg: dict) -> None:
+    """Free-form keyword blocks against the functions they are passed to."""
+    import inspect
+
+    from rockzoom.metrics import realism
+    from rockzoom.texture.patch_synthesis import synthesize
+
+    blocks = [("detail.synthesis", synthesize, cfg.get("detail", {}).get("synthesis", {}))]
+    for name in ("c2st", "kid", "memorisation"):
+        blocks.append((f"realism.{name}", getattr(realism, name), cfg.get("realism", {}).get(name, {})))
+    for where, fn, given in blocks:
+        params = inspect.signature(fn).parameters
+        accepted = {k for k, p in params.items() if p.kind is p.KEYWORD_ONLY}
+        if any(p.kind is p.VAR_KEYWORD for p in params.values()) and fn is realism.memorisation:
+            accepted |= {k for k, p in inspect.signature(realism.patch_copy_rate).parameters.items()
+                         if p.kind is p.KEYWORD_ONLY}
+        accepted -= {"seed", "seeds", "real_masks", "fake_masks", "generated_masks", "train_masks", "heldout_masks"}
+        unknown = sorted(set(given) - accepted)
+        if unknown:
+            raise ConfigError(f"config key {where}: unknown keyword {unknown[0]!r} (accepted: {sorted(accepted)})")
 
 
 def _check_ae_variants(cfg: dict) -> None:

@@ -19,9 +19,12 @@ from rockzoom.autoencoder.latents import load_latents
 from rockzoom.autoencoder.prior import load_prior
 from rockzoom.autoencoder.sampling import sample_checks, sample_latents
 from rockzoom.data.store import load_split
+from rockzoom.generation.realism import option_realism
 from rockzoom.generation.sheets import contact_sheet
 from rockzoom.metrics.spectrum import spectrum_distance
 from rockzoom.superres.upscale import Upscaler, build_upscaler, upscale_tiled
+from rockzoom.texture.patch_synthesis import PatchBanks
+from rockzoom.texture.stage import add_detail
 from rockzoom.util.hashing import file_sha256
 from rockzoom.util.provenance import machine_description
 
@@ -46,8 +49,10 @@ def generate(ae_model: str | Path, prior_path: str | Path, latents_dir: str | Pa
              sampler: str, n: int, seed: int, upscale: str = "none", scale: int = 1,
              sr_model: str | Path | None = None, real_dir: str | Path | None = None, temperature: float = 1.0,
              perturb_sigma: float = 0.5, flat_std: float = 0.02, tile: int = 256, overlap: int = 16,
-             device: str = "auto") -> dict:
-    """The `generate` stage. `real_dir` (results/data/s{output size}) gives real tiles for the spectrum check."""
+             detail: dict | None = None, realism: dict | None = None, device: str = "auto") -> dict:
+    """The `generate` stage. `real_dir` (results/data/s{output size}) gives real tiles for the spectrum check, the
+    realism figures and the real-or-generated sheet. `detail` ({banks: path, synthesis: {...}}) runs the patch
+    synthesis on each decoded sample before upscaling; `realism` holds the realism_report settings."""
     out_dir = Path(out_dir)
     samples_dir = out_dir / "samples"
     samples_dir.mkdir(parents=True, exist_ok=True)
@@ -59,6 +64,11 @@ def generate(ae_model: str | Path, prior_path: str | Path, latents_dir: str | Pa
     latents = sample_latents(prior, sampler, n, seed, temperature, perturb_sigma)
     native = decode_array(model, latents)
     t_decode = time.perf_counter() - t0
+    t_detail = 0.0
+    if detail is not None:
+        t1 = time.perf_counter()
+        native = add_detail(native, PatchBanks.load(detail["banks"]), seed=seed, synthesis=detail["synthesis"])
+        t_detail = time.perf_counter() - t1
     outputs, t_up = [], 0.0
     for i, image in enumerate(native):
         t1 = time.perf_counter()
@@ -80,6 +90,9 @@ def generate(ae_model: str | Path, prior_path: str | Path, latents_dir: str | Pa
         stack = np.stack(outputs)
         checks["spectrum_distance_db_to_real"] = spectrum_distance(stack, reference)
         checks["real_reference"] = f"{real_dir} test split, {k} images"
+        if realism is not None:
+            provenance_realism = option_realism(stack, real_dir, out_dir, scale=upscaler.scale if upscaler else 1,
+                                                seed=seed, settings=realism)
     size = outputs[0].shape[0]
     provenance = {
         "sampler": sampler, "seed": seed, "n": n, "temperature": temperature, "perturb_sigma": perturb_sigma,
@@ -87,11 +100,15 @@ def generate(ae_model: str | Path, prior_path: str | Path, latents_dir: str | Pa
         "scale": upscaler.scale if upscaler else 1, "tile": tile, "overlap": overlap,
         "checkpoints": {"autoencoder": {"path": str(ae_model), "sha256": file_sha256(ae_model)},
                         "prior": {"path": str(prior_path), "sha256": file_sha256(prior_path)}},
-        "seconds": {"sample_and_decode": t_decode, "upscale": t_up,
-                    "per_image": (t_decode + t_up) / max(1, n)},
+        "detail": None if detail is None else {"banks": str(detail["banks"]),
+                                               "sha256": file_sha256(detail["banks"]), **detail["synthesis"]},
+        "seconds": {"sample_and_decode": t_decode, "detail": t_detail, "upscale": t_up,
+                    "per_image": (t_decode + t_detail + t_up) / max(1, n)},
         "machine": machine_description(),
         "checks": checks,
     }
+    if real_dir is not None and realism is not None:
+        provenance["realism"] = provenance_realism
     if sr_model is not None and upscale == "sr":
         provenance["checkpoints"]["sr"] = {"path": str(sr_model), "sha256": file_sha256(sr_model)}
     (out_dir / "provenance.json").write_text(json.dumps(provenance, indent=2))

@@ -7,7 +7,9 @@ After Karras et al. 2018 (``tkarras/progressive_growing_of_gans``, ``metrics/sli
   both sets use the same positions (common random numbers, as the sets are paired image by image: identical sets
   score exactly 0, and the sampling noise of small test sets does not swamp the differences; ProGAN draws them
   independently over 16k images);
-- each descriptor set is normalised per channel by its own mean and std;
+- each descriptor set is normalised per channel by its own mean and std (``normalise="own"``, ProGAN's choice, the
+  default); this hides a loss of contrast (a blurred set is rescaled back up), so ``normalise="reference"`` uses the
+  target set's mean and std for both sets, which exposes blur;
 - SWD = mean over ``repeats`` of the mean over ``directions`` random unit projections of the mean absolute
   difference of the sorted projections; reported x1e3 per level (finest first) and averaged over levels.
 
@@ -100,11 +102,17 @@ def _descriptors(level: np.ndarray, corners: np.ndarray | None, per_image: int, 
         patches = np.stack([level[i, y:y + NHOOD, x:x + NHOOD] for y, x in zip(ys, xs)])  # (P, 7, 7, C)
         rows.append(patches)
     if not rows:
-        return np.empty((0, NHOOD * NHOOD * c))
-    desc = np.concatenate(rows).astype(np.float64)
-    desc -= desc.mean(axis=(0, 1, 2), keepdims=True)
-    desc /= desc.std(axis=(0, 1, 2), keepdims=True) + 1e-12
-    return desc.reshape(len(desc), -1)
+        return np.empty((0, NHOOD, NHOOD, c))
+    return np.concatenate(rows).astype(np.float64)  # (P, 7, 7, C), not normalised
+
+
+def _normalised(desc: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """(P, 7, 7, C) descriptors -> (P, 7*7*C), normalised per channel by ``reference``'s mean and std."""
+    mean = reference.mean(axis=(0, 1, 2), keepdims=True)
+    std = (reference - mean).std(axis=(0, 1, 2), keepdims=True)  # of the centred set, as before (same floats)
+    out = desc - mean
+    out /= std + 1e-12
+    return out.reshape(len(out), -1)
 
 
 def sliced_wasserstein(a: np.ndarray, b: np.ndarray, repeats: int, directions: int, rng: np.random.Generator) -> float:
@@ -129,8 +137,13 @@ def _as_float255(images: np.ndarray) -> np.ndarray:
 
 
 def swd(pred, target, mask=None, *, min_size: int = 16, patches_per_image: int = 128, repeats: int = 4,
-        directions: int = 128, seed: int = 0) -> dict:
-    """ProGAN SWD between two image sets of equal size -> {"swd_levels": [x1e3 per level], "swd": their mean}."""
+        directions: int = 128, seed: int = 0, normalise: str = "own") -> dict:
+    """ProGAN SWD between two image sets of equal size -> {"swd_levels": [x1e3 per level], "swd": their mean}.
+
+    ``normalise``: "own" (each set by its own statistics, ProGAN) or "reference" (both by ``target``'s).
+    """
+    if normalise not in ("own", "reference"):
+        raise ValueError(f"normalise must be 'own' or 'reference', not {normalise!r}")
     p, t = _as_float255(pred), _as_float255(target)
     if p.shape != t.shape or p.shape[-1] != 3:
         raise ValueError(f"pred {p.shape} and target {t.shape} must be equal (N, H, W, 3) sets")
@@ -158,6 +171,8 @@ def swd(pred, target, mask=None, *, min_size: int = 16, patches_per_image: int =
         dp = _descriptors(pyr_p[lvl], c, patches_per_image, np.random.default_rng(level_seed))
         dt = _descriptors(pyr_t[lvl], c, patches_per_image, np.random.default_rng(level_seed))
         ok = min(len(dp), len(dt)) > 1
+        if ok:
+            dp, dt = _normalised(dp, dp if normalise == "own" else dt), _normalised(dt, dt)
         per_level.append(1e3 * sliced_wasserstein(dp, dt, repeats, directions, rng) if ok else float("nan"))
     finite = [v for v in per_level if np.isfinite(v)]
     return {"swd_levels": per_level, "swd": float(np.mean(finite)) if finite else float("nan")}

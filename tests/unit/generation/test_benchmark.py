@@ -30,7 +30,7 @@ def test_table_rows_and_a_known_score(pipeline, tmp_path):
     table = run_benchmark(rows, **out, device="cpu")
     assert list(table.columns) == COLUMNS and list(table["method"]) == [r["name"] for r in rows]
     assert list(table["resolution"]) == ["64→256", "64→256", "64", "64→256"]
-    assert list(table["n"]) == [3, 3, 6, 3]
+    assert list(table["n"]) == [6, 6, 6, 6]
     assert all(p.exists() for p in out.values())
     assert pd.read_csv(out["table_csv"])["method"].tolist() == table["method"].tolist()
     assert "| Bicubic |" in out["table_md"].read_text()

@@ -31,7 +31,7 @@ def test_generate_upscales_writes_samples_and_provenance(pipeline, tmp_path):
     assert saved["checkpoints"]["autoencoder"]["sha256"] == file_sha256(pipeline["ae"])
     checks = saved["checks"]
     assert 0.0 <= checks["flat_fraction"] <= 1.0 and checks["nn_ratio_samples_to_test"] > 0
-    assert checks["spectrum_distance_db_to_real"] >= 0 and "test split, 3 images" in checks["real_reference"]
+    assert checks["spectrum_distance_db_to_real"] >= 0 and "test split, 6 images" in checks["real_reference"]
 
 
 def test_generate_is_deterministic_for_a_seed(pipeline, tmp_path):

@@ -1,0 +1,396 @@
+"""Multi-example coarse-to-fine patch synthesis (GPNN style): sharpens a blurry sample whose layout is right.
+
+GPNN (Granot et al., CVPR 2022) with many source images instead of one: per pyramid level a bank of patches from the
+training tiles (flips and 90 degree rotations included) holds key patches (the level image blurred by one level,
+i.e. downsampled by the pyramid factor and upsampled again) and value patches (the level image). Synthesis starts
+from a coarse guess (an autoencoder sample) that fixes the layout; at each finer level the upsampled current image's
+patches (queries) are matched to the keys with the completeness normalisation d(q, k) / (alpha + min_q d(q, k)), so
+the bank is used evenly instead of repeating its few most typical patches, replaced by the values and averaged where
+they overlap. Later iterations at a level match the now sharp image to the values themselves.
+
+Self-contained (numpy, torch, PIL). Deterministic for a seed (with a fixed number of torch threads).
+"""
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+FORMAT = "rockzoom-patch-banks-v1"
+
+
+# ---------------------------------------------------------------------------------------------------- resampling
+def _to_tensor(image: np.ndarray) -> torch.Tensor:
+    """uint8 (H, W, 3) -> float32 (1, 3, H, W) in [-1, 1]."""
+    a = np.asarray(image)
+    if a.ndim != 3 or a.shape[2] < 3:
+        raise ValueError(f"expected an (H, W, 3) image, got shape {a.shape}")
+    t = torch.from_numpy(np.array(a[..., :3], dtype=np.float32)).permute(2, 0, 1)[None]
+    return t / 127.5 - 1.0
+
+
+def _to_uint8(t: torch.Tensor) -> np.ndarray:
+    a = ((t[0].permute(1, 2, 0) + 1.0) * 127.5).round().clamp(0, 255)
+    return a.to(torch.uint8).numpy()
+
+
+def _resize(x: torch.Tensor, size: tuple[int, int], circular: bool = False) -> torch.Tensor:
+    """Bicubic resize of (N, C, H, W); antialiased when shrinking. circular: the image is one period of a periodic
+    image (only for enlarging, as between pyramid levels)."""
+    h, w = x.shape[-2:]
+    if (h, w) == tuple(size):
+        return x
+    if not circular:
+        shrink = size[0] < h or size[1] < w
+        return F.interpolate(x, size=size, mode="bicubic", align_corners=False, antialias=shrink)
+    pad = 3
+    xp = F.pad(x, (pad, pad, pad, pad), mode="circular")
+    ys = (torch.arange(size[0], dtype=torch.float32) + 0.5) * (h / size[0]) - 0.5 + pad
+    xs = (torch.arange(size[1], dtype=torch.float32) + 0.5) * (w / size[1]) - 0.5 + pad
+    gy = 2 * ys / (h + 2 * pad - 1) - 1
+    gx = 2 * xs / (w + 2 * pad - 1) - 1
+    grid = torch.stack(torch.meshgrid(gy, gx, indexing="ij")[::-1], dim=-1)[None].expand(x.shape[0], -1, -1, -1)
+    return F.grid_sample(xp, grid, mode="bicubic", padding_mode="border", align_corners=True)
+
+
+def _level_shape(shape: tuple[int, int], scale: float) -> tuple[int, int]:
+    return max(1, int(round(shape[0] * scale))), max(1, int(round(shape[1] * scale)))
+
+
+def _blur_one_level(x: torch.Tensor, factor: float) -> torch.Tensor:
+    """Downsample by the pyramid factor and upsample back: the detail one level coarser would carry."""
+    h, w = x.shape[-2:]
+    return _resize(_resize(x, _level_shape((h, w), factor)), (h, w))
+
+
+def periodic_component(x: torch.Tensor) -> torch.Tensor:
+    """Moisan's periodic + smooth decomposition: x minus the smooth image that carries its border jumps, so the
+    result tiles without an edge discontinuity while its interior detail is unchanged. x: (N, C, H, W)."""
+    h, w = x.shape[-2:]
+    v = torch.zeros_like(x)
+    jump_y = x[..., -1, :] - x[..., 0, :]
+    jump_x = x[..., :, -1] - x[..., :, 0]
+    v[..., 0, :] += jump_y
+    v[..., -1, :] -= jump_y
+    v[..., :, 0] += jump_x
+    v[..., :, -1] -= jump_x
+    fy = torch.cos(2 * math.pi * torch.arange(h, dtype=torch.float64) / h)[:, None]
+    fx = torch.cos(2 * math.pi * torch.arange(w, dtype=torch.float64) / w)[None, :]
+    denom = 2 * fy + 2 * fx - 4
+    denom[0, 0] = 1.0
+    s_hat = torch.fft.fft2(v.double()) / denom
+    s_hat[..., 0, 0] = 0
+    smooth = torch.fft.ifft2(s_hat).real.float()
+    return x - smooth
+
+
+# ---------------------------------------------------------------------------------------------------- patch banks
+@dataclass
+class PatchBanks:
+    """Per pyramid level (index 0 = coarsest): keys (blurred) and values (sharp), float32 (n, 3 * patch * patch) in
+    [-1, 1], laid out as torch's unfold lays out a patch (channel, row, column)."""
+    levels: int
+    factor: float
+    patch: int
+    keys: list[torch.Tensor]
+    values: list[torch.Tensor]
+    info: dict = field(default_factory=dict)
+
+    def scale(self, level: int) -> float:
+        """Level `level`'s size relative to the training images (the finest level is 1)."""
+        return self.factor ** (self.levels - 1 - level)
+
+    def save(self, path: str | Path) -> None:
+        """One torch.save file of plain tensors, loadable with weights_only=True; written atomically."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        payload = {"format": FORMAT, "levels": int(self.levels), "factor": float(self.factor),
+                   "patch": int(self.patch), "keys": [k.contiguous() for k in self.keys],
+                   "values": [v.contiguous() for v in self.values], "info": dict(self.info)}
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            torch.save(payload, tmp)
+            os.replace(tmp, path)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+
+    @classmethod
+    def load(cls, path: str | Path) -> "PatchBanks":
+        d = torch.load(Path(path), map_location="cpu", weights_only=True)
+        if d.get("format") != FORMAT:
+            raise ValueError(f"{path}: not a patch bank file ({d.get('format')!r})")
+        return cls(levels=d["levels"], factor=d["factor"], patch=d["patch"], keys=list(d["keys"]),
+                   values=list(d["values"]), info=dict(d["info"]))
+
+
+def _dihedral(p: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    """Apply dihedral transform k[i] in 0..7 (rotation k % 4 quarter turns, then a flip when k >= 4) to each
+    (C, P, P) patch of p (n, C, P, P)."""
+    out = torch.empty_like(p)
+    for t in range(8):
+        sel = (k == t).nonzero(as_tuple=True)[0]
+        if len(sel) == 0:
+            continue
+        q = torch.rot90(p[sel], t % 4, dims=(-2, -1))
+        if t >= 4:
+            q = torch.flip(q, dims=(-1,))
+        out[sel] = q
+    return out
+
+
+def build_banks(images: np.ndarray, masks: np.ndarray | None = None, *, levels: int = 6, factor: float = 0.75,
+                patch: int = 5, bank_size: int | list[int] = 16384, seed: int = 0, margin: int = 2) -> PatchBanks:
+    """Patch banks from training images (uint8 (N, H, W, 3)) and masks (bool (N, H, W), True = valid data).
+
+    Per level every image is resized to its scale; a patch position qualifies only when the patch and `margin`
+    pixels around it (the reach of the one-level blur of the keys) are valid data. bank_size positions (one number,
+    or one per level coarsest first) are drawn (seeded) uniformly from the qualifying positions of all images, each
+    with a random flip / quarter turn. Keys and values of a patch get the same transform."""
+    images = np.asarray(images)
+    if images.ndim != 4 or images.shape[-1] < 3:
+        raise ValueError(f"expected (N, H, W, 3) images, got {images.shape}")
+    n = images.shape[0]
+    masks = np.ones(images.shape[:3], bool) if masks is None else np.asarray(masks, bool)
+    if masks.shape != images.shape[:3]:
+        raise ValueError(f"masks {masks.shape} do not match images {images.shape}")
+    sizes = [bank_size] * levels if np.isscalar(bank_size) else list(bank_size)
+    if len(sizes) != levels:
+        raise ValueError(f"bank_size has {len(sizes)} entries for {levels} levels")
+    gen = torch.Generator().manual_seed(int(seed))
+    bank = PatchBanks(levels=levels, factor=float(factor), patch=int(patch), keys=[], values=[],
+                      info={"n_images": int(n), "seed": int(seed), "margin": int(margin)})
+    reach = patch + 2 * margin
+    prepared = []
+    for i in range(n):
+        x = _to_tensor(images[i])
+        m = torch.from_numpy(masks[i])[None, None].float()
+        # Fill no-data with the valid mean so resizing does not drag black into the patches kept.
+        fill = (x * m).sum((2, 3), keepdim=True) / m.sum().clamp_min(1)
+        prepared.append((torch.where(m > 0, x, fill), m))
+    for level in range(levels):
+        scale = bank.scale(level)
+        lv_imgs, lv_blur, lv_ok = [], [], []
+        for x, m in prepared:
+            shape = _level_shape(x.shape[-2:], scale)
+            xl = _resize(x, shape)
+            ml = F.interpolate(m, size=shape, mode="area") if scale < 1 else m
+            ml = (ml > 0.999).float()
+            # valid top-left corners: the whole reach window is valid (min pool = -max pool of the negation)
+            ok = -F.max_pool2d(-ml, reach, stride=1)  # (1, 1, H - reach + 1, W - reach + 1)
+            lv_imgs.append(xl)
+            lv_blur.append(_blur_one_level(xl, factor))
+            lv_ok.append(ok[0, 0] > 0.5)
+        counts = torch.tensor([int(o.sum()) for o in lv_ok])
+        total = int(counts.sum())
+        if total == 0:
+            raise ValueError(f"level {level}: no fully valid {patch}x{patch} patch in the training images")
+        take = min(int(sizes[level]), total)
+        pick = torch.randperm(total, generator=gen)[:take].sort().values
+        turns = torch.randint(0, 8, (take,), generator=gen)
+        offsets = torch.cumsum(counts, 0) - counts
+        keys, values = [], []
+        for i in range(n):
+            sel = pick[(pick >= offsets[i]) & (pick < offsets[i] + counts[i])] - offsets[i]
+            if len(sel) == 0:
+                continue
+            yx = lv_ok[i].nonzero()[sel] + margin  # top-left of the patch inside the reach window
+            ys = yx[:, 0, None, None] + torch.arange(patch)[None, :, None]
+            xs = yx[:, 1, None, None] + torch.arange(patch)[None, None, :]
+            for src, dst in ((lv_blur[i], keys), (lv_imgs[i], values)):
+                dst.append(src[0][:, ys, xs].permute(1, 0, 2, 3))  # (k, C, P, P)
+        k = torch.cat(keys)
+        v = torch.cat(values)
+        bank.keys.append(_dihedral(k, turns).reshape(take, -1).contiguous())
+        bank.values.append(_dihedral(v, turns).reshape(take, -1).contiguous())
+    return bank
+
+
+# ---------------------------------------------------------------------------------------------------- matching
+def _pca(bank: torch.Tensor, dims: int | None) -> tuple[torch.Tensor, torch.Tensor] | None:
+    if not dims or dims >= bank.shape[1]:
+        return None
+    mean = bank.mean(0, keepdim=True)
+    centred = (bank - mean).double()
+    _, vecs = torch.linalg.eigh(centred.T @ centred)  # ascending eigenvalues
+    return mean, vecs[:, -dims:].flip(1).float().contiguous()
+
+
+def nearest(queries: torch.Tensor, keys: torch.Tensor, *, alpha: float | None = 0.005, chunk: int = 512,
+            min_stride: int = 1) -> torch.Tensor:
+    """Index of the best key for each query: argmin_k d(q, k) / (alpha + min_q d(q, k)) with d the squared L2
+    distance (plain nearest neighbour when alpha is None). Chunked, memory ~ chunk * len(keys) floats; each pass is
+    one matmul of augmented vectors and a reduction (no elementwise passes over the distance matrix).
+    min_stride: estimate min_q d(q, k) from every min_stride-th query (cheaper; the minimum over a subset)."""
+    k2 = (keys * keys).sum(1, keepdim=True)
+    q2 = (queries * queries).sum(1, keepdim=True)
+    ones_q = torch.ones_like(q2)
+    if alpha is None:
+        scale = torch.ones_like(k2)
+    else:
+        # min_q d(q, k) = k2 + min_q (q2 - 2 q.k): rows [q, q2] times columns [-2 k, 1]
+        sub = torch.cat([queries[::min_stride], q2[::min_stride]], 1)
+        kt = torch.cat([-2 * keys, torch.ones_like(k2)], 1).T.contiguous()
+        mins = torch.full((keys.shape[0],), float("inf"))
+        for s in range(0, sub.shape[0], chunk):
+            torch.minimum(mins, (sub[s:s + chunk] @ kt).min(0).values, out=mins)
+        scale = 1.0 / (alpha + (mins[:, None] + k2).clamp_min(0))
+    # d(q, k) * scale_k = [q, 1, q2] . [-2 k scale_k, k2 scale_k, scale_k]
+    qa = torch.cat([queries, ones_q, q2], 1)
+    kt = torch.cat([-2 * keys * scale, k2 * scale, scale], 1).T.contiguous()
+    out = torch.empty(queries.shape[0], dtype=torch.long)
+    for s in range(0, queries.shape[0], chunk):
+        out[s:s + chunk] = (qa[s:s + chunk] @ kt).argmin(1)
+    return out
+
+
+def _grid(x: torch.Tensor, patch: int, stride: int, offset: tuple[int, int], circular: bool):
+    """Pad (1, C, H, W) so that patches every `stride` pixels, the grid shifted by `offset`, cover every pixel.
+    Returns the padded image and how to undo it: (top, left) crop for the plain case, the roll for the circular."""
+    h, w = x.shape[-2:]
+    oy, ox = offset
+    if circular:
+        x = torch.roll(x, (-oy, -ox), dims=(-2, -1))
+        ny, nx = -(-h // stride), -(-w // stride)
+        hc, wc = (ny - 1) * stride + patch, (nx - 1) * stride + patch
+        reps = (-(-hc // h), -(-wc // w))
+        return x.repeat(1, 1, *reps)[..., :hc, :wc]
+    top, left = oy, ox
+    bottom = (-(top + h - patch)) % stride
+    right = (-(left + w - patch)) % stride
+    return F.pad(x, (left, right, top, bottom), mode="replicate")
+
+
+def _unfold(x: torch.Tensor, patch: int, stride: int = 1, offset: tuple[int, int] = (0, 0),
+            circular: bool = False) -> torch.Tensor:
+    """(1, C, H, W) -> (L, C * P * P): patches on a grid of the given stride and offset that covers every pixel;
+    circular: the image wraps around (patches cross its edges)."""
+    return F.unfold(_grid(x, patch, stride, offset, circular), patch, stride=stride)[0].T.contiguous()
+
+
+def _fold(patches: torch.Tensor, shape: tuple[int, int], patch: int, stride: int = 1,
+          offset: tuple[int, int] = (0, 0), circular: bool = False, weight: torch.Tensor | None = None) -> torch.Tensor:
+    """Average overlapping patches (L, C * P * P) from _unfold back into a (1, C, H, W) image; weight: (P * P,)
+    per patch pixel (e.g. centre-heavy, so each pixel is mostly set by the patches centred near it)."""
+    h, w = shape
+    oy, ox = offset
+    if circular:
+        ny, nx = -(-h // stride), -(-w // stride)
+        hp, wp = (ny - 1) * stride + patch, (nx - 1) * stride + patch
+    else:
+        hp = oy + h + (-(oy + h - patch)) % stride
+        wp = ox + w + (-(ox + w - patch)) % stride
+    ones = torch.ones(1, patch * patch, patches.shape[0])
+    if weight is not None:
+        c = patches.shape[1] // (patch * patch)
+        patches = patches * weight.repeat(c)[None]
+        ones = ones * weight[None, :, None]
+    summed = F.fold(patches.T[None], (hp, wp), patch, stride=stride)
+    count = F.fold(ones, (hp, wp), patch, stride=stride)
+    if not circular:
+        return summed[..., oy:oy + h, ox:ox + w] / count[..., oy:oy + h, ox:ox + w]
+
+    def wrap(a: torch.Tensor) -> torch.Tensor:
+        out = torch.zeros(a.shape[:2] + (h, w))
+        for y0 in range(0, hp, h):
+            for x0 in range(0, wp, w):
+                part = a[..., y0:y0 + h, x0:x0 + w]
+                out[..., :part.shape[-2], :part.shape[-1]] += part
+        return out
+
+    return torch.roll(wrap(summed) / wrap(count), (oy, ox), dims=(-2, -1))
+
+
+# ---------------------------------------------------------------------------------------------------- synthesis
+def default_iterations(levels: int) -> tuple[int, ...]:
+    """Two iterations per level, one at the two finest (the most queries, and detail is settled by then)."""
+    return tuple(2 if level < levels - 2 else 1 for level in range(levels))
+
+
+def synthesize(start: np.ndarray, banks: PatchBanks, *, seed: int = 0, iterations: tuple[int, ...] | None = None,
+               alpha: float = 0.005, seamless: bool = False, out_size: int | tuple[int, int] | None = None,
+               noise: float = 0.05, pca_dims: int | None = 16, min_stride: int = 4, stride: int = 2,
+               stride_from: int = 48, sigma: float | None = 0.7, lock: int | None = 8,
+               lock_strength: float = 1.0) -> np.ndarray:
+    """Detail for a coarse sample: uint8 (H, W, 3) start -> uint8 (out_h, out_w, 3) (out_size: an int for a
+    square, (h, w), or None for the start's size; the start is resized to it, so its layout stretches).
+
+    The start fixes the layout at the coarsest level; each level's iterations (coarsest first; 0 skips a level's
+    matching) replace its patches by bank values: the first matches the upsampled image to the blurred keys, later
+    ones the now sharp image to the values. seed draws the small noise (std `noise`, in [-1, 1] units) added to the
+    coarsest image and the offsets of the patch grids, so seeds give different detail on the same layout.
+
+    - alpha: GPNN's completeness term (None: plain nearest neighbour).
+    - stride: patch grid step on levels at least `stride_from` px (fewer queries; every pixel still covered).
+    - sigma: Gaussian weight (px) of each patch's pixels when averaging overlapping patches (None: flat mean, which
+      smears detail).
+    - lock: after each level, the image's view at 1/lock of the output size is replaced by the start's (scaled by
+      lock_strength), so the layout, colours and contrast stay the start's and only detail is added (None: off).
+    - seamless: wrap-around patches and upsampling, and the start's coarse views made periodic, so the output tiles
+      without a visible border.
+    - pca_dims: match in that many principal components of each level's bank (None: the full patch dims).
+    - min_stride: the completeness minimum over queries is taken on every min_stride-th query.
+    """
+    iterations = default_iterations(banks.levels) if iterations is None else tuple(iterations)
+    if len(iterations) != banks.levels:
+        raise ValueError(f"{len(iterations)} iteration counts for {banks.levels} levels")
+    x0 = _to_tensor(start)
+    if out_size is None:
+        out_shape = tuple(x0.shape[-2:])
+    elif isinstance(out_size, int):
+        out_shape = (out_size, out_size)
+    else:
+        out_shape = (int(out_size[0]), int(out_size[1]))
+    gen = torch.Generator().manual_seed(int(seed))
+    p = banks.patch
+    weight = None
+    if sigma:
+        r = torch.arange(p, dtype=torch.float32) - (p - 1) / 2
+        g = torch.exp(-0.5 * (r / sigma) ** 2)
+        weight = (g[:, None] * g[None, :]).flatten()
+    lock_shape = None
+    if lock:
+        lock_shape = (max(1, out_shape[0] // lock), max(1, out_shape[1] // lock))
+        start_view = _resize(_resize(x0, out_shape), lock_shape)
+        if seamless:
+            start_view = periodic_component(start_view)
+    cur = None
+    projected: dict = {}
+    for level in range(banks.levels):
+        shape = _level_shape(out_shape, banks.scale(level))
+        if cur is None:
+            cur = _resize(x0, shape)
+            if seamless:
+                cur = periodic_component(cur)
+            cur = cur + noise * torch.randn(cur.shape, generator=gen)
+        else:
+            cur = _resize(cur, shape, circular=seamless)
+        if min(shape) < p:
+            continue
+        for t in range(iterations[level]):
+            keys = banks.keys[level] if t == 0 else banks.values[level]
+            values = banks.values[level]
+            step = min(stride, p) if min(shape) >= stride_from else 1
+            off = tuple(int(v) for v in torch.randint(0, step, (2,), generator=gen))
+            q = _unfold(cur, p, step, off, seamless)
+            kind = (level, t == 0)
+            if kind not in projected:
+                projected[kind] = _pca(keys, pca_dims), keys
+                basis = projected[kind][0]
+                if basis is not None:
+                    projected[kind] = basis, (keys - basis[0]) @ basis[1]
+            basis, kq = projected[kind]
+            if basis is not None:
+                q = (q - basis[0]) @ basis[1]
+            idx = nearest(q, kq, alpha=alpha, min_stride=min_stride)
+            cur = _fold(values[idx], shape, p, step, off, seamless, weight)
+        if lock_shape is not None and iterations[level]:
+            # keep the start's layout: swap the current image's coarse view for the start's
+            low = _resize(_resize(cur, lock_shape), shape, circular=seamless)
+            cur = cur + lock_strength * (_resize(start_view, shape, circular=seamless) - low)
+    return _to_uint8(cur.clamp(-1, 1))

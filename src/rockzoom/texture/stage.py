@@ -1,0 +1,40 @@
+"""The detail stage's two steps as the workflow runs them: patch banks from a training split (built once, cached as a
+rule output), and detail synthesis on a batch of coarse samples."""
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+
+from rockzoom.data.store import load_split
+from rockzoom.texture.patch_synthesis import PatchBanks, build_banks, synthesize
+
+logger = logging.getLogger(__name__)
+
+
+def build_patch_banks(data_dir: str | Path, out_path: str | Path, *, levels: int, factor: float, patch: int,
+                      bank_size: int, seed: int) -> PatchBanks:
+    """Banks from the train split of ``data_dir`` only (held-out tiles never enter them)."""
+    train = load_split(data_dir, "train")
+    if len(train.images) == 0:
+        raise ValueError(f"{data_dir}: the train split is empty; no patches to build banks from")
+    t0 = time.perf_counter()
+    banks = build_banks(np.asarray(train.images), np.asarray(train.masks), levels=levels, factor=factor, patch=patch,
+                        bank_size=bank_size, seed=seed)
+    banks.info.update(source=str(data_dir), split="train")
+    banks.save(out_path)
+    logger.info("patch banks: %d levels x up to %d patches of %d px from %d training tiles of %s in %.1f s",
+                levels, bank_size, patch, len(train.images), data_dir, time.perf_counter() - t0)
+    return banks
+
+
+def add_detail(images: np.ndarray, banks: PatchBanks, *, seed: int, synthesis: dict) -> np.ndarray:
+    """Each coarse sample (uint8 (N, H, W, 3)) through the patch synthesis, seeded per sample."""
+    out = []
+    for i, image in enumerate(images):
+        t0 = time.perf_counter()
+        out.append(synthesize(image, banks, seed=seed * 100_003 + i, **synthesis))
+        logger.info("detail %d/%d in %.1f s", i + 1, len(images), time.perf_counter() - t0)
+    return np.stack(out)

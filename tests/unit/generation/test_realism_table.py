@@ -1,0 +1,56 @@
+"""The realism table and an option's realism figures on a tiny pipeline (fast settings): every row kind, the files,
+and the real-vs-real floor sitting at chance."""
+import numpy as np
+import pandas as pd
+import pytest
+from texture_data import textures
+from tiny_pipeline import make_tiny_pipeline
+
+from rockzoom.generation.realism import (
+    COLUMNS,
+    GENERATORS,
+    UPSCALERS,
+    option_realism,
+    run_realism_table,
+)
+
+SETTINGS = {"max_images": 8, "min_images": 2, "sheet_n": 2,
+            "c2st": {"crop": 32, "steps": 5, "min_valid": 0.9}, "kid": {"crop": 32, "crops_per_image": 1, "subsets": 5},
+            "memorisation": {"patches": [32], "n_patches": 8}}
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory):
+    return make_tiny_pipeline(tmp_path_factory.mktemp("tiny"))
+
+
+def test_table_has_both_blocks_and_writes_its_files(pipeline, tmp_path):
+    fake = tmp_path / "fake.npy"
+    np.save(fake, textures(6, 64, seed=9))
+    generators = [{"name": "real vs real (s64)", "data_dir": str(pipeline["data64"]), "images": None},
+                  {"name": "fake", "data_dir": str(pipeline["data64"]), "images": str(fake)}]
+    upscalers = [{"name": "Bicubic", "data_dir": str(pipeline["data256"]), "scale": 4, "upscale": {"method": "bicubic"}}]
+    out = dict(table_csv=tmp_path / "r.csv", table_md=tmp_path / "r.md", plot_png=tmp_path / "pd.png")
+    table = run_realism_table(generators, upscalers, **out, settings=SETTINGS, device="cpu")
+    assert list(table.columns) == COLUMNS
+    assert table["block"].tolist() == [GENERATORS, GENERATORS, UPSCALERS]
+    assert table["method"].tolist() == ["real vs real (s64)", "fake", "Bicubic x4"]
+    assert table["size"].tolist() == [64, 64, 256]
+    assert np.isnan(table.loc[0, "psnr"]) and table.loc[2, "psnr"] > 10  # PSNR only where a ground truth exists
+    assert ((table["c2st"] >= 0) & (table["c2st"] <= 1)).all() and (table["patch_copy_32"] <= 1).all()
+    assert all(p.exists() for p in out.values())
+    md = out["table_md"].read_text()
+    assert "Generators at their native size" in md and "Upscalers on real inputs" in md and "| Bicubic x4 |" in md
+    assert pd.read_csv(out["table_csv"])["method"].tolist() == table["method"].tolist()
+
+
+def test_option_realism_measures_and_writes_the_sheet(pipeline, tmp_path):
+    generated = textures(4, 256, seed=3)
+    result = option_realism(generated, pipeline["data256"], tmp_path, scale=4, seed=0, settings=SETTINGS)
+    assert result["measured"] and "assumes the ground looks alike" in result["note"]
+    assert 0 <= result["c2st"] <= 1 and result["size"] == 256
+    key = pd.read_csv(tmp_path / "real_or_generated_key.csv")
+    assert sorted(key["source"]) == ["generated", "generated", "real", "real"]
+    assert (tmp_path / "real_or_generated.png").exists()
+    few = option_realism(generated[:1], pipeline["data256"], tmp_path / "few", scale=1, seed=0, settings=SETTINGS)
+    assert few["measured"] is False and "needs at least 2" in few["why"]

@@ -1,0 +1,82 @@
+# The detail stage (patch banks, detail on AE samples) and the realism table of `benchmark`.
+
+
+rule build_patch_banks:
+    input:
+        summary=paths.dataset_summary("{S}"),
+    output:
+        banks=paths.patch_banks("{S}"),
+    log:
+        "logs/build_patch_banks/s{S}.log",
+    benchmark:
+        paths.runtime_tsv("build_patch_banks", "s{S}")
+    conda:
+        "../../envs/rockzoom.yaml"
+    resources:
+        mem_mb=3000,
+        runtime=20,
+    params:
+        banks=config["detail"]["banks"],
+        seed=config["seed"],
+    script:
+        "../scripts/build_patch_banks.py"
+
+
+rule detail_samples:
+    input:
+        samples=paths.sample_file("{arch}", "{S}", "{sampler}", "npy"),
+        banks=rules.build_patch_banks.output.banks,
+    output:
+        images=paths.detail_samples("{arch}", "{S}", "{sampler}"),
+    log:
+        "logs/detail_samples/{arch}-s{S}-{sampler}.log",
+    benchmark:
+        paths.runtime_tsv("detail_samples", "{arch}-s{S}-{sampler}")
+    conda:
+        "../../envs/rockzoom.yaml"
+    threads: workflow.cores
+    resources:
+        mem_mb=3000,
+        runtime=60,
+    params:
+        synthesis=config["detail"]["synthesis"],
+        seed=config["seed"],
+    script:
+        "../scripts/detail_samples.py"
+
+
+rule realism_table:
+    input:
+        rc.realism_inputs(config),
+    output:
+        table=report(
+            paths.benchmark_file("realism.csv"),
+            caption="../report/realism_table.rst",
+            category="Benchmark",
+            labels={"what": "realism table (csv)"},
+        ),
+        markdown=paths.benchmark_file("realism.md"),
+        plot=report(
+            paths.benchmark_file("perception_distortion.png"),
+            caption="../report/perception_distortion.rst",
+            category="Benchmark",
+            labels={"what": "perception-distortion"},
+        ),
+    log:
+        "logs/realism_table.log",
+    benchmark:
+        paths.runtime_tsv("benchmark", "realism")
+    conda:
+        "../../envs/rockzoom.yaml"
+    threads: workflow.cores
+    resources:
+        gpu=config["sr"]["gpus"],
+        mem_mb=8000,
+        runtime=120,
+    params:
+        generators=rc.realism_generator_rows(config),
+        upscalers=[row.to_param() for row in rc.realism_upscaler_rows(config)],
+        realism=config["realism"],
+        seed=config["seed"],
+    script:
+        "../scripts/realism_table.py"
