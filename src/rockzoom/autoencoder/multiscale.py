@@ -12,12 +12,11 @@ import torch
 
 from rockzoom.autoencoder.loss import reconstruction_loss
 from rockzoom.autoencoder.task import (
-    linear_path_param_groups,
+    LinearPathTask,
     sample_augmented,
     to_tensor,
 )
 from rockzoom.data.store import SplitArrays, load_split, load_summary
-from rockzoom.engine import TrainTask
 from rockzoom.engine.state import state_dir_for
 from rockzoom.models.multiscale_ae import (
     MultiScaleAutoencoder,
@@ -53,7 +52,7 @@ def _psnr(sq_err: float, count: float) -> float:
     return 10 * math.log10(1.0 / mse) if mse > 0 else 100.0
 
 
-class MultiScaleTask(TrainTask):
+class MultiScaleTask(LinearPathTask):
     """Loss = sum over levels of weight * reconstruction loss against the area-downsampled tile. With skips, each
     sample uses them with probability 1 - skip_drop, so the latent path (generation) is trained on every batch that
     drops them. Model selection: val PSNR at full size *without* skips (what the 512 floats carry)."""
@@ -77,18 +76,7 @@ class MultiScaleTask(TrainTask):
         self.val_masks = torch.from_numpy(np.asarray(val.masks[pick]))
 
     def build_model(self):
-        from rockzoom.autoencoder.task import coarse_pca
-
-        model = MultiScaleAutoencoder(**{k: v for k, v in self._kwargs.items() if k != "arch"})
-        if self.pca_init:
-            model.init_linear_path(*coarse_pca(self.train, model, self.pca_images))
-        return model
-
-    def param_groups(self, model):
-        return linear_path_param_groups(model, self.linear_lr_scale)
-
-    def model_kwargs(self):
-        return dict(self._kwargs)
+        return self.with_pca_start(MultiScaleAutoencoder(**{k: v for k, v in self._kwargs.items() if k != "arch"}))
 
     def sample_batch(self, step, generator, batch_size):
         batch = sample_augmented(self.train, generator, batch_size)

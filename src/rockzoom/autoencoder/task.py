@@ -77,7 +77,23 @@ def sample_augmented(train: SplitArrays, generator: torch.Generator, batch_size:
     return {"images": images, "masks": masks}
 
 
-class AutoencoderTask(TrainTask):
+class LinearPathTask(TrainTask):
+    """What the ViT and multi-scale AE tasks share: the PCA start of the linear path, its own parameter group, the
+    model kwargs. Subclasses set train, pca_init, pca_images, linear_lr_scale and _kwargs."""
+
+    def with_pca_start(self, model):
+        if self.pca_init:
+            model.init_linear_path(*coarse_pca(self.train, model, self.pca_images))
+        return model
+
+    def param_groups(self, model):
+        return linear_path_param_groups(model, self.linear_lr_scale)
+
+    def model_kwargs(self):
+        return dict(self._kwargs)
+
+
+class AutoencoderTask(LinearPathTask):
     kind = "ae"
     val_key = "val_psnr"
 
@@ -96,17 +112,7 @@ class AutoencoderTask(TrainTask):
         self.val_masks = torch.from_numpy(np.asarray(val.masks[pick]))
 
     def build_model(self):
-        model = ViTAutoencoder(**self._kwargs)
-        if self.pca_init:
-            mean, components = coarse_pca(self.train, model, self.pca_images)
-            model.init_linear_path(mean, components)
-        return model
-
-    def param_groups(self, model):
-        return linear_path_param_groups(model, self.linear_lr_scale)
-
-    def model_kwargs(self):
-        return dict(self._kwargs)
+        return self.with_pca_start(ViTAutoencoder(**self._kwargs))
 
     def sample_batch(self, step, generator, batch_size):
         return sample_augmented(self.train, generator, batch_size)

@@ -86,11 +86,7 @@ class MultiScaleAutoencoder(LinearCoarsePath, nn.Module):
         self.enc_pos = nn.Parameter(torch.randn(1, dim, latent_grid, latent_grid) * 0.02)
         self.encoder = transformer(dim, depth, heads, mlp_ratio)
         self.to_latent = nn.Linear(dim, latent_channels)
-        self.coarse_encoder = nn.Linear(3 * coarse_size * coarse_size, self.latent_dim)  # the linear path (as ViT)
-
-        self.to_coarse = nn.Linear(self.latent_dim, 3 * coarse_size * coarse_size)
-        nn.init.normal_(self.to_coarse.weight, std=0.01)
-        nn.init.constant_(self.to_coarse.bias, 0.5)
+        self.add_linear_path(coarse_size)  # the linear path (as ViT)
         self.from_latent = nn.Linear(latent_channels, dim)
         self.dec_pos = nn.Parameter(torch.randn(1, dim, latent_grid, latent_grid) * 0.02)
         self.decoder = transformer(dim, dec_depth, heads, mlp_ratio)

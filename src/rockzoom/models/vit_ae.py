@@ -42,6 +42,13 @@ class LinearCoarsePath:
     """The linear path shared by the ViT and multi-scale AEs: ``coarse_encoder`` (area-downsampled image -> latent),
     ``to_coarse`` (latent -> coarse image) and ``to_latent`` (the transformer's share of the latent)."""
 
+    def add_linear_path(self, coarse_size: int) -> None:
+        """The two linear maps (call after ``to_latent``, so parameter order and init RNG stay as they were)."""
+        self.coarse_encoder = nn.Linear(3 * coarse_size * coarse_size, self.latent_dim)
+        self.to_coarse = nn.Linear(self.latent_dim, 3 * coarse_size * coarse_size)
+        nn.init.normal_(self.to_coarse.weight, std=0.01)
+        nn.init.constant_(self.to_coarse.bias, 0.5)
+
     def coarse_view(self, images: torch.Tensor) -> torch.Tensor:
         """(N, 3, H, W) -> (N, 3*coarse_size^2): the area-downsampled image the linear path sees."""
         return F.interpolate(images, size=(self.coarse_size, self.coarse_size), mode="area").flatten(1)
@@ -103,11 +110,7 @@ class ViTAutoencoder(LinearCoarsePath, nn.Module):
         self.enc_pos = nn.Parameter(torch.randn(1, embed_dim, grid, grid) * 0.02)
         self.encoder = transformer(embed_dim, depth, heads, mlp_ratio)
         self.to_latent = nn.Linear(embed_dim * self.merge**2, latent_channels)
-        self.coarse_encoder = nn.Linear(3 * coarse_size * coarse_size, self.latent_dim)
-
-        self.to_coarse = nn.Linear(self.latent_dim, 3 * coarse_size * coarse_size)
-        nn.init.normal_(self.to_coarse.weight, std=0.01)
-        nn.init.constant_(self.to_coarse.bias, 0.5)
+        self.add_linear_path(coarse_size)
 
         self.from_latent = nn.Linear(latent_channels, dec_dim)
         self.dec_pos = nn.Parameter(torch.randn(1, dec_dim, latent_grid, latent_grid) * 0.02)

@@ -13,13 +13,14 @@ Self-contained (numpy, torch, PIL). Deterministic for a seed (with a fixed numbe
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from rockzoom.util.checkpoint import save_checkpoint
 
 FORMAT = "rockzoom-patch-banks-v1"
 
@@ -107,18 +108,10 @@ class PatchBanks:
 
     def save(self, path: str | Path) -> None:
         """One torch.save file of plain tensors, loadable with weights_only=True; written atomically."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         payload = {"format": FORMAT, "levels": int(self.levels), "factor": float(self.factor),
                    "patch": int(self.patch), "keys": [k.contiguous() for k in self.keys],
                    "values": [v.contiguous() for v in self.values], "info": dict(self.info)}
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
-            torch.save(payload, tmp)
-            os.replace(tmp, path)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
+        save_checkpoint(path, payload)
 
     @classmethod
     def load(cls, path: str | Path) -> "PatchBanks":
