@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SLURM integration check, called by .ci/run: start a single-node SLURM (tests/slurm/setup_slurm.sh), then run the
-# workflow through `--profile profiles/slurm` (tests/test_slurm.py, marked `slurm`).
+# workflow through `--profile profiles/slurm` (tests/workflow/test_slurm.py, marked `slurm`).
 # Exit 0 when the test passed or SLURM cannot be set up here (a "SKIP" line says why); non-zero when it failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +22,7 @@ esac
 
 t1=$(date +%s)
 log=$(mktemp)
-ROCKZOOM_SLURM=1 "$PY" -m pytest -m slurm -p no:cacheprovider -rs -v -s tests/test_slurm.py 2>&1 | tee "$log"
+ROCKZOOM_SLURM=1 "$PY" -m pytest -m slurm -p no:cacheprovider -rs -v -s tests/workflow/test_slurm.py 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 echo "slurm end-to-end test: $(($(date +%s) - t1)) s, pytest exit $rc"
 if [ $rc = 0 ] && ! grep -q " passed" "$log"; then rc=1; echo "FAIL slurm: SLURM is up but the test did not run"; fi

@@ -2,7 +2,7 @@
 sbatch and shows in `sacct` as COMPLETED.
 
 Needs a working SLURM with accounting (tests/slurm/setup_slurm.sh makes a single-node one) and is opt-in:
-    ROCKZOOM_SLURM=1 pytest -m slurm tests/test_slurm.py        (.ci/slurm.sh does both)
+    ROCKZOOM_SLURM=1 pytest -m slurm tests/workflow/test_slurm.py        (.ci/slurm.sh does both)
 ROCKZOOM_SLURM_TARGET picks the target (default: datasets), ROCKZOOM_SLURM_CONFIG the config laid over
 config/config.yaml (default: config/test.yaml).
 When the cluster offers GRES gpu (setup_slurm.sh adds placeholder GPUs on a machine without any), the run also trains
