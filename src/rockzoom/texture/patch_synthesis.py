@@ -8,6 +8,16 @@ patches (queries) are matched to the keys with the completeness normalisation d(
 the bank is used evenly instead of repeating its few most typical patches, replaced by the values and averaged where
 they overlap. Later iterations at a level match the now sharp image to the values themselves.
 
+Beyond GPNN: patches are averaged with centre-heavy Gaussian weights (a flat mean smears detail), fine levels use a
+stride-2 query grid, matching runs in 16 PCA dims, and after each level the image's 1/8-size view is swapped for the
+start's (`lock`), so the coarse generator keeps the layout, colours and contrast and this stage only adds detail.
+
+Measured (2026-12-01, real s256 split; banks from the 72 train tiles, 6 levels x 0.75, 5 px, 8192 patches/level;
+starts = 32 px area views of 32 test tiles, bicubic back to 256 px; defaults): layout PSNR of the 32 px view
+37.4 dB mean (min 34.9), patch-copy (32 px) 0.0 %, C2ST 0.64 [0.44, 0.79] against 64 val+test tiles (n = 32 a
+side), 15.6 s per 256 px sample on 2 threads of a 2-core machine at load average ~8 (shared). alpha = 0.05 gave
+smoother soil but C2ST 0.71, patch-copy 5.9 %.
+
 Self-contained (numpy, torch, PIL). Deterministic for a seed (with a fixed number of torch threads).
 """
 from __future__ import annotations
@@ -386,4 +396,5 @@ def synthesize(start: np.ndarray, banks: PatchBanks, *, seed: int = 0, iteration
             # keep the start's layout: swap the current image's coarse view for the start's
             low = _resize(_resize(cur, lock_shape), shape, circular=seamless)
             cur = cur + lock_strength * (_resize(start_view, shape, circular=seamless) - low)
+            cur = cur.clamp(-1.0, 1.0)  # a near-white start would otherwise push values past the range
     return _to_uint8(cur.clamp(-1, 1))
