@@ -1,0 +1,80 @@
+"""Realism benchmark on the real rock tiles: the whole realism table, and the time per sample at 256 and 1024 px,
+measured in one run of the workflow's own rules (nothing here re-implements a stage).
+
+Runs `snakemake results/benchmark/realism.md option_t option_a` on the real pyramid (config/config.yaml +
+config/real-tiles.yaml, the 256 px benchmark sizes only, the detail stage on for option_a) in --work, then prints
+the realism table, the real-vs-real floor, the detail stage's gain, and from the options' provenance the seconds
+per sample: option_t (AE 256 + detail, 256 px) and option_a (AE 256 + detail + learned SR x4, 1024 px).
+
+    .venv/bin/python benchmarks/bench_realism.py --work /tmp/bench_realism
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_TILES = Path(os.environ.get("ROCKZOOM_REAL_TILES", REPO.parent / "shared" / "data" / "rock-tiles"))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--work", type=Path, default=Path("/tmp/bench_realism"))
+    ap.add_argument("--tiles", type=Path, default=DEFAULT_TILES)
+    ap.add_argument("--cores", type=int, default=2)
+    ap.add_argument("--reuse", action="store_true",
+                    help="keep stages an earlier rockzoom version built in --work (rerun only on changed params/inputs)")
+    args = ap.parse_args()
+    if not (args.tiles / "23").is_dir():
+        print(f"real tiles not found at {args.tiles} (set ROCKZOOM_REAL_TILES)", file=sys.stderr)
+        return 2
+    args.work.mkdir(parents=True, exist_ok=True)
+    overlay = args.work / "bench-realism.yaml"
+    overlay.write_text(f"tiles: {{dir: {args.tiles.resolve()}}}\nbenchmark: {{ae_sizes: [256]}}\n"
+                       "options: {option_a: {detail: true}}\n")
+    cmd = [sys.executable, "-m", "snakemake", "results/benchmark/realism.md", "option_t", "option_a",
+           "--snakefile", str(REPO / "Snakefile"), "--directory", str(args.work), "--cores", str(args.cores),
+           "--configfile", str(REPO / "config/config.yaml"), str(REPO / "config/real-tiles.yaml"), str(overlay)]
+    if args.reuse:
+        cmd[3:3] = ["--rerun-triggers", "mtime", "params", "input"]
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=args.work)
+    if proc.returncode:
+        print(f"snakemake failed ({proc.returncode}); see {args.work}/logs", file=sys.stderr)
+        return proc.returncode
+    print(f"\nworkflow run: {(time.perf_counter() - t0) / 60:.1f} min (stages already built in --work are reused)\n")
+    results = args.work / "results"
+    print((results / "benchmark/realism.md").read_text())
+    table = pd.read_csv(results / "benchmark/realism.csv")
+    floor = table[table["method"].str.startswith("real vs real")].iloc[0]
+    ae = table[table["method"].str.match(r"AE 256 samples \(\w+\)$")]
+    detail = table[table["method"].str.endswith("+ detail")].iloc[0]
+    best_ae = ae.loc[ae["kid"].idxmin()]
+    closed = (best_ae["kid"] - detail["kid"]) / (best_ae["kid"] - floor["kid"])
+    print(f"real vs real: C2ST {floor['c2st']:.3f} [{floor['c2st_ci_low']:.2f}, {floor['c2st_ci_high']:.2f}], "
+          f"KID {floor['kid']:.1f}, patch copy 32 px {floor['patch_copy_32']:.3f} (n = {floor['n']})")
+    print(f"AE samples (C2ST {ae['c2st'].min():.3f} to {ae['c2st'].max():.3f}); best KID {best_ae['kid']:.1f} "
+          f"({best_ae['method']})")
+    print(f"{detail['method']}: C2ST {detail['c2st']:.3f} [{detail['c2st_ci_low']:.2f}, {detail['c2st_ci_high']:.2f}], "
+          f"KID {detail['kid']:.1f} (closes {closed:.0%} of the KID gap from the best AE row to real vs real), "
+          f"patch copy 32 px {detail['patch_copy_32']:.3f}, n = {detail['n']}")
+    for option, size in (("option_t", 256), ("option_a", 1024)):
+        prov = json.loads((results / "generated" / option / "provenance.json").read_text())
+        s = prov["seconds"]
+        print(f"{option}: {prov['output_size']} px, {s['per_image']:.1f} s per sample (decode "
+              f"{s['sample_and_decode'] / prov['n']:.2f} + detail {s['detail'] / prov['n']:.1f} + upscale "
+              f"{s['upscale'] / prov['n']:.2f} s), n = {prov['n']}; realism: "
+              + (f"C2ST {prov['realism']['c2st']:.3f}" if prov.get("realism", {}).get("measured")
+                 else prov.get("realism", {}).get("why", "not measured")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
