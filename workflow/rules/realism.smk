@@ -70,7 +70,6 @@ rule realism_table:
         "../../envs/rockzoom.yaml"
     threads: workflow.cores
     resources:
-        gpu=config["sr"]["gpus"],
         mem_mb=8000,
         runtime=120,
     params:

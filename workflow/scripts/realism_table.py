@@ -6,4 +6,4 @@ from rockzoom.generation.realism import run_realism_table  # noqa: E402
 
 run_realism_table(snakemake.params.generators, snakemake.params.upscalers, table_csv=snakemake.output.table,
                   table_md=snakemake.output.markdown, plot_png=snakemake.output.plot, settings=snakemake.params.realism,
-                  seed=snakemake.params.seed)
+                  seed=snakemake.params.seed, device="cpu")

@@ -18,6 +18,9 @@ STAGES = ["sr.train", "sr.gan.train", "ae.archs.vit", "ae_variants.multiscale.mu
 HEAD = json.loads((REPO / "tests/data/config_resolved_a645119.json").read_text())
 
 
+ADDED_OPTIONS = ("option_t",)
+
+
 def _get(d, dotted):
     for k in dotted.split("."):
         d = d[k]
@@ -32,9 +35,13 @@ def effective(cfg: dict) -> dict:
     out.pop("engine_defaults")
     for sec in ("sr", "ae", "ae_variants", "refiner"):
         out[sec].pop("threads")
-    out["options"] = {n: rc.option(cfg, n).to_param() for n in cfg["options"]}
+    # added since a645119: the detail stage (option_t, detail), the realism figures (realism, benchmark.realism)
+    out["options"] = {n: rc.option(cfg, n).to_param() for n in cfg["options"] if n not in ADDED_OPTIONS}
+    for key in ("detail", "realism"):
+        out.pop(key)
     out["pyramid"] = rc.pyramid_param(cfg)
     b = out["benchmark"]
+    b.pop("realism")
     m = b.pop("sr_model")
     out["benchmark"] = {**b, "sr_net": m["net"], "sr_hr": m["hr"]}
     return out
