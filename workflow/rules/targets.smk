@@ -26,7 +26,11 @@ rule generate:
         runtime=30,
     params:
         option=lambda w: rc.option(config, w.option).to_param(),
-        detail=lambda w: config["detail"]["synthesis"] if rc.option(config, w.option).detail else None,
+        detail=lambda w: (
+            config["detail"]["synthesis"]
+            if rc.option(config, w.option).detail
+            else None
+        ),
         realism=config["realism"],
         generate=config["generate"],
         seed=config["seed"],
