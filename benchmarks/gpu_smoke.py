@@ -179,8 +179,9 @@ def _peak_gib() -> float | None:
 def run_training(task: SmokeTask, steps: int, batch: int, warmup: int, workdir: Path, device: str) -> dict:
     """Train through engine.train; images/s over the steps after ``warmup`` (the last step, which validates and
     saves, is left out)."""
-    cfg = EngineConfig(steps=steps, batch_size=batch, lr=2e-4, warmup_steps=min(5, steps - 1), val_every=steps,
-                       save_every=steps, log_every=max(1, steps // 2), seed=0, bf16=True, device=device)
+    cfg = EngineConfig.from_dict(dict(steps=steps, batch_size=batch, lr=2e-4, warmup_steps=min(5, steps - 1),
+                                      val_every=steps, save_every=steps, log_every=max(1, steps // 2), seed=0,
+                                      bf16=True, device=device))
     stamps: dict[int, float] = {}
 
     def on_step_end(done: int) -> None:

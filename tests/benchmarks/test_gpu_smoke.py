@@ -1,3 +1,5 @@
+import pytest
+
 """benchmarks/gpu_smoke.py --cpu-check: the GPU smoke benchmark's code path (engine training of the AE and SR nets,
 torchrun DDP with 2 gloo processes, tiled SR inference, generation) at tiny sizes on the CPU."""
 from __future__ import annotations
@@ -10,6 +12,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
 def test_gpu_smoke_cpu_check(tmp_path):
     out = tmp_path / "smoke"
     results = tmp_path / "RESULTS.md"

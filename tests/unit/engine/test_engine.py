@@ -142,6 +142,7 @@ def test_all_checkpoints_load_with_weights_only(tmp_path):
         assert payload["format_version"] == 1
 
 
+@pytest.mark.slow
 def test_ddp_gloo_two_processes_matches_single_process(tmp_path):
     cfg = {**BASE, "steps": 6, "val_every": 3, "save_every": 3}
     single = tmp_path / "single"

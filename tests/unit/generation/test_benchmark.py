@@ -16,6 +16,7 @@ def pipeline(tmp_path_factory):
     return make_tiny_pipeline(tmp_path_factory.mktemp("tiny"))
 
 
+@pytest.mark.slow
 def test_table_rows_and_a_known_score(pipeline, tmp_path):
     s256, s64 = str(pipeline["data256"]), str(pipeline["data64"])
     rows = [

@@ -53,6 +53,7 @@ def _copier(train, masks, n, size, rng):
 
 # ----------------------------------------------------------------------------------------------------------- C2ST
 
+@pytest.mark.slow
 def test_c2st_chance_for_one_distribution_and_near_one_for_blur(field):
     images, masks = field
     a, b, ma, mb = images[:16], images[16:], masks[:16], masks[16:]
@@ -87,6 +88,7 @@ def test_clopper_pearson_matches_scipy():
 
 # ------------------------------------------------------------------------------------------------------------ KID
 
+@pytest.mark.slow
 def test_kid_near_zero_for_one_distribution_and_rising_with_blur():
     images, masks = _tiles(4, nx=16, ny=8)  # 128 tiles: KID's noise at 16 vs 16 is as large as a 1 px blur
     order = np.random.default_rng(0).permutation(len(images))
@@ -208,6 +210,7 @@ def real_tiles():
     return {s: (np.load(REAL / f"{s}_images.npy"), np.load(REAL / f"{s}_masks.npy")) for s in ("train", "test")}
 
 
+@pytest.mark.slow
 def test_c2st_on_real_tiles_null_and_blur(real_tiles):
     """A random split of the real train tiles: chance; blurred real tiles: caught. (Train vs test is not asserted:
     the splits are different survey blocks, and the C2ST tells them apart, 0.74 measured, 0.71 after matching

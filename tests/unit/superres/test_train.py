@@ -4,7 +4,6 @@ import pandas as pd
 import pytest
 import torch
 from resume import assert_same_weights, killed_then_resumed
-from texture_data import write_texture_dataset
 
 from rockzoom.data.store import load_split
 from rockzoom.metrics.fidelity import evaluate
@@ -19,11 +18,6 @@ from rockzoom.util.checkpoint import load_checkpoint
 
 NET = {"arch": "rlfn", "n_blocks": 1, "n_feats": 8}
 GAN = {"pixel_weight": 1.0, "adversarial_weight": 0.01, "frequency_weight": 0.05, "d_lr": 1e-4, "d_feats": 8}
-
-
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
-    return write_texture_dataset(tmp_path_factory.mktemp("sr_data"), {"train": 6, "val": 2, "test": 3}, size=48, nodata_rows=12)
 
 
 def _train_cfg(steps, save_every=2, lr_patch=8):
