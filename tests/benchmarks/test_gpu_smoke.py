@@ -1,4 +1,3 @@
-import pytest
 
 """benchmarks/gpu_smoke.py --cpu-check: the GPU smoke benchmark's code path (engine training of the AE and SR nets,
 torchrun DDP with 2 gloo processes, tiled SR inference, generation) at tiny sizes on the CPU."""
