@@ -37,6 +37,11 @@ COLUMNS = ["block", "method", "size", "n", "c2st", "c2st_ci_low", "c2st_ci_high"
            "swd_ref", "spectrum_distance_db", "hf_energy_ratio", "patch_copy_32", "patch_copy_64", "ct_32", "psnr",
            "ssim", "seconds_per_image"]
 GENERATORS, UPSCALERS = "generators at their native size", "upscalers on real inputs"
+BLOCK_NOTES = {
+    GENERATORS: "against real held-out tiles of the same size; real vs real is the floor",
+    UPSCALERS: "LR = the real held-out tiles downsampled, judged against those same tiles: KID and SWD compare each "
+               "output with its own source, so they sit below the generators' real-vs-real floor; C2ST does not pair",
+}
 CROSS_SCALE_NOTE = ("output finer than the survey's resolution: no real image exists at that scale, so it is compared "
                     "with real mosaics of the same pixel size (this assumes the ground looks alike across scales)")
 
@@ -125,9 +130,9 @@ def format_markdown(table: pd.DataFrame) -> str:
         part = table[table["block"] == block]
         if part.empty:
             continue
-        lines += [f"**{block.capitalize()}** (against real held-out tiles of the same size; C2ST 0.5 = "
-                  "indistinguishable, with its 95% CI; KID x1e3 mean ± spread over random-CNN seeds; patch copy = "
-                  "share of generated patches closer to a training patch than 95% of held-out real patches are)", "",
+        lines += [f"**{block.capitalize()}** ({BLOCK_NOTES[block]}; C2ST 0.5 = indistinguishable, with its 95% CI; "
+                  "KID x1e3 mean ± spread over random-CNN seeds; patch copy = share of generated patches closer to a "
+                  "training patch than 95% of held-out real patches are)", "",
                   "| method | size | n | C2ST [95% CI] | KID ×1e3 | SWD | SWD (real-normalised) | spectrum dist. (dB) "
                   "| HF ratio | patch copy 32 / 64 | C_T 32 | PSNR | SSIM | s/image |",
                   "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
