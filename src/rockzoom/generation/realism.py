@@ -151,13 +151,18 @@ def plot_perception_distortion(table: pd.DataFrame, path: str | Path) -> None:
     """PSNR (distortion) against C2ST accuracy (perception), one point per upscaler; lower-right is better."""
     part = table[(table["block"] == UPSCALERS) & table["psnr"].notna()]
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
-    for _, r in part.iterrows():
+    for i, (_, r) in enumerate(part.sort_values("psnr").iterrows()):
         ax.errorbar(r["psnr"], r["c2st"], yerr=[[r["c2st"] - r["c2st_ci_low"]], [r["c2st_ci_high"] - r["c2st"]]],
                     fmt="o", capsize=3)
-        ax.annotate(r["method"], (r["psnr"], r["c2st"]), fontsize=7, xytext=(4, 4), textcoords="offset points")
+        ax.annotate(r["method"], (r["psnr"], r["c2st"]), fontsize=7, xytext=(5, -14 if i % 2 else 6),
+                    textcoords="offset points")
+    if len(part):
+        lo, hi = part["psnr"].min(), part["psnr"].max()
+        pad = max(0.1, hi - lo) * 0.2
+        ax.set_xlim(lo - pad, hi + 2 * pad)  # room for the labels on the right
     floor = table[(table["block"] == GENERATORS) & table["method"].str.startswith("real vs real")]
     for _, r in floor.iterrows():
-        ax.axhline(r["c2st"], color="k", lw=0.8, ls="--", label=f"{r['method']} ({r['size']} px)")
+        ax.axhline(r["c2st"], color="k", lw=0.8, ls="--", label=r["method"])
     ax.axhline(0.5, color="grey", lw=0.6)
     ax.set_xlabel("PSNR (dB, higher = less distortion)")
     ax.set_ylabel("C2ST accuracy (0.5 = indistinguishable from real)")
