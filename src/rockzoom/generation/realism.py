@@ -24,6 +24,7 @@ from rockzoom.data.store import load_split  # noqa: E402
 from rockzoom.generation.benchmark import build_chain  # noqa: E402
 from rockzoom.metrics.fidelity import evaluate  # noqa: E402
 from rockzoom.metrics.realism import (  # noqa: E402
+    TooFewImages,
     real_or_generated_sheet,
     real_vs_real,
     realism_report,
@@ -78,6 +79,18 @@ def load_images(path: str | Path) -> np.ndarray:
     return np.stack([np.asarray(Image.open(f).convert("RGB")) for f in files])
 
 
+def _unless_too_few(measure, images: np.ndarray, name: str) -> dict:
+    """The realism report, or an unmeasured row (logged) when the sets are too small for it."""
+    try:
+        report = measure()
+    except TooFewImages as e:
+        logger.warning("%s: realism not measured: %s", name, e)
+        return {"size": int(images.shape[1]), "n_generated": len(images)}
+    logger.info("%s: C2ST %.3f, KID %.2f, patch copy %s", name, report["c2st"], report["kid"],
+                report.get("patch_copy_32"))
+    return report
+
+
 def generator_rows(rows: list[dict], settings: dict, seed: int) -> list[dict]:
     """rows: {name, data_dir, images (npy/PNG folder) or None for the real-vs-real floor, seconds_per_image}."""
     out, splits = [], {}
@@ -88,15 +101,14 @@ def generator_rows(rows: list[dict], settings: dict, seed: int) -> list[dict]:
                                      for s in (load_split(data_dir, "test"), load_split(data_dir, "train")))
         (test, test_m), (train, train_m) = splits[data_dir]
         if spec["images"] is None:
-            report = real_vs_real(train, test, train_masks=train_m, heldout_masks=test_m, seed=seed,
-                                  **_report_kwargs(settings))
+            report = _unless_too_few(lambda: real_vs_real(train, test, train_masks=train_m, heldout_masks=test_m,
+                                                          seed=seed, **_report_kwargs(settings)), test, spec["name"])
         else:
             images = load_images(spec["images"])[: settings["max_images"]]
-            report = realism_report(images, test, train, heldout_masks=test_m, train_masks=train_m, seed=seed,
-                                    **_report_kwargs(settings))
+            report = _unless_too_few(lambda: realism_report(images, test, train, heldout_masks=test_m,
+                                                            train_masks=train_m, seed=seed,
+                                                            **_report_kwargs(settings)), images, spec["name"])
         out.append(_row(GENERATORS, spec["name"], report, spec.get("seconds_per_image")))
-        logger.info("%s: C2ST %.3f, KID %.2f, patch copy %.3f", spec["name"], report["c2st"], report["kid"],
-                    report["patch_copy_32"])
     return out
 
 
@@ -113,11 +125,10 @@ def upscaler_rows(rows: list[dict], settings: dict, seed: int, device: str) -> l
         preds = np.rint(np.clip(preds, 0.0, 1.0) * 255.0).astype(np.uint8)  # as a PNG would store them
         fidelity = evaluate(preds, pairs.hr, pairs.hr_mask, border=spec["scale"], seed=seed)
         train_images, train_masks = _cap(train.images, train.masks, settings["max_images"])
-        report = realism_report(preds, pairs.hr, train_images, generated_masks=pairs.hr_mask,
-                                heldout_masks=pairs.hr_mask, train_masks=train_masks, seed=seed,
-                                **_report_kwargs(settings))
+        report = _unless_too_few(lambda: realism_report(preds, pairs.hr, train_images, generated_masks=pairs.hr_mask,
+                                                        heldout_masks=pairs.hr_mask, train_masks=train_masks,
+                                                        seed=seed, **_report_kwargs(settings)), preds, spec["name"])
         out.append(_row(UPSCALERS, f"{spec['name']} x{spec['scale']}", report, per_image, fidelity))
-        logger.info("%s: PSNR %.2f, C2ST %.3f", spec["name"], fidelity["psnr_pooled"], report["c2st"])
     return out
 
 
@@ -207,7 +218,12 @@ def option_realism(generated: np.ndarray, real_dir: str | Path, out_dir: str | P
                          f"training image; has {len(generated)}, {len(test_images)} and {len(train.images)}")
         return result
     train_images, train_masks = _cap(train.images, train.masks, settings["max_images"])
-    result.update(realism_report(generated, test_images, train_images, heldout_masks=test_masks,
-                                 train_masks=train_masks, seed=seed, **_report_kwargs(settings)))
+    try:
+        result.update(realism_report(generated, test_images, train_images, heldout_masks=test_masks,
+                                     train_masks=train_masks, seed=seed, **_report_kwargs(settings)))
+    except TooFewImages as e:
+        logger.warning("realism not measured: %s", e)
+        result.update(measured=False, why=str(e))
+        return result
     result["measured"] = True
     return result

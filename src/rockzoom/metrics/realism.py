@@ -54,6 +54,10 @@ DIHEDRAL = [(k, flip) for flip in (False, True) for k in range(4)]
 
 # ----------------------------------------------------------------------------------------------------- validation
 
+class TooFewImages(ValueError):
+    """The sets are valid but too small (or too much no-data) for a measure: the caller may report it unmeasured."""
+
+
 def _check_images(images, name: str) -> np.ndarray:
     """uint8 (N, H, W, 3) with N >= 1, or a ValueError."""
     images = np.asarray(images)
@@ -256,7 +260,7 @@ def c2st(real, fake, *, real_masks=None, fake_masks=None, seeds=(0, 1, 2), crop:
     fake, fake_c = _usable(fake, fake_m, crop, margin, min_valid, "fake")
     n = min(len(real), len(fake))
     if n < 4:
-        raise ValueError(f"c2st needs at least 4 usable images per set, got {len(real)} and {len(fake)}")
+        raise TooFewImages(f"c2st needs at least 4 usable images per set, got {len(real)} and {len(fake)}")
     grid = grid or min(6, math.ceil(min(real.shape[1:3]) / crop))
     runs = []
     for seed in seeds:
@@ -359,7 +363,7 @@ def kid_from_features(real: np.ndarray, fake: np.ndarray, *, subsets: int = KID_
     """Mean unbiased MMD² over ``subsets`` random subsets of size min(N_real, N_fake, subset_size)."""
     m = min(len(real), len(fake), subset_size)
     if m < 2:
-        raise ValueError(f"KID needs at least 2 samples per set, got {len(real)} and {len(fake)}")
+        raise TooFewImages(f"KID needs at least 2 samples per set, got {len(real)} and {len(fake)}")
     rng = np.random.default_rng(seed)
     vals = [mmd2_unbiased_poly(real[rng.choice(len(real), m, replace=False)],
                                fake[rng.choice(len(fake), m, replace=False)]) for _ in range(subsets)]
@@ -423,7 +427,7 @@ def _sample_patches(images: np.ndarray, masks: np.ndarray, patch: int, n_patches
     """Up to ``n_patches`` seeded patches (Q, 3, p, p) from a non-overlapping grid of valid windows."""
     cand = [(i, y, x) for i in range(len(images)) for y, x in _patch_positions(masks[i], patch, patch)]
     if not cand:
-        raise ValueError(f"no fully valid {patch} px patch in the images")
+        raise TooFewImages(f"no fully valid {patch} px patch in the images")
     pick = rng.choice(len(cand), min(n_patches, len(cand)), replace=False)
     t = _to_tensor(images)
     return torch.stack([t[cand[k][0], :, cand[k][1]:cand[k][1] + patch, cand[k][2]:cand[k][2] + patch]
@@ -472,7 +476,7 @@ def _candidates(query_desc: torch.Tensor, train_t: torch.Tensor, train_m: np.nda
         all_rows.append(rows)
         offset += len(desc)
     if not all_rows:
-        raise ValueError(f"no fully valid {patch} px patch in the training images")
+        raise TooFewImages(f"no fully valid {patch} px patch in the training images")
     return best_d, np.concatenate(all_rows)[best_i.numpy()]
 
 

@@ -54,3 +54,5 @@ def test_option_realism_measures_and_writes_the_sheet(pipeline, tmp_path):
     assert (tmp_path / "real_or_generated.png").exists()
     few = option_realism(generated[:1], pipeline["data256"], tmp_path / "few", scale=1, seed=0, settings=SETTINGS)
     assert few["measured"] is False and "needs at least 2" in few["why"]
+    three = option_realism(generated[:3], pipeline["data256"], tmp_path / "three", scale=1, seed=0, settings=SETTINGS)
+    assert three["measured"] is False and "at least 4 usable images" in three["why"]
