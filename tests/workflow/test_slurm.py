@@ -75,11 +75,10 @@ def _cluster_gpus() -> int:
 
 def _sr_model_target() -> tuple[str, str]:
     """The SR model of the test config's option_a, and its rule's log."""
-    import yaml
+    import rockzoom.config as rc
 
-    opt = yaml.safe_load(CONFIG.read_text())["options"]["option_a"]
-    name = f"{opt['sr_net']}-x{opt['scale']}-h{opt['sr_hr']}"
-    return f"results/sr/{name}/model.pt", f"logs/train_sr/{name}.log"
+    ref = rc.option(rc.load_config(CONFIG), "option_a").sr_model
+    return ref.path, f"logs/train_sr/{ref.tag}.log"
 
 
 def test_target_runs_through_slurm(tmp_path):
