@@ -261,6 +261,7 @@ def mark_done(target: str, workdir, configs) -> None:
     run(["--touch", target], workdir, configs)  # records the jobs' provenance, as a real run would
 
 
+@pytest.mark.slow
 def test_finished_earlier_stage_is_not_retrained(tmp_path):
     first = "results/ae_progressive/progressive/s64/model.pt"
     mark_done(first, tmp_path, CONFIGS)
