@@ -429,8 +429,9 @@ def realism_upscaler_rows(cfg: dict) -> list[BenchmarkRow]:
 
 
 def realism_inputs(cfg: dict) -> list[str]:
-    files = {f"{r['data_dir']}/summary.json" for r in realism_generator_rows(cfg)}
-    files |= {r["images"] for r in realism_generator_rows(cfg) if r["images"]}
+    generators = realism_generator_rows(cfg)
+    files = {f"{r['data_dir']}/summary.json" for r in generators}
+    files |= {r["images"] for r in generators if r["images"]}
     files |= {f for row in realism_upscaler_rows(cfg) for f in row.inputs()}
     return sorted(files)
 

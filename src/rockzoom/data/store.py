@@ -57,7 +57,9 @@ def load_split(data_dir: str | Path, split: str, mmap: bool = True) -> SplitArra
     return SplitArrays(images=images, masks=masks.astype(bool, copy=False))
 
 
-def _atomic_save(path: Path, array: np.ndarray) -> None:
+def atomic_save(path: str | Path, array: np.ndarray) -> None:
+    """np.save through a temporary file and an atomic rename."""
+    path = Path(path)
     tmp = path.with_name(path.name + ".tmp.npy")
     np.save(tmp, array)
     os.replace(tmp, path)
@@ -73,8 +75,8 @@ def save_split(data_dir: str | Path, split: str, images: np.ndarray, masks: np.n
         raise ValueError(f"images must be (N,S,S,3), got {images.shape}")
     if masks.shape != images.shape[:3]:
         raise ValueError(f"masks {masks.shape} do not match images {images.shape}")
-    _atomic_save(images_path(data_dir, split), images)
-    _atomic_save(masks_path(data_dir, split), masks)
+    atomic_save(images_path(data_dir, split), images)
+    atomic_save(masks_path(data_dir, split), masks)
 
 
 def load_summary(data_dir: str | Path) -> dict:

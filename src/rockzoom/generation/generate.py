@@ -90,9 +90,6 @@ def generate(ae_model: str | Path, prior_path: str | Path, latents_dir: str | Pa
         stack = np.stack(outputs)
         checks["spectrum_distance_db_to_real"] = spectrum_distance(stack, reference)
         checks["real_reference"] = f"{real_dir} test split, {k} images"
-        if realism is not None:
-            provenance_realism = option_realism(stack, real_dir, out_dir, scale=upscaler.scale if upscaler else 1,
-                                                seed=seed, settings=realism)
     size = outputs[0].shape[0]
     provenance = {
         "sampler": sampler, "seed": seed, "n": n, "temperature": temperature, "perturb_sigma": perturb_sigma,
@@ -108,7 +105,8 @@ def generate(ae_model: str | Path, prior_path: str | Path, latents_dir: str | Pa
         "checks": checks,
     }
     if real_dir is not None and realism is not None:
-        provenance["realism"] = provenance_realism
+        provenance["realism"] = option_realism(stack, real_dir, out_dir, scale=provenance["scale"], seed=seed,
+                                               settings=realism)
     if sr_model is not None and upscale == "sr":
         provenance["checkpoints"]["sr"] = {"path": str(sr_model), "sha256": file_sha256(sr_model)}
     (out_dir / "provenance.json").write_text(json.dumps(provenance, indent=2))
