@@ -10,6 +10,12 @@
    each process (tiled also at 1024² input, to show memory is bounded by the tile, not the image).
 
     .venv/bin/python benchmarks/bench_sr.py --minutes 10
+
+`--curve`: instead, the quality-per-minute curve (benchmarks/sr_curve.py): the default net trained on bicubic LR and
+on the pyramid's own LR (zoom z-2), and EDSR-baseline on bicubic LR, each for --curve-minutes with snapshots at
+each point; every snapshot evaluated on both LR kinds (the 2x2 LR-kind table) on the s256 and s1024 test splits.
+
+    .venv/bin/python benchmarks/bench_sr.py --curve --curve-minutes 1 2.5 5 10 20
 """
 from __future__ import annotations
 
@@ -23,8 +29,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
-import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
@@ -32,6 +38,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 from real_tiles import DEFAULT_TILES, build_real_data  # noqa: E402
 
+from rockzoom.config import load_config, stage_settings  # noqa: E402
 from rockzoom.data.image_files import read_image, write_image  # noqa: E402
 from rockzoom.data.store import load_split  # noqa: E402
 from rockzoom.metrics.fidelity import evaluate  # noqa: E402
@@ -42,8 +49,9 @@ from rockzoom.superres.train import masked_charbonnier, train_sr  # noqa: E402
 from rockzoom.util.logs import console_logging  # noqa: E402
 
 
-def seconds_per_step(net_cfg: dict, train_cfg: dict, data_dir: Path, scale: int, device: str) -> float:
-    """Time a few optimizer steps of the real training batch shape (after one warm-up step)."""
+def seconds_per_step(net_cfg: dict, train_cfg: dict, data_dir: Path, scale: int, device: str,
+                     clock=time.perf_counter) -> float:
+    """Time a few optimizer steps of the real training batch shape (after one warm-up step) by ``clock``."""
     pairs = make_pairs(load_split(data_dir, "train"), scale, limit=8)
     model = SR_NETS.from_config(net_cfg, scale=scale).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
@@ -52,7 +60,7 @@ def seconds_per_step(net_cfg: dict, train_cfg: dict, data_dir: Path, scale: int,
     for i in range(4):
         batch = sample_patches(pairs, train_cfg["lr_patch"], train_cfg["engine"]["batch_size"], gen)
         batch = {k: v.to(device) for k, v in batch.items()}
-        t0 = time.perf_counter()
+        t0 = clock()
         loss = masked_charbonnier(model(batch["lr"]), batch["hr"], batch["mask"], 1e-3)
         opt.zero_grad()
         loss.backward()
@@ -60,7 +68,7 @@ def seconds_per_step(net_cfg: dict, train_cfg: dict, data_dir: Path, scale: int,
         if device == "cuda":
             torch.cuda.synchronize()
         if i:
-            times.append(time.perf_counter() - t0)
+            times.append(clock() - t0)
     return statistics.median(times)
 
 
@@ -130,6 +138,52 @@ def tiled_vs_whole(model: Path, data_dir: Path, work: Path, size: int, whole: bo
         f.unlink(missing_ok=True)
 
 
+def curve(args, sr: dict, data: dict[int, Path], scale: int) -> int:
+    from sr_curve import cpu_seconds, run_curve
+
+    index_csv = (args.data_root or args.work) / "tiles" / "index.csv"
+    tables = []
+    for run in args.curve_runs:
+        net, lr_source = run.split(":")
+        t_step = seconds_per_step(sr["nets"][net], sr["train"], data[256], scale, args.device, clock=cpu_seconds)
+        table = run_curve(data, index_csv, args.work, net_name=net, net_cfg=sr["nets"][net], train_cfg=sr["train"],
+                          lr_source=lr_source, minutes=args.curve_minutes, seconds_per_step=t_step,
+                          device=args.device)
+        tables.append(table)
+        table.to_csv(args.work / "curve.csv", mode="a", index=False, header=len(tables) == 1,
+                     float_format="%.4f")
+        print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"), flush=True)
+    full = pd.concat(tables)
+    full.to_csv(args.work / "curve.csv", index=False, float_format="%.4f")
+    print(f"curve: {args.work / 'curve.csv'} ({torch.get_num_threads()} threads, device {args.device}; cpu_min = the "
+          f"training process's CPU minutes, wall_min beside)")
+    plot_curve(full, args.work / "curve.png")
+    return 0
+
+
+def plot_curve(table, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=False)
+    plain = table[~table["self_ensemble"]]
+    for ax, size in zip(axes, sorted(plain["hr"].unique())):
+        for (net, trained, evaluated), g in plain[plain["hr"] == size].groupby(["net", "trained_on", "evaluated_on"]):
+            g = g.sort_values("cpu_min")
+            ax.plot(g["cpu_min"], g["gain_bicubic"], marker="o",
+                    label=f"{net}, trained on {trained} LR, tested on {evaluated} LR")
+        n = int(plain[plain["hr"] == size]["n"].iloc[0])
+        ax.axhline(1.0, color="gray", ls="--", lw=0.8)
+        ax.set(xscale="log", xlabel="training CPU-minutes (2 threads)", ylabel="PSNR gain over bicubic (dB)",
+               title=f"x4 on the s{size} test split (n={n})")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--tiles", type=Path, default=DEFAULT_TILES)
@@ -143,12 +197,16 @@ def main() -> int:
     p.add_argument("--whole-sizes", type=int, nargs="*", default=[2048],
                    help="input sizes for the tiled-vs-whole check (whole-image needs ~13 GB at 4096²)")
     p.add_argument("--tiled-sizes", type=int, nargs="*", default=[1024], help="input sizes tiled only (peak RSS)")
+    p.add_argument("--curve", action="store_true", help="the quality-per-minute curve and the LR-kind table")
+    p.add_argument("--curve-minutes", type=float, nargs="+", default=[2, 5, 10, 20, 40], help="CPU-minutes")
+    p.add_argument("--curve-runs", nargs="+", default=["rlfn:bicubic", "rlfn:pyramid", "edsr:bicubic"],
+                   help="net:lr_source training runs of the curve")
     args = p.parse_args()
     console_logging()
     torch.set_num_threads(args.threads or os.cpu_count() or 1)
     args.work.mkdir(parents=True, exist_ok=True)
-    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-    sr = config["sr"]
+    config = load_config()  # the packaged defaults (= config/config.yaml), validated, engine defaults applied below
+    sr = {**config["sr"], "train": stage_settings(config, "sr.train")}
     net_cfg, train_cfg = sr["nets"][args.net], copy.deepcopy(sr["train"])
     scale = 4
 
@@ -159,6 +217,8 @@ def main() -> int:
     for size, d in data.items():
         counts = {s: len(load_split(d, s)) for s in ("train", "val", "test")}
         print(f"real data s{size}: {counts}")
+    if args.curve:
+        return curve(args, sr, data, scale)
 
     t_step = seconds_per_step(net_cfg, train_cfg, data[256], scale, args.device)
     steps = max(10, int(args.minutes * 60 / (t_step * 1.15)))  # 15 % for validation and saving

@@ -4,6 +4,7 @@
 rule train_sr:
     input:
         summary=paths.dataset_summary("{H}"),
+        index=paths.TILE_INDEX,
     output:
         model=paths.sr_model("{net}", "{k}", "{H}"),
         metrics=paths.sr_dir("{net}", "{k}", "{H}", file="metrics.csv"),
@@ -35,6 +36,7 @@ rule train_sr:
 rule finetune_sr_gan:
     input:
         summary=paths.dataset_summary("{H}"),
+        index=paths.TILE_INDEX,
         psnr_model=rules.train_sr.output.model,
     output:
         model=paths.sr_model("{net}", "{k}", "{H}", gan=True),
@@ -66,6 +68,7 @@ rule finetune_sr_gan:
 rule eval_sr:
     input:
         summary=paths.dataset_summary("{H}"),
+        index=paths.TILE_INDEX,
         models=sr_eval_models,
     output:
         table=report(
@@ -93,6 +96,8 @@ rule eval_sr:
         runtime=30,
     params:
         max_images=config["sr"]["eval"]["max_images"],
+        lr_sources=config["sr"]["eval"]["lr_sources"],
+        self_ensemble=config["sr"]["eval"]["self_ensemble"],
         seed=config["seed"],
     script:
         "../scripts/eval_sr.py"

@@ -14,5 +14,8 @@ eval_sr(
     crops_png=snakemake.output.crops,
     max_images=snakemake.params.max_images,
     seed=snakemake.params.seed,
+    lr_sources=tuple(snakemake.params.lr_sources),
+    self_ensemble=snakemake.params.self_ensemble,
+    index_csv=snakemake.input.index,
     gpus=snakemake.resources.gpu,
 )

@@ -18,5 +18,6 @@ finetune_sr_gan(
     gan=gan,
     seed=snakemake.params.seed,
     gpus=snakemake.resources.gpu,
+    index_csv=snakemake.input.index,
     progress=False,
 )

@@ -24,6 +24,7 @@ generate(
     flat_std=gen["flat_std"],
     tile=gen["tile"],
     overlap=gen["overlap"],
+    self_ensemble=gen["self_ensemble"],
     detail=None if snakemake.params.detail is None else {"banks": snakemake.input.banks,
                                                          "synthesis": snakemake.params.detail},
     realism=snakemake.params.realism,

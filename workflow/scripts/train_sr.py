@@ -17,5 +17,6 @@ train_sr(
     train_cfg=snakemake.params.train,
     seed=snakemake.params.seed,
     gpus=snakemake.resources.gpu,
+    index_csv=snakemake.input.index,
     progress=False,
 )

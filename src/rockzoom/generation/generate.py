@@ -33,7 +33,8 @@ logger = logging.getLogger(__name__)
 UPSCALE_CHOICES = ("none", "bicubic", "lanczos", "sr")
 
 
-def make_upscaler(upscale: str, scale: int, sr_model: str | Path | None, device: str) -> Upscaler | None:
+def make_upscaler(upscale: str, scale: int, sr_model: str | Path | None, device: str,
+                  self_ensemble: bool = False) -> Upscaler | None:
     if upscale not in UPSCALE_CHOICES:
         raise ValueError(f"upscale must be one of {UPSCALE_CHOICES}, got {upscale!r}")
     if upscale == "none":
@@ -41,7 +42,7 @@ def make_upscaler(upscale: str, scale: int, sr_model: str | Path | None, device:
     if upscale == "sr":
         if sr_model is None:
             raise ValueError("upscale 'sr' needs a trained SR checkpoint")
-        return build_upscaler(checkpoint=sr_model, scale=scale, device=device)
+        return build_upscaler(checkpoint=sr_model, scale=scale, device=device, self_ensemble=self_ensemble)
     return build_upscaler(method=upscale, scale=scale)
 
 
@@ -49,16 +50,18 @@ def generate(ae_model: str | Path, prior_path: str | Path, latents_dir: str | Pa
              sampler: str, n: int, seed: int, upscale: str = "none", scale: int = 1,
              sr_model: str | Path | None = None, real_dir: str | Path | None = None, temperature: float = 1.0,
              perturb_sigma: float = 0.5, flat_std: float = 0.02, tile: int = 256, overlap: int = 16,
-             detail: dict | None = None, realism: dict | None = None, device: str = "auto") -> dict:
+             detail: dict | None = None, realism: dict | None = None, device: str = "auto",
+             self_ensemble: bool = False) -> dict:
     """The `generate` stage. `real_dir` (results/data/s{output size}) gives real tiles for the spectrum check, the
     realism figures and the real-or-generated sheet. `detail` ({banks: path, synthesis: {...}}) runs the patch
-    synthesis on each decoded sample before upscaling; `realism` holds the realism_report settings."""
+    synthesis on each decoded sample before upscaling; `realism` holds the realism_report settings;
+    `self_ensemble` runs a learned upscaler over the 8 flips/rotations of each input and averages (8x its time)."""
     out_dir = Path(out_dir)
     samples_dir = out_dir / "samples"
     samples_dir.mkdir(parents=True, exist_ok=True)
     model, _ = load_autoencoder(ae_model, device)
     prior = load_prior(prior_path)
-    upscaler = make_upscaler(upscale, scale, sr_model, device)
+    upscaler = make_upscaler(upscale, scale, sr_model, device, self_ensemble)
 
     t0 = time.perf_counter()
     latents = sample_latents(prior, sampler, n, seed, temperature, perturb_sigma)

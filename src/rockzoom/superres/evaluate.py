@@ -17,18 +17,17 @@ import pandas as pd
 import torch
 from PIL import Image, ImageDraw
 
-from rockzoom.data.store import load_split
 from rockzoom.metrics.fidelity import evaluate
 from rockzoom.metrics.spectrum import hf_energy_ratio, spectrum_distance
 from rockzoom.models.registry import count_parameters
-from rockzoom.superres.data import SRPairs, make_pairs
+from rockzoom.superres.data import SRPairs, load_pairs_split
 from rockzoom.superres.upscale import NetUpscaler, Upscaler, build_upscaler
 from rockzoom.util.devices import acquire_gpus
 from rockzoom.util.memory import peak_extra_bytes
 
 logger = logging.getLogger(__name__)
 
-COLUMNS = ["method", "params", "n", "psnr_pooled", "psnr_mean", "psnr_ci_low", "psnr_ci_high", "psnr_y_pooled",
+COLUMNS = ["method", "lr_source", "params", "n", "psnr_pooled", "psnr_mean", "psnr_ci_low", "psnr_ci_high", "psnr_y_pooled",
            "psnr_y_mean", "ssim", "spectrum_distance_db", "hf_energy_ratio", "ms_per_image", "peak_mem_mb"]
 
 
@@ -109,30 +108,43 @@ def crop_grid(pairs: SRPairs, named_preds: dict[str, np.ndarray], path: str | Pa
 
 def eval_sr(data_dir: str | Path, *, scale: int, models: list[str | Path], table_csv: str | Path,
             crops_png: str | Path, methods: tuple[str, ...] = ("bicubic", "lanczos"), max_images: int | None = None,
-            seed: int = 0, device: str = "auto", gpus: int = 0, measure_memory: bool = True) -> pd.DataFrame:
-    """Evaluate classical ``methods`` and every checkpoint in ``models`` on the test split; writes csv + png."""
+            seed: int = 0, device: str = "auto", gpus: int = 0, measure_memory: bool = True,
+            lr_sources: tuple[str, ...] = ("bicubic",), index_csv: str | Path | None = None,
+            self_ensemble: bool = False) -> pd.DataFrame:
+    """Evaluate classical ``methods`` and every checkpoint in ``models`` on the test split, once per LR kind in
+    ``lr_sources`` (``bicubic``: computed; ``pyramid``: the tree's coarser zoom, needs ``index_csv``); with
+    ``self_ensemble`` each net is also evaluated with its x8 geometric self-ensemble. Writes csv + png (the crops
+    of the first LR kind)."""
     acquire_gpus(gpus)
-    pairs = make_pairs(load_split(data_dir, "test"), scale, limit=max_images)
-    logger.info(f"eval SR x{scale}: {len(pairs)} test images of {pairs.hr.shape[1]} px (LR {pairs.lr.shape[1]} px)")
     specs = [{"method": m, "scale": scale} for m in methods]
-    specs += [{"checkpoint": str(path), "scale": scale, "device": device} for path in models]
-    rows, crops = [], {}
-    for spec in specs:
-        up = build_upscaler(**spec)
-        preds, ms, mem_mb = run_upscaler(up, pairs, spec if measure_memory else None)
-        scores = evaluate(preds, pairs.hr, pairs.hr_mask, border=scale, seed=seed)
-        row = {"method": up.name, "params": count_parameters(up.model) if isinstance(up, NetUpscaler) else 0,
-               **scores, "spectrum_distance_db": spectrum_distance(preds, pairs.hr),
-               "hf_energy_ratio": hf_energy_ratio(preds, pairs.hr, cutoff=0.5 / scale), "ms_per_image": ms,
-               "peak_mem_mb": mem_mb}
-        rows.append(row)
-        crops[up.name] = preds
-        logger.info(f"{up.name:>24}: PSNR {row['psnr_pooled']:.2f} dB (mean {row['psnr_mean']:.2f} "
-                    f"[{row['psnr_ci_low']:.2f}, {row['psnr_ci_high']:.2f}]), Y {row['psnr_y_pooled']:.2f}, "
-                    f"SSIM {row['ssim']:.4f}, spectrum {row['spectrum_distance_db']:.2f} dB, "
-                    f"HF {row['hf_energy_ratio']:.3f}, {ms:.1f} ms/image, +{mem_mb:.0f} MB")
+    for path in models:
+        specs.append({"checkpoint": str(path), "scale": scale, "device": device})
+        if self_ensemble:
+            specs.append({"checkpoint": str(path), "scale": scale, "device": device, "self_ensemble": True})
+    rows, crops, crop_pairs = [], {}, None
+    for lr_source in lr_sources:
+        pairs = load_pairs_split(data_dir, "test", scale, limit=max_images, lr_source=lr_source, index_csv=index_csv)
+        logger.info(f"eval SR x{scale}: {len(pairs)} test images of {pairs.hr.shape[1]} px (LR {pairs.lr.shape[1]} "
+                    f"px from {lr_source})")
+        for spec in specs:
+            up = build_upscaler(**spec)
+            preds, ms, mem_mb = run_upscaler(up, pairs, spec if measure_memory else None)
+            scores = evaluate(preds, pairs.hr, pairs.hr_mask, border=scale, seed=seed)
+            row = {"method": up.name, "lr_source": lr_source,
+                   "params": count_parameters(up.model) if isinstance(up, NetUpscaler) else 0,
+                   **scores, "spectrum_distance_db": spectrum_distance(preds, pairs.hr),
+                   "hf_energy_ratio": hf_energy_ratio(preds, pairs.hr, cutoff=0.5 / scale), "ms_per_image": ms,
+                   "peak_mem_mb": mem_mb}
+            rows.append(row)
+            if crop_pairs is None or crop_pairs is pairs:
+                crop_pairs, crops[up.name] = pairs, preds
+            logger.info(f"{up.name:>24} ({lr_source} LR): PSNR {row['psnr_pooled']:.2f} dB (mean "
+                        f"{row['psnr_mean']:.2f} [{row['psnr_ci_low']:.2f}, {row['psnr_ci_high']:.2f}]), Y "
+                        f"{row['psnr_y_pooled']:.2f}, SSIM {row['ssim']:.4f}, spectrum "
+                        f"{row['spectrum_distance_db']:.2f} dB, HF {row['hf_energy_ratio']:.3f}, {ms:.1f} ms/image, "
+                        f"+{mem_mb:.0f} MB")
     table = pd.DataFrame(rows)[COLUMNS]
     Path(table_csv).parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(table_csv, index=False, float_format="%.4f")
-    crop_grid(pairs, crops, crops_png, seed=seed)
+    crop_grid(crop_pairs, crops, crops_png, seed=seed)
     return table

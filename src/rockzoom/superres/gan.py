@@ -21,6 +21,7 @@ from rockzoom.engine.state import state_dir_for
 from rockzoom.metrics.spectrum import hf_energy_ratio, spectrum_distance
 from rockzoom.models.discriminator import PatchDiscriminator
 from rockzoom.superres.train import (
+    TRAIN_KEYS,
     SRPairs,
     SRTask,
     check_train_config,
@@ -127,13 +128,15 @@ class SRGanTask(SRTask):
 
 def finetune_sr_gan(data_dir: str | Path, psnr_model: str | Path, *, model_out: str | Path, metrics_csv: str | Path,
                     curve_png: str | Path, train_cfg: dict, gan: dict, seed: int, state_dir: str | Path | None = None,
-                    gpus: int = 0, **engine_kwargs) -> TrainResult:
-    """Fine-tune the PSNR-trained SR model at ``psnr_model`` adversarially; writes an ``sr_gan`` checkpoint."""
-    check_train_config(train_cfg)
+                    gpus: int = 0, index_csv: str | Path | None = None, **engine_kwargs) -> TrainResult:
+    """Fine-tune the PSNR-trained SR model at ``psnr_model`` adversarially; writes an ``sr_gan`` checkpoint.
+    Its LR images are of the kind the PSNR model was trained on (its ``lr_source``; ``index_csv`` for ``pyramid``)."""
+    check_train_config(train_cfg, keys=tuple(k for k in TRAIN_KEYS if k != "lr_source"))
     acquire_gpus(gpus)
     payload = require_kind(load_checkpoint(psnr_model), "sr", psnr_model)
     scale = int(payload["model_kwargs"]["scale"])
-    train_pairs, val_pairs, data_hash = load_pairs(data_dir, scale, train_cfg["val_images"])
+    lr_source = payload.get("config", {}).get("train", {}).get("lr_source", "bicubic")
+    train_pairs, val_pairs, data_hash = load_pairs(data_dir, scale, train_cfg["val_images"], lr_source, index_csv)
     task = SRGanTask(train_pairs, val_pairs, payload, train_cfg["lr_patch"], train_cfg["charbonnier_eps"], gan)
     stage_config = {"scale": scale, "psnr_model_step": payload["step"], "psnr_model_best_val": payload["best_val"],
                     "net": payload["model_kwargs"], "train": json.loads(json.dumps(train_cfg)), "gan": dict(gan),

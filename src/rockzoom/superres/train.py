@@ -9,18 +9,18 @@ import numpy as np
 import torch
 from torch import nn
 
-from rockzoom.data.store import load_split, load_summary
+from rockzoom.data.store import load_summary
 from rockzoom.engine import EngineConfig, TrainResult, TrainTask, train
 from rockzoom.engine.state import state_dir_for
 from rockzoom.metrics.fidelity import evaluate
 from rockzoom.models.registry import SR_NETS
-from rockzoom.superres.data import SRPairs, make_pairs, sample_patches
+from rockzoom.superres.data import SRPairs, load_pairs_split, sample_patches
 from rockzoom.superres.upscale import ClassicalUpscaler
 from rockzoom.util.devices import acquire_gpus
 
 logger = logging.getLogger(__name__)
 
-TRAIN_KEYS = ("lr_patch", "charbonnier_eps", "val_images", "engine")
+TRAIN_KEYS = ("lr_patch", "charbonnier_eps", "val_images", "lr_source", "engine")
 
 
 def masked_charbonnier(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, eps: float) -> torch.Tensor:
@@ -79,18 +79,20 @@ class SRTask(TrainTask):
                 "val_psnr_bicubic": self._val_bicubic}
 
 
-def check_train_config(train_cfg: dict) -> None:
-    missing = [k for k in TRAIN_KEYS if k not in train_cfg]
+def check_train_config(train_cfg: dict, keys: tuple[str, ...] = TRAIN_KEYS) -> None:
+    missing = [k for k in keys if k not in train_cfg]
     if missing:
         raise KeyError(f"SR train config lacks keys {missing} (has {sorted(train_cfg)})")
 
 
-def load_pairs(data_dir: str | Path, scale: int, val_images: int) -> tuple[SRPairs, SRPairs, str]:
+def load_pairs(data_dir: str | Path, scale: int, val_images: int, lr_source: str = "bicubic",
+               index_csv: str | Path | None = None) -> tuple[SRPairs, SRPairs, str]:
     summary = load_summary(data_dir)
     if "manifest_hash" not in summary:
         raise KeyError(f"{Path(data_dir) / 'summary.json'}: no 'manifest_hash' key")
-    train_pairs = make_pairs(load_split(data_dir, "train"), scale)
-    val_pairs = make_pairs(load_split(data_dir, "val"), scale, limit=val_images)
+    kw = {"lr_source": lr_source, "index_csv": index_csv}
+    train_pairs = load_pairs_split(data_dir, "train", scale, **kw)
+    val_pairs = load_pairs_split(data_dir, "val", scale, limit=val_images, **kw)
     return train_pairs, val_pairs, summary["manifest_hash"]
 
 
@@ -100,16 +102,18 @@ def engine_config(train_cfg: dict, seed: int) -> EngineConfig:
 
 def train_sr(data_dir: str | Path, *, model_out: str | Path, metrics_csv: str | Path, curve_png: str | Path,
              scale: int, net: dict, train_cfg: dict, seed: int, state_dir: str | Path | None = None, gpus: int = 0,
-             **engine_kwargs) -> TrainResult:
+             index_csv: str | Path | None = None, **engine_kwargs) -> TrainResult:
     """Train an SR net on ``data_dir``'s train split, select it on the val split; writes ``model_out`` (+ csv, png).
 
     ``state_dir`` (default: ``<model_out's folder>.state``) holds the resumable state; it is not an output.
+    ``index_csv``: the tile index, needed when ``train_cfg["lr_source"]`` is ``pyramid``.
     """
     check_train_config(train_cfg)
     acquire_gpus(gpus)  # before anything initialises CUDA
-    train_pairs, val_pairs, data_hash = load_pairs(data_dir, scale, train_cfg["val_images"])
+    train_pairs, val_pairs, data_hash = load_pairs(data_dir, scale, train_cfg["val_images"], train_cfg["lr_source"],
+                                                   index_csv)
     logger.info(f"SR x{scale} pairs: {len(train_pairs)} train, {len(val_pairs)} val images of "
-                f"{train_pairs.hr.shape[1]} px")
+                f"{train_pairs.hr.shape[1]} px, LR from {train_cfg['lr_source']}")
     task = SRTask(train_pairs, val_pairs, net, train_cfg["lr_patch"], train_cfg["charbonnier_eps"])
     stage_config = {"scale": scale, "net": dict(net), "train": json.loads(json.dumps(train_cfg)), "seed": seed}
     return train(task, engine_config(train_cfg, seed), model_out=model_out,

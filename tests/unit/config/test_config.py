@@ -39,6 +39,10 @@ def effective(cfg: dict) -> dict:
     out["options"] = {n: rc.option(cfg, n).to_param() for n in cfg["options"] if n not in ADDED_OPTIONS}
     for key in ("detail", "realism"):
         out.pop(key)
+    out["sr"]["train"].pop("lr_source")  # added since a645119: the SR LR kind and the eval's LR kinds
+    for key in ("lr_sources", "self_ensemble"):
+        out["sr"]["eval"].pop(key)
+    out["generate"].pop("self_ensemble")
     out["pyramid"] = rc.pyramid_param(cfg)
     b = out["benchmark"]
     b.pop("realism")

@@ -21,7 +21,7 @@ GAN = {"pixel_weight": 1.0, "adversarial_weight": 0.01, "frequency_weight": 0.05
 
 
 def _train_cfg(steps, save_every=2, lr_patch=8):
-    return {"lr_patch": lr_patch, "charbonnier_eps": 1e-3, "val_images": 2,
+    return {"lr_patch": lr_patch, "charbonnier_eps": 1e-3, "val_images": 2, "lr_source": "bicubic",
             "engine": {"steps": steps, "batch_size": 4, "lr": 1e-3, "warmup_steps": 1, "ema_decay": 0.9,
                        "val_every": 2, "save_every": save_every, "log_every": 2, "device": "cpu"}}
 

@@ -82,3 +82,25 @@ def test_bad_files_are_named(tmp_path):
         read_image(bad)
     with pytest.raises(ValueError, match="unsupported image type"):
         write_image(tmp_path / "x.gif", np.zeros((4, 4, 3), np.uint8))
+
+
+class _Shift(torch.nn.Module):
+    """Nearest x2 upscaling plus a position ramp: not rotation-equivariant, so the self-ensemble changes it."""
+
+    def forward(self, x):
+        y = torch.nn.functional.interpolate(x, scale_factor=2, mode="nearest")
+        ramp = torch.linspace(0, 0.2, y.shape[-1])
+        return y + ramp
+
+
+def test_self_ensemble_averages_the_eight_dihedral_outputs():
+    image = _image(8, 8)
+    plain = NetUpscaler(_Shift(), 2, device="cpu")
+    ens = NetUpscaler(_Shift(), 2, device="cpu", self_ensemble=True)
+    assert ens.name.endswith("+x8")
+    up = image.repeat(2, 0).repeat(2, 1)
+    ramp = np.linspace(0, 0.2, 16)[None, :, None]  # along x (width)
+    np.testing.assert_allclose(plain.upscale(image), np.clip(up + ramp, 0, 1), atol=1e-6)
+    # over the 8 orientations the ramp runs along +x, -x, +y and -y twice each: its mean is the constant 0.1; the
+    # content is equivariant and comes back unchanged (the clamp comes after the average)
+    np.testing.assert_allclose(ens.upscale(image), np.clip(up + 0.1, 0, 1), atol=1e-5)
