@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+from functools import lru_cache
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
@@ -198,27 +199,39 @@ def write_pyramid(rgba: np.ndarray, out_dir: str | Path, zoom: int, x0: int, y0:
     return len(jobs)
 
 
+@lru_cache(maxsize=4)
+def _chunk_field(chunk: int, seed: int, key: tuple[int, ...]) -> np.ndarray:
+    return render_field(chunk * TILE_SIZE, chunk * TILE_SIZE, seed=[seed, *key])
+
+
 def _render_chunk(args: tuple) -> int:
     """Render and write one chunk of a chunked tree (runs in a worker process); returns its tile count."""
-    out_dir, zoom, seed, levels, chunk, cx, cy = args
-    rgba = render_field(chunk * TILE_SIZE, chunk * TILE_SIZE, seed=[seed, cx, cy])
+    out_dir, zoom, seed, levels, chunk, cx, cy, distinct = args
+    if distinct:  # one of `distinct` rendered fields, in one of its 8 orientations
+        pick, orient = np.random.default_rng([seed, cx, cy, 1]).integers([distinct, 8])
+        rgba = np.rot90(_chunk_field(chunk, seed, (int(pick),)), k=int(orient) % 4)
+        rgba = np.ascontiguousarray(rgba[:, ::-1] if orient >= 4 else rgba)
+    else:
+        rgba = _chunk_field(chunk, seed, (cx, cy))
     jobs = _cut_levels(rgba, Path(out_dir), zoom, ORIGIN_X + cx * chunk, ORIGIN_Y + cy * chunk, levels)
     _save_tiles(jobs)
     return len(jobs)
 
 
 def write_chunked_pyramid(out_dir: str | Path, *, tiles_x: int, tiles_y: int, zoom: int, seed: int, levels: int,
-                          chunk_tiles: int, workers: int = 1) -> int:
+                          chunk_tiles: int, workers: int = 1, distinct_chunks: int | None = None) -> int:
     """A survey-sized tree in bounded memory: the field is rendered chunk by chunk (chunk_tiles^2 zoom tiles, each
     its own seed drawn from (seed, chunk column, chunk row), so the tree is the same for any number of workers),
-    each chunk cut into its zoom tiles and the levels above. Chunks do not blend into each other at their borders."""
+    each chunk cut into its zoom tiles and the levels above. Chunks do not blend into each other at their borders.
+    With distinct_chunks=K only K fields are rendered and each chunk is one of them, rotated or mirrored (seeded):
+    the cost of a large tree is then mostly PNG encoding."""
     out_dir = Path(out_dir)
     step = 1 << (levels - 1)
     if chunk_tiles % step:
         raise ValueError(f"demo.chunk_tiles must be a multiple of {step} for a {levels}-level pyramid")
     if tiles_x % chunk_tiles or tiles_y % chunk_tiles:
         raise ValueError(f"demo.tiles_x/tiles_y must be multiples of demo.chunk_tiles ({chunk_tiles})")
-    tasks = [(str(out_dir), zoom, seed, levels, chunk_tiles, cx, cy)
+    tasks = [(str(out_dir), zoom, seed, levels, chunk_tiles, cx, cy, distinct_chunks)
              for cy in range(tiles_y // chunk_tiles) for cx in range(tiles_x // chunk_tiles)]
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
@@ -230,7 +243,8 @@ def write_chunked_pyramid(out_dir: str | Path, *, tiles_x: int, tiles_y: int, zo
 
 
 def make_demo_pyramid(out_dir: str | Path, *, tiles_x: int = 32, tiles_y: int = 24, zoom: int = 23, seed: int = 0,
-                      levels: int = 4, chunk_tiles: int | None = None, workers: int = 1) -> int:
+                      levels: int = 4, chunk_tiles: int | None = None, workers: int = 1,
+                      distinct_chunks: int | None = None) -> int:
     """The `demo_tiles` stage: write the demo pyramid to out_dir (replacing an earlier one). With chunk_tiles the
     field is rendered in chunks (bounded memory, `workers` processes); without, as one field."""
     out_dir = Path(out_dir)
@@ -241,7 +255,7 @@ def make_demo_pyramid(out_dir: str | Path, *, tiles_x: int = 32, tiles_y: int = 
         raise ValueError(f"demo.tiles_x/tiles_y must be multiples of {step} for a {levels}-level pyramid")
     if chunk_tiles:
         count = write_chunked_pyramid(out_dir, tiles_x=tiles_x, tiles_y=tiles_y, zoom=zoom, seed=seed, levels=levels,
-                                      chunk_tiles=chunk_tiles, workers=workers)
+                                      chunk_tiles=chunk_tiles, workers=workers, distinct_chunks=distinct_chunks)
     else:
         rgba = render_field(tiles_x * TILE_SIZE, tiles_y * TILE_SIZE, seed=seed)
         count = write_pyramid(rgba, out_dir, zoom, ORIGIN_X, ORIGIN_Y, levels, workers=max(workers, 2))
