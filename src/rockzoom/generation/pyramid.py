@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -251,25 +252,34 @@ def finish_pyramid(out_dir: str | Path, shard_jsons: list[str | Path], summary_j
     return summary
 
 
+def _shard_task(args: tuple) -> dict:
+    return upscale_shard(*args[:4], **args[4])
+
+
 def upscale_pyramid(tile_dir: str | Path, out_dir: str | Path, upscaler: Upscaler, *, zoom: int,
                     scheme: str = "auto", context: int = 16, max_tiles: int | None = None,
-                    shard_tiles: int = 16, batch_size: int = 8) -> dict:
-    """Every shard in this process, then the summary (the `rockzoom upscale-pyramid` command; the workflow runs one
-    job per shard). Output rows follow the input's scheme (TMS or XYZ); zooms z+1 .. z+log2(scale) are written."""
+                    shard_tiles: int = 16, batch_size: int = 8, workers: int = 1) -> dict:
+    """Every shard here (in `workers` processes), then the summary: the `rockzoom upscale-pyramid` command (the
+    workflow runs one job per shard). Output rows follow the input's scheme (TMS or XYZ); zooms z+1 .. z+log2(scale)
+    are written. The tiles are the same for any shard size and number of workers."""
     levels = _check_scale(upscaler.scale)
     out_dir = Path(out_dir)
     row_scheme = resolve_scheme(tile_dir, scheme)
     records, rejected = index_tiles(tile_dir, zoom, scheme=row_scheme)
     shards = plan_shards(records, shard_tiles, max_tiles)
+    kw = dict(zoom=zoom, row_scheme=row_scheme, context=context, batch_size=batch_size)
+    tasks = [(records, tiles, out_dir, upscaler, kw) for tiles in shards.values()]
     totals: dict[int, int] = {}
-    bar = progress_bar(sum(map(len, shards.values())), f"upscale z{zoom} x{upscaler.scale}", unit="tile")
-    with bar:
-        for tiles in shards.values():
-            info = upscale_shard(records, tiles, out_dir, upscaler, zoom=zoom, row_scheme=row_scheme,
-                                 context=context, batch_size=batch_size)
-            for z, k in info["output_tiles"].items():
-                totals[int(z)] = totals.get(int(z), 0) + k
-            bar.update(len(tiles))
+    with progress_bar(sum(map(len, shards.values())), f"upscale z{zoom} x{upscaler.scale}", unit="tile") as bar:
+        pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 and len(tasks) > 1 else None
+        try:
+            for info in (pool.map(_shard_task, tasks) if pool else map(_shard_task, tasks)):
+                for z, k in info["output_tiles"].items():
+                    totals[int(z)] = totals.get(int(z), 0) + k
+                bar.update(info["input_tiles"])
+        finally:
+            if pool:
+                pool.shutdown()
     if row_scheme == "tms":
         _write_tilemap(out_dir, zoom, levels)
     out_zoom = zoom + levels
