@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -24,9 +25,11 @@ import psutil
 ROCKZOOM = [sys.executable, "-m", "rockzoom"]
 
 
-def measure(cmd: list[str]) -> tuple[float, float]:
-    """Run cmd; (wall seconds, peak summed RSS of it and its children in MiB)."""
+def measure(cmd: list[str]) -> tuple[float, float, float]:
+    """Run cmd; (wall seconds, CPU seconds of it and its workers, peak summed RSS of them in MiB). CPU seconds do not
+    depend on what else the machine runs; wall seconds do."""
     t0 = time.perf_counter()
+    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     parent, peak = psutil.Process(proc.pid), 0
     while proc.poll() is None:
@@ -37,9 +40,11 @@ def measure(cmd: list[str]) -> tuple[float, float]:
             pass
         time.sleep(0.1)
     wall = time.perf_counter() - t0
+    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr.read()[-3000:]}")
-    return wall, peak / 2**20
+    cpu = cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime
+    return wall, cpu, peak / 2**20
 
 
 def bench_tree(tree: Path, work: Path, pyramid_tiles: int, sr: bool) -> list[dict]:
@@ -47,9 +52,9 @@ def bench_tree(tree: Path, work: Path, pyramid_tiles: int, sr: bool) -> list[dic
     rows = []
 
     def add(stage, cmd, n):
-        wall, rss = measure(cmd)
+        wall, cpu, rss = measure(cmd)
         rows.append({"tree": tree.name, "tiles": tiles, "stage": stage, "n": n, "seconds": round(wall, 1),
-                     "s_per_tile": wall / n, "peak_rss_mib": round(rss)})
+                     "s_per_tile": wall / n, "cpu_s_per_tile": cpu / n, "peak_rss_mib": round(rss)})
         print(json.dumps(rows[-1]), flush=True)
 
     out = work / tree.name
@@ -85,10 +90,11 @@ def bench_tree(tree: Path, work: Path, pyramid_tiles: int, sr: bool) -> list[dic
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| tree | tiles | stage | n | seconds | s/tile | peak RSS MiB |", "|---|---:|---|---:|---:|---:|---:|"]
+    lines = ["| tree | tiles | stage | n | wall s | wall s/tile | CPU s/tile | peak RSS MiB |",
+             "|---|---:|---|---:|---:|---:|---:|---:|"]
     for r in rows:
         lines.append(f"| {r['tree']} | {r['tiles']} | {r['stage']} | {r['n']} | {r['seconds']} | "
-                     f"{r['s_per_tile']:.4f} | {r['peak_rss_mib']} |")
+                     f"{r['s_per_tile']:.4f} | {r['cpu_s_per_tile']:.4f} | {r['peak_rss_mib']} |")
     return "\n".join(lines)
 
 

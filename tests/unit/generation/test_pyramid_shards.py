@@ -126,3 +126,29 @@ def test_shard_jobs_write_their_tiles_and_a_summary(tree, tmp_path):
     with pytest.raises(ValueError, match="holds no tile"):
         run_shard(tmp_path / "index.csv", tree, tmp_path / "out", tmp_path / "x.json", net, shard="9_9", zoom=10,
                   shard_tiles=2)
+
+
+@pytest.mark.slow
+def test_real_tiles_sharded_equals_unsharded_and_is_a_complete_z23_to_z25_pyramid(real_tiles, tmp_path):
+    """Every real zoom-23 tile (max_tiles: null), Lanczos x4: shards of 4x4 tiles against one shard."""
+    up = ClassicalUpscaler("lanczos", 4)
+    sharded = upscale_pyramid(real_tiles, tmp_path / "sharded", up, zoom=23, shard_tiles=4, workers=2)
+    whole = upscale_pyramid(real_tiles, tmp_path / "whole", up, zoom=23, shard_tiles=1 << 20)
+    assert sharded["shards"] > 1 and whole["shards"] == 1
+    assert digest(tmp_path / "sharded") == digest(tmp_path / "whole")
+    records, _ = index_tiles(real_tiles, 23)
+    assert sharded["input_tiles"] == len(records)
+    # complete: under every z23 tile, each z24 and z25 tile that holds a valid pixel exists (and no other)
+    from rockzoom.data.tiles import TILE_SIZE
+    for r in records:
+        rgba, _ = decode_tile_rgba(r.path)
+        for level in (1, 2):
+            n, z = 1 << level, 23 + level
+            step = TILE_SIZE // n
+            for j in range(n):
+                for i in range(n):
+                    has_data = rgba[j * step:(j + 1) * step, i * step:(i + 1) * step, 3].any()
+                    path = tmp_path / "sharded" / str(z) / str(r.x * n + i) / f"{tms_to_xyz_row(z, r.y * n + j)}.png"
+                    assert path.exists() == bool(has_data), path
+    xml = (tmp_path / "sharded" / "tilemapresource.xml").read_text()
+    assert 'href="24"' in xml and 'href="25"' in xml
