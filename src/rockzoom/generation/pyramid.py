@@ -271,7 +271,9 @@ def upscale_pyramid(tile_dir: str | Path, out_dir: str | Path, upscaler: Upscale
     tasks = [(records, tiles, out_dir, upscaler, kw) for tiles in shards.values()]
     totals: dict[int, int] = {}
     with progress_bar(sum(map(len, shards.values())), f"upscale z{zoom} x{upscaler.scale}", unit="tile") as bar:
-        pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 and len(tasks) > 1 else None
+        # one torch thread per worker process: the workers are the parallelism
+        pool = (ProcessPoolExecutor(max_workers=workers, initializer=torch.set_num_threads, initargs=(1,))
+                if workers > 1 and len(tasks) > 1 else None)
         try:
             for info in (pool.map(_shard_task, tasks) if pool else map(_shard_task, tasks)):
                 for z, k in info["output_tiles"].items():
