@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SLURM integration check, called by .ci/run: start a single-node SLURM (tests/slurm/setup_slurm.sh), then run the
-# workflow through `--profile profiles/slurm` (tests/workflow/test_slurm.py, marked `slurm`).
+# workflow through `--profile profiles/slurm` (tests/workflow/test_slurm.py, marked `slurm`): the datasets and the
+# sharded pyramid (>= 4 shard jobs, each COMPLETED in sacct).
 # Exit 0 when the test passed or SLURM cannot be set up here (a "SKIP" line says why); non-zero when it failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."

@@ -97,10 +97,14 @@ def test_target_runs_through_slurm(tmp_path):
         env["ROCKZOOM_SLURM_RESOURCES"] = "train_sr:mem_mb=4000"
     else:
         print("the cluster offers no GRES gpu: GPU rules are left out of this run")
+    # the sharded pyramid as well: Lanczos x4 over the 8x8 demo field in 4x4-tile shards = 4 shard jobs
+    pyramid_overlay = tmp_path / "pyramid.yaml"
+    pyramid_overlay.write_text("pyramid: {upscale: lanczos, scale: 4, max_tiles: null, shard_tiles: 4}\n")
     # the run happens in an empty folder, where the Snakefile's `configfile: config/config.yaml` does not exist
-    cmd = [sys.executable, "-m", "snakemake", TARGET, *([gpu_target[0]] if gpu_target else []),
+    cmd = [sys.executable, "-m", "snakemake", TARGET, "pyramid", *([gpu_target[0]] if gpu_target else []),
            "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
            "--profile", str(REPO / "profiles/slurm"), "--configfile", str(REPO / "config/config.yaml"), str(CONFIG),
+           str(pyramid_overlay),
            # poll this idle one-node cluster fast; the profile's defaults are meant for busy clusters
            "--slurm-init-seconds-before-status-checks", "5", "--seconds-between-status-checks", "5",
            "--latency-wait", "10"]
@@ -162,6 +166,11 @@ def test_target_runs_through_slurm(tmp_path):
             assert "gres/gpu=1" in r["tres"], r
         elif rule_of(r) is not None:
             assert not holds_gpu, f"CPU job holds a GPU: {r}"
+    shard_jobs = [r for r in rows if rule_of(r) == "upscale_pyramid_shard"]
+    if rules_in_sacct:
+        assert len(shard_jobs) >= 4 and {"pyramid_shards", "upscale_pyramid"} <= rules_in_sacct, rules_in_sacct
+    assert len(list((workdir / "results/pyramid/z25-shards").glob("*_*.json"))) >= 4
+    assert (workdir / "results/pyramid/z25/summary.json").exists()
     if gpu_target:
         assert (workdir / gpu_target[0]).stat().st_size > 0
         job_log = (workdir / gpu_target[1]).read_text()

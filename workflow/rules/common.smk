@@ -152,6 +152,16 @@ def pyramid_out():
     return paths.pyramid_dir(rc.pyramid_out_zoom(config))
 
 
+def pyramid_shard_outputs(wildcards):
+    """One record per shard, from the shard list the `pyramid_shards` checkpoint wrote."""
+    import json
+
+    shards_json = checkpoints.pyramid_shards.get().output.shards
+    with open(shards_json) as fh:
+        shards = json.load(fh)["shards"]
+    return [paths.pyramid_shard(rc.pyramid_out_zoom(config), s) for s in shards]
+
+
 # ---------------------------------------------------------------------------------------------- refiner
 def refiner_train_inputs(wildcards):
     inputs = {"summary": paths.dataset_summary(wildcards.H)}

@@ -47,6 +47,7 @@ rule build_dataset:
         paths.runtime_tsv("build_dataset", "s{S}")
     conda:
         "../../envs/rockzoom.yaml"
+    threads: workflow.cores
     resources:
         mem_mb=lambda w: 2000 + int(w.S) ** 2 * 3 * 40 // 2**20,
         runtime=20,
@@ -54,6 +55,8 @@ rule build_dataset:
         min_valid=config["dataset"]["min_valid"],
         guard_tiles=config["split"]["guard_tiles"],
         max_pixels=config["tiles"]["max_pixels"],
+        max_samples=config["dataset"]["max_samples"],
+        seed=config["seed"],
     script:
         "../scripts/build_dataset.py"
 

@@ -87,19 +87,41 @@ rule benchmark_table:
         "../scripts/benchmark.py"
 
 
-rule upscale_pyramid:
+checkpoint pyramid_shards:
     input:
         index=rules.index_tiles.output.index,
-        sr=pyramid_sr_input,
     output:
-        tiles=directory(pyramid_out()),
+        shards=paths.pyramid_shards(rc.pyramid_out_zoom(config)),
     log:
-        "logs/upscale_pyramid.log",
-    benchmark:
-        paths.runtime_tsv("upscale_pyramid", "z{}".format(rc.pyramid_out_zoom(config)))
+        "logs/upscale_pyramid/shards.log",
     conda:
         "../../envs/rockzoom.yaml"
-    threads: workflow.cores
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        shard_tiles=config["pyramid"]["shard_tiles"],
+        max_tiles=config["pyramid"]["max_tiles"],
+    script:
+        "../scripts/pyramid_shards.py"
+
+
+rule upscale_pyramid_shard:
+    input:
+        index=rules.index_tiles.output.index,
+        shards=rules.pyramid_shards.output.shards,
+        sr=pyramid_sr_input,
+    output:
+        shard=paths.pyramid_shard(rc.pyramid_out_zoom(config), "{shard}"),
+    log:
+        "logs/upscale_pyramid/{shard}.log",
+    benchmark:
+        paths.runtime_tsv("upscale_pyramid", "{shard}")
+    wildcard_constraints:
+        shard=r"\d+_\d+",
+    conda:
+        "../../envs/rockzoom.yaml"
+    threads: 1
     resources:
         gpu=config["sr"]["gpus"],
         mem_mb=3000,
@@ -107,7 +129,30 @@ rule upscale_pyramid:
     params:
         pyramid=rc.pyramid_param(config),
         tile_dir=tile_dir(),
+        out_dir=pyramid_out(),
         zoom=config["tiles"]["zoom"],
+        scheme=config["tiles"]["scheme"],
+    script:
+        "../scripts/upscale_pyramid_shard.py"
+
+
+rule upscale_pyramid:
+    input:
+        shards=pyramid_shard_outputs,
+    output:
+        summary=paths.pyramid_dir(rc.pyramid_out_zoom(config), file="summary.json"),
+    log:
+        "logs/upscale_pyramid/summary.log",
+    conda:
+        "../../envs/rockzoom.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        tile_dir=tile_dir(),
+        out_dir=pyramid_out(),
+        zoom=config["tiles"]["zoom"],
+        scale=config["pyramid"]["scale"],
         scheme=config["tiles"]["scheme"],
     script:
         "../scripts/upscale_pyramid.py"
@@ -146,7 +191,7 @@ rule benchmark:
 
 rule pyramid:
     input:
-        rules.upscale_pyramid.output.tiles,
+        rules.upscale_pyramid.output.summary,
 
 
 rule all:
@@ -154,7 +199,7 @@ rule all:
     input:
         [paths.generated_dir(o, file="provenance.json") for o in config["options"]],
         rules.benchmark.input,
-        rules.upscale_pyramid.output.tiles,
+        rules.upscale_pyramid.output.summary,
         all_datasets(),
         [paths.ae_eval(ae_arch(), S) for S in config["benchmark"]["ae_sizes"]],
         [c for S in config["benchmark"]["ae_sizes"] for c in ae_sample_checks(S)],

@@ -7,6 +7,7 @@ rule demo_tiles:
         paths.runtime_tsv("demo_tiles", "demo")
     conda:
         "../../envs/rockzoom.yaml"
+    threads: workflow.cores
     resources:
         mem_mb=4000,
         runtime=10,
@@ -26,8 +27,11 @@ rule index_tiles:
         rejected="results/tiles/rejected.csv",
     log:
         "logs/index_tiles.log",
+    benchmark:
+        paths.runtime_tsv("index_tiles", "index")
     conda:
         "../../envs/rockzoom.yaml"
+    threads: workflow.cores
     resources:
         mem_mb=2000,
         runtime=10,

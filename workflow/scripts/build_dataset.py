@@ -14,4 +14,7 @@ build_dataset(
     min_valid=snakemake.params.min_valid,
     guard_tiles=snakemake.params.guard_tiles,
     max_pixels=snakemake.params.max_pixels,
+    max_samples=snakemake.params.max_samples,
+    seed=snakemake.params.seed,
+    workers=snakemake.threads,
 )

@@ -10,4 +10,6 @@ make_demo_pyramid(
     tiles_y=snakemake.params.demo["tiles_y"],
     zoom=snakemake.params.zoom,
     seed=snakemake.params.seed,
+    chunk_tiles=snakemake.params.demo.get("chunk_tiles"),
+    workers=snakemake.threads,
 )

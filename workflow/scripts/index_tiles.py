@@ -11,4 +11,5 @@ build_index(
     snakemake.output.rejected,
     scheme=snakemake.params.scheme,
     max_pixels=snakemake.params.max_pixels,
+    workers=snakemake.threads,
 )

@@ -2,20 +2,14 @@ from rockzoom.util.logs import job_logging
 
 job_logging(snakemake.log[0])  # first: the rule's log gets this job's lines and any traceback
 
-from rockzoom.generation.pyramid import upscale_pyramid  # noqa: E402
-from rockzoom.superres.upscale import build_upscaler  # noqa: E402
+from rockzoom.data.tiles import resolve_scheme  # noqa: E402
+from rockzoom.generation.pyramid import finish_pyramid  # noqa: E402
 
-p = snakemake.params.pyramid
-if p["upscale"] == "sr":
-    upscaler = build_upscaler(checkpoint=snakemake.input.sr[0], scale=p["scale"])
-else:
-    upscaler = build_upscaler(method=p["upscale"], scale=p["scale"])
-upscale_pyramid(
-    snakemake.params.tile_dir,
-    snakemake.output.tiles,
-    upscaler,
+finish_pyramid(
+    snakemake.params.out_dir,
+    snakemake.input.shards,
+    snakemake.output.summary,
     zoom=snakemake.params.zoom,
-    scheme=snakemake.params.scheme,
-    context=p["context"],
-    max_tiles=p["max_tiles"],
+    scale=snakemake.params.scale,
+    row_scheme=resolve_scheme(snakemake.params.tile_dir, snakemake.params.scheme),
 )

@@ -16,6 +16,8 @@ def add_arguments(p):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--min-valid", type=float, default=0.98)
     p.add_argument("--guard-tiles", type=int, default=1)
+    p.add_argument("--max-samples", type=int, default=None, help="per split: a seeded draw stratified by block")
+    p.add_argument("--workers", type=int, default=1, help="processes filling the arrays (the files do not depend on it)")
     p.add_argument("--stratify", choices=STRATIFY, default="luminance",
                    help="draw val/test blocks across the brightness range (default) or plainly at random")
 
@@ -28,5 +30,6 @@ def run(args) -> int:
                    fractions=dict(zip(("train", "val", "test"), args.fractions)), seed=args.seed,
                    sizes=[args.size], min_valid=args.min_valid, stratify=args.stratify)
     build_dataset(args.index, args.blocks, args.out or f"results/data/s{args.size}", size=args.size,
-                  min_valid=args.min_valid, guard_tiles=args.guard_tiles)
+                  min_valid=args.min_valid, guard_tiles=args.guard_tiles, max_samples=args.max_samples,
+                  seed=args.seed, workers=args.workers)
     return 0

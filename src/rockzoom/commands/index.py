@@ -9,10 +9,11 @@ def add_arguments(p):
     p.add_argument("--zoom", type=int, default=23)
     p.add_argument("--scheme", choices=SCHEMES, default="auto")
     p.add_argument("--max-pixels", type=int, default=1 << 24)
+    p.add_argument("--workers", type=int, default=1, help="processes decoding tiles (the files do not depend on it)")
     p.add_argument("--out", default="results/tiles", help="folder for index.csv and rejected.csv")
 
 
 def run(args) -> int:
     build_index(args.tile_dir, args.zoom, f"{args.out}/index.csv", f"{args.out}/rejected.csv",
-                scheme=args.scheme, max_pixels=args.max_pixels)
+                scheme=args.scheme, max_pixels=args.max_pixels, workers=args.workers)
     return 0

@@ -16,12 +16,17 @@ def add_arguments(p):
     p.add_argument("--scale", type=int, default=4, help="for --method (a model knows its own scale)")
     p.add_argument("--context", type=int, default=16, help="pixels of neighbour context around each tile")
     p.add_argument("--device", default="auto")
+    p.add_argument("--batch-size", type=int, default=8, help="context canvases per upscaler call")
+    p.add_argument("--workers", type=int, default=1, help="processes running shards (the tiles do not depend on it)")
+    p.add_argument("--max-tiles", type=int, default=None, help="only the first N tiles in (x, y) order")
+    p.add_argument("--shard-tiles", type=int, default=16, help="input tiles per shard side (memory ~ (N+2)^2 tiles)")
 
 
 def run(args) -> int:
     upscaler = build_upscaler(method=args.method, checkpoint=args.model,
                               scale=None if args.model else args.scale, device=args.device)
     info = upscale_pyramid(args.tile_dir, args.out_dir, upscaler, zoom=args.zoom, scheme=args.scheme,
-                           context=args.context)
+                           context=args.context, batch_size=args.batch_size, shard_tiles=args.shard_tiles,
+                           workers=args.workers, max_tiles=args.max_tiles)
     print(info)
     return 0

@@ -110,6 +110,16 @@ def pyramid_dir(zoom, file: str | None = None) -> str:
     return d if file is None else f"{d}/{file}"
 
 
+def pyramid_shards(zoom) -> str:
+    """The shard list of a sharded pyramid (beside the tile tree, so the tree holds only tiles)."""
+    return f"results/pyramid/z{zoom}-shards/shards.json"
+
+
+def pyramid_shard(zoom, shard) -> str:
+    """One shard's record, written when all its tiles are."""
+    return f"results/pyramid/z{zoom}-shards/{shard}.json"
+
+
 BENCHMARK_DIR = "results/benchmark"
 
 

@@ -10,10 +10,12 @@ import hashlib
 import json
 import logging
 import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from numpy.lib.format import open_memmap
 
 from rockzoom.data.split import (
     assign_blocks,
@@ -25,8 +27,7 @@ from rockzoom.data.split import (
     too_close_to_held_out,
     write_blocks,
 )
-from rockzoom.data.store import SPLITS
-from rockzoom.data.store import save_split as save_split_arrays
+from rockzoom.data.store import SPLITS, images_path, masks_path
 from rockzoom.data.tiles import (
     TILE_SIZE,
     TileRecord,
@@ -34,6 +35,7 @@ from rockzoom.data.tiles import (
     decode_tile_rgba,
     read_index,
 )
+from rockzoom.util.progress import progress
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +75,7 @@ def plan_samples(records: list[TileRecord], size: int, zoom: int, block_zoom: in
     Returns (samples, number dropped by the guard band)."""
     shift = zoom - block_zoom
     block_tiles = 1 << shift
-    held_out = [b for b, s in assignment.items() if s != "train"]
+    held_out = {b for b, s in assignment.items() if s != "train"}
     n = tiles_per_side(size)
     samples, guarded = [], 0
     if size >= TILE_SIZE:
@@ -86,11 +88,38 @@ def plan_samples(records: list[TileRecord], size: int, zoom: int, block_zoom: in
         split = assignment.get(block)
         if split is None:
             raise ValueError(f"tile ({x0}, {y0}) lies in no block of the split; rebuild results/tiles/blocks.csv")
-        if split == "train" and guard_tiles > 0 and too_close_to_held_out(x0, y0, n, held_out, block_tiles, guard_tiles):
+        if split == "train" and guard_tiles > 0 and too_close_to_held_out(
+                x0, y0, n, _near_blocks(x0, y0, n, held_out, block_tiles, guard_tiles), block_tiles, guard_tiles):
             guarded += 1
             continue
         samples.append(Sample(x0, y0, ox, oy, members, block, split))
     return samples, guarded
+
+
+def _near_blocks(x0: int, y0: int, n: int, blocks: set[tuple[int, int]], block_tiles: int,
+                 guard: int) -> list[tuple[int, int]]:
+    """The blocks of `blocks` that can lie within `guard` tiles of an n-tile square at (x0, y0) (a superset)."""
+    bx0, bx1 = (x0 - guard) // block_tiles - 1, (x0 + n + guard) // block_tiles + 1
+    by0, by1 = (y0 - guard) // block_tiles - 1, (y0 + n + guard) // block_tiles + 1
+    return [(bx, by) for bx in range(bx0, bx1 + 1) for by in range(by0, by1 + 1) if (bx, by) in blocks]
+
+
+def cap_samples(kept: list[tuple[Sample, float]], max_samples: int | None, seed: int) -> list[tuple[Sample, float]]:
+    """At most max_samples of `kept`, drawn at random but stratified by block: each block keeps its share (largest
+    remainders round), so every block of the split stays represented in proportion. Order is kept."""
+    if max_samples is None or len(kept) <= max_samples:
+        return kept
+    by_block: dict[tuple[int, int], list[int]] = {}
+    for i, (s, _) in enumerate(kept):
+        by_block.setdefault(s.block, []).append(i)
+    blocks = sorted(by_block)
+    quota = np.array([len(by_block[b]) for b in blocks], np.float64) * max_samples / len(kept)
+    take = np.floor(quota).astype(int)
+    rest = max_samples - int(take.sum())
+    take[np.argsort(-(quota - take), kind="stable")[:rest]] += 1
+    rng = np.random.default_rng(seed)
+    chosen = [i for b, k in zip(blocks, take) for i in rng.choice(by_block[b], size=int(k), replace=False)]
+    return [kept[i] for i in sorted(chosen)]
 
 
 def manifest_hash(samples: list[Sample], size: int) -> str:
@@ -101,43 +130,42 @@ def manifest_hash(samples: list[Sample], size: int) -> str:
 
 
 def build_dataset(index_csv: str | Path, blocks_csv: str | Path, out_dir: str | Path, *, size: int,
-                  min_valid: float, guard_tiles: int, max_pixels: int = 1 << 24) -> dict:
-    """The `build_dataset` stage for one size; writes {split}_images/masks.npy, {split}_samples.csv, summary.json."""
+                  min_valid: float, guard_tiles: int, max_pixels: int = 1 << 24, max_samples: int | None = None,
+                  seed: int = 0, workers: int = 1) -> dict:
+    """The `build_dataset` stage for one size; writes {split}_images/masks.npy, {split}_samples.csv, summary.json.
+
+    Each split's arrays are memory-mapped .npy files filled by `workers` processes a chunk of samples at a time, so
+    memory does not grow with the number of samples; the files are the same for any number of workers."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     zoom, block_zoom, assignment = read_blocks(blocks_csv)
     check_size(size, zoom, block_zoom)
     records = read_index(index_csv)
     samples, guarded = plan_samples(records, size, zoom, block_zoom, assignment, guard_tiles)
+    del records
     n = tiles_per_side(size)
 
     kept: dict[str, list[tuple[Sample, float]]] = {k: [] for k in SPLITS}
     if size >= TILE_SIZE:
         # Tiles are equal-sized, so a mosaic's valid fraction is the mean of its tiles' (from the index): the kept
-        # set is known before decoding, and each split is written straight into its memory-mapped array.
+        # set is known before decoding.
         for s in samples:
             frac = float(np.mean([m.valid_fraction for m in s.members]))
             if frac >= min_valid:
                 kept[s.split].append((s, frac))
-        for split in SPLITS:
-            _write_mosaics(out_dir, split, [s for s, _ in kept[split]], size, n, max_pixels)
     else:
-        crops = {k: ([], []) for k in SPLITS}
-        decoded_path, rgb, mask = None, None, None
+        # A crop's valid fraction needs its tile's mask: a first parallel pass measures them.
+        tiles = list(dict.fromkeys(s.members[0].path for s in samples))
+        fractions = dict(zip(tiles, _pool_map(_crop_fractions, [(p, size, max_pixels) for p in tiles], workers,
+                                              f"s{size} crop masks")))
         for s in samples:
-            if s.members[0].path != decoded_path:  # the crops of one tile are consecutive: decode it once
-                decoded_path = s.members[0].path
-                rgb, mask, _ = decode_tile(decoded_path, max_pixels=max_pixels)
-            crop_mask = mask[s.oy:s.oy + size, s.ox:s.ox + size]
-            frac = float(crop_mask.mean())
+            frac = float(fractions[s.members[0].path][s.oy // size, s.ox // size])
             if frac >= min_valid:
                 kept[s.split].append((s, frac))
-                crops[s.split][0].append(rgb[s.oy:s.oy + size, s.ox:s.ox + size])
-                crops[s.split][1].append(crop_mask)
-        for split, (imgs, masks) in crops.items():
-            save_split_arrays(out_dir, split,
-                              np.stack(imgs) if imgs else np.zeros((0, size, size, 3), np.uint8),
-                              np.stack(masks) if masks else np.zeros((0, size, size), bool))
+    valid_counts = {split: len(kept[split]) for split in SPLITS}
+    for i, split in enumerate(SPLITS):
+        kept[split] = cap_samples(kept[split], max_samples, seed=seed * 1000 + size * 10 + i)
+        _write_split(out_dir, split, [s for s, _ in kept[split]], size, n, max_pixels, workers)
     summary_splits = {}
     for split in SPLITS:
         _write_samples_csv(out_dir / f"{split}_samples.csv", kept[split], size, zoom)
@@ -148,6 +176,8 @@ def build_dataset(index_csv: str | Path, blocks_csv: str | Path, out_dir: str | 
             "valid_fraction_min": float(np.min(fracs)) if fracs else None,
             "blocks": sorted({f"{s.block[0]}_{s.block[1]}" for s, _ in kept[split]}),
         }
+        if max_samples is not None:
+            summary_splits[split]["before_max_samples"] = valid_counts[split]
     final_samples = [s for split in SPLITS for s, _ in kept[split]]
     summary = {
         "size": size,
@@ -159,10 +189,13 @@ def build_dataset(index_csv: str | Path, blocks_csv: str | Path, out_dir: str | 
         "guard_tiles": guard_tiles,
         "candidates": len(samples) + guarded,
         "dropped_by_guard_band": guarded,
-        "dropped_by_min_valid": len(samples) - len(final_samples),
+        "dropped_by_min_valid": len(samples) - sum(valid_counts.values()),
         "splits": summary_splits,
         "manifest_hash": manifest_hash(final_samples, size),
     }
+    if max_samples is not None:
+        summary["max_samples"] = max_samples  # per split, drawn stratified by block (seeded)
+        summary["dropped_by_max_samples"] = sum(valid_counts.values()) - len(final_samples)
     if summary_splits["test"]["count"] == 0:
         raise ValueError(
             f"size {size}: the test split is empty (no complete {size}px sample in a test block with valid fraction "
@@ -172,21 +205,69 @@ def build_dataset(index_csv: str | Path, blocks_csv: str | Path, out_dir: str | 
     tmp.write_text(json.dumps(summary, indent=2))
     os.replace(tmp, out_dir / "summary.json")
     logger.info(f"s{size}: " + ", ".join(f"{k} {v['count']}" for k, v in summary_splits.items())
-                + f"; dropped {guarded} by the guard band, {summary['dropped_by_min_valid']} below min_valid")
+                + f"; dropped {guarded} by the guard band, {summary['dropped_by_min_valid']} below min_valid"
+                + (f", {summary['dropped_by_max_samples']} by max_samples" if max_samples is not None else ""))
     return summary
 
 
-def _write_mosaics(out_dir: Path, split: str, samples: list[Sample], size: int, n: int, max_pixels: int) -> None:
-    images = np.empty((len(samples), size, size, 3), np.uint8)
-    masks = np.empty((len(samples), size, size), bool)
-    for i, s in enumerate(samples):
-        for k, m in enumerate(s.members):
-            rgba, _ = decode_tile_rgba(m.path, max_pixels=max_pixels)
-            r, c = divmod(k, n)
-            rows, cols = slice(r * TILE_SIZE, (r + 1) * TILE_SIZE), slice(c * TILE_SIZE, (c + 1) * TILE_SIZE)
-            images[i, rows, cols] = rgba[..., :3]
-            np.greater(rgba[..., 3], 0, out=masks[i, rows, cols])
-    save_split_arrays(out_dir, split, images, masks)
+def _pool_map(fn, tasks: list, workers: int, desc: str) -> list:
+    """fn over tasks in order, in `workers` processes, with a progress line."""
+    if workers <= 1 or len(tasks) <= 1:
+        return [fn(t) for t in progress(tasks, desc=desc)]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(progress(pool.map(fn, tasks), total=len(tasks), desc=desc))
+
+
+def _crop_fractions(task: tuple) -> np.ndarray:
+    """Valid fraction of each size x size crop of one tile, as a (rows, cols) grid."""
+    path, size, max_pixels = task
+    _, mask, _ = decode_tile(path, max_pixels=max_pixels)
+    per = TILE_SIZE // size
+    return mask.reshape(per, size, per, size).mean(axis=(1, 3))
+
+
+# Samples per worker task: about 64 MiB of pixels, so a worker's memory stays flat whatever the split's size.
+_CHUNK_BYTES = 64 << 20
+
+
+def _write_split(out_dir: Path, split: str, samples: list[Sample], size: int, n: int, max_pixels: int,
+                 workers: int) -> None:
+    """Create {split}_images/masks.npy as memory maps (through temporary names) and fill them chunk by chunk."""
+    final = (images_path(out_dir, split), masks_path(out_dir, split))
+    tmp = tuple(p.with_name(p.name + ".tmp.npy") for p in final)
+    for path, shape, dtype in ((tmp[0], (len(samples), size, size, 3), np.uint8), (tmp[1], (len(samples), size, size), bool)):
+        open_memmap(path, mode="w+", dtype=dtype, shape=shape).flush()  # writes the header, sizes the file
+    per_chunk = max(1, _CHUNK_BYTES // (size * size * 4))
+    tasks = [(str(tmp[0]), str(tmp[1]), start, [(s.ox, s.oy, [m.path for m in s.members]) for s in
+                                                 samples[start:start + per_chunk]], size, n, max_pixels)
+             for start in range(0, len(samples), per_chunk)]
+    _pool_map(_fill_chunk, tasks, workers, f"s{size} {split} ({len(samples)} samples, {len(tasks)} chunks)")
+    for t, f in zip(tmp, final):
+        os.replace(t, f)
+
+
+def _fill_chunk(task: tuple) -> int:
+    """Decode the tiles of a run of samples straight into the split's memory-mapped arrays (a worker's job)."""
+    images_file, masks_file, start, items, size, n, max_pixels = task
+    images = np.load(images_file, mmap_mode="r+")
+    masks = np.load(masks_file, mmap_mode="r+")
+    for i, (ox, oy, member_paths) in enumerate(items, start):
+        if size >= TILE_SIZE:
+            for k, path in enumerate(member_paths):
+                rgba, _ = decode_tile_rgba(path, max_pixels=max_pixels)
+                r, c = divmod(k, n)
+                rows, cols = slice(r * TILE_SIZE, (r + 1) * TILE_SIZE), slice(c * TILE_SIZE, (c + 1) * TILE_SIZE)
+                images[i, rows, cols] = rgba[..., :3]
+                np.greater(rgba[..., 3], 0, out=masks[i, rows, cols])
+        else:
+            rgba, _ = decode_tile_rgba(member_paths[0], max_pixels=max_pixels)
+            crop = rgba[oy:oy + size, ox:ox + size]
+            images[i] = crop[..., :3]
+            np.greater(crop[..., 3], 0, out=masks[i])
+    images.flush()
+    masks.flush()
+    del images, masks
+    return len(items)
 
 
 def _write_samples_csv(path: Path, kept: list[tuple[Sample, float]], size: int, zoom: int) -> None:

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import logging
 import shutil
-from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from rockzoom.data.tiles import TILE_SIZE, tms_to_xyz_row
+from rockzoom.util.progress import progress
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +81,7 @@ def _stamp_rocks(rng, height, albedo, tint, n_rocks, r_min, r_max):
         tint[y0:y1, x0:x1][inside] = rng.integers(0, 3)
 
 
-def render_field(width: int, height: int, seed: int = 0) -> np.ndarray:
+def render_field(width: int, height: int, seed: int | list[int] = 0) -> np.ndarray:
     """Render an RGBA uint8 rock field of width x height pixels (deterministic for a seed)."""
     rng = np.random.default_rng(seed)
     shape = (height, width)
@@ -157,11 +159,10 @@ def _save_tiles(jobs: list[tuple[np.ndarray, Path]]) -> None:
         Image.fromarray(tile, mode="RGBA").save(path, compress_level=1)
 
 
-def write_pyramid(rgba: np.ndarray, out_dir: str | Path, zoom: int, x0: int, y0: int, levels: int, workers: int = 2) -> int:
-    """Cut zoom-`zoom` tiles (XYZ origin x0, y0) and `levels - 1` coarser zooms, named in TMS rows. Returns tile count."""
-    out_dir = Path(out_dir)
+def _cut_levels(rgba: np.ndarray, out_dir: Path, zoom: int, x0: int, y0: int,
+                levels: int) -> list[tuple[np.ndarray, Path]]:
+    """The (tile, path) pairs of zoom `zoom` (XYZ origin x0, y0) and `levels - 1` coarser zooms, in TMS rows."""
     jobs: list[tuple[np.ndarray, Path]] = []
-    tilesets = []
     image = Image.fromarray(rgba, mode="RGBA")
     for level in range(levels):
         z = zoom - level
@@ -178,24 +179,85 @@ def write_pyramid(rgba: np.ndarray, out_dir: str | Path, zoom: int, x0: int, y0:
                 tile = arr[r * TILE_SIZE:(r + 1) * TILE_SIZE, c * TILE_SIZE:(c + 1) * TILE_SIZE]
                 if tile[..., 3].any():  # gdal2tiles writes no fully transparent tiles
                     jobs.append((tile, col_dir / f"{tms_to_xyz_row(z, y0 + r)}.png"))
-        tilesets.append(f'    <TileSet href="{z}" units-per-pixel="{2 ** level}" order="{z}" />')
+    return jobs
+
+
+def _write_tilemap(out_dir: Path, zoom: int, levels: int) -> None:
+    tilesets = [f'    <TileSet href="{zoom - level}" units-per-pixel="{2 ** level}" order="{zoom - level}" />'
+                for level in range(levels)]
+    (out_dir / "tilemapresource.xml").write_text(TILEMAP_XML.format(tilesets="\n".join(tilesets)))
+
+
+def write_pyramid(rgba: np.ndarray, out_dir: str | Path, zoom: int, x0: int, y0: int, levels: int, workers: int = 2) -> int:
+    """Cut zoom-`zoom` tiles (XYZ origin x0, y0) and `levels - 1` coarser zooms, named in TMS rows. Returns tile count."""
+    out_dir = Path(out_dir)
+    jobs = _cut_levels(rgba, out_dir, zoom, x0, y0, levels)
     # PNG encoding dominates; it releases the GIL, so threads use every core.
     with ThreadPoolExecutor(max_workers=workers) as pool:
         list(pool.map(_save_tiles, [jobs[i::workers] for i in range(workers)]))
-    (out_dir / "tilemapresource.xml").write_text(TILEMAP_XML.format(tilesets="\n".join(tilesets)))
+    _write_tilemap(out_dir, zoom, levels)
     return len(jobs)
 
 
+@lru_cache(maxsize=4)
+def _chunk_field(chunk: int, seed: int, key: tuple[int, ...]) -> np.ndarray:
+    return render_field(chunk * TILE_SIZE, chunk * TILE_SIZE, seed=[seed, *key])
+
+
+def _render_chunk(args: tuple) -> int:
+    """Render and write one chunk of a chunked tree (runs in a worker process); returns its tile count."""
+    out_dir, zoom, seed, levels, chunk, cx, cy, distinct = args
+    if distinct:  # one of `distinct` rendered fields, in one of its 8 orientations
+        pick, orient = np.random.default_rng([seed, cx, cy, 1]).integers([distinct, 8])
+        rgba = np.rot90(_chunk_field(chunk, seed, (int(pick),)), k=int(orient) % 4)
+        rgba = np.ascontiguousarray(rgba[:, ::-1] if orient >= 4 else rgba)
+    else:
+        rgba = _chunk_field(chunk, seed, (cx, cy))
+    jobs = _cut_levels(rgba, Path(out_dir), zoom, ORIGIN_X + cx * chunk, ORIGIN_Y + cy * chunk, levels)
+    _save_tiles(jobs)
+    return len(jobs)
+
+
+def write_chunked_pyramid(out_dir: str | Path, *, tiles_x: int, tiles_y: int, zoom: int, seed: int, levels: int,
+                          chunk_tiles: int, workers: int = 1, distinct_chunks: int | None = None) -> int:
+    """A survey-sized tree in bounded memory: the field is rendered chunk by chunk (chunk_tiles^2 zoom tiles, each
+    its own seed drawn from (seed, chunk column, chunk row), so the tree is the same for any number of workers),
+    each chunk cut into its zoom tiles and the levels above. Chunks do not blend into each other at their borders.
+    With distinct_chunks=K only K fields are rendered and each chunk is one of them, rotated or mirrored (seeded):
+    the cost of a large tree is then mostly PNG encoding."""
+    out_dir = Path(out_dir)
+    step = 1 << (levels - 1)
+    if chunk_tiles % step:
+        raise ValueError(f"demo.chunk_tiles must be a multiple of {step} for a {levels}-level pyramid")
+    if tiles_x % chunk_tiles or tiles_y % chunk_tiles:
+        raise ValueError(f"demo.tiles_x/tiles_y must be multiples of demo.chunk_tiles ({chunk_tiles})")
+    tasks = [(str(out_dir), zoom, seed, levels, chunk_tiles, cx, cy, distinct_chunks)
+             for cy in range(tiles_y // chunk_tiles) for cx in range(tiles_x // chunk_tiles)]
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            counts = list(progress(pool.map(_render_chunk, tasks), total=len(tasks), desc="demo chunks"))
+    else:
+        counts = [_render_chunk(t) for t in progress(tasks, desc="demo chunks")]
+    _write_tilemap(out_dir, zoom, levels)
+    return sum(counts)
+
+
 def make_demo_pyramid(out_dir: str | Path, *, tiles_x: int = 32, tiles_y: int = 24, zoom: int = 23, seed: int = 0,
-                      levels: int = 4) -> int:
-    """The `demo_tiles` stage: write the demo pyramid to out_dir (replacing an earlier one)."""
+                      levels: int = 4, chunk_tiles: int | None = None, workers: int = 1,
+                      distinct_chunks: int | None = None) -> int:
+    """The `demo_tiles` stage: write the demo pyramid to out_dir (replacing an earlier one). With chunk_tiles the
+    field is rendered in chunks (bounded memory, `workers` processes); without, as one field."""
     out_dir = Path(out_dir)
     if out_dir.exists():
         shutil.rmtree(out_dir)
     step = 1 << (levels - 1)
     if tiles_x % step or tiles_y % step:
         raise ValueError(f"demo.tiles_x/tiles_y must be multiples of {step} for a {levels}-level pyramid")
-    rgba = render_field(tiles_x * TILE_SIZE, tiles_y * TILE_SIZE, seed=seed)
-    count = write_pyramid(rgba, out_dir, zoom, ORIGIN_X, ORIGIN_Y, levels)
+    if chunk_tiles:
+        count = write_chunked_pyramid(out_dir, tiles_x=tiles_x, tiles_y=tiles_y, zoom=zoom, seed=seed, levels=levels,
+                                      chunk_tiles=chunk_tiles, workers=workers, distinct_chunks=distinct_chunks)
+    else:
+        rgba = render_field(tiles_x * TILE_SIZE, tiles_y * TILE_SIZE, seed=seed)
+        count = write_pyramid(rgba, out_dir, zoom, ORIGIN_X, ORIGIN_Y, levels, workers=max(workers, 2))
     logger.info(f"demo pyramid: {tiles_x}x{tiles_y} zoom-{zoom} tiles ({count} tiles over {levels} zooms) in {out_dir}")
     return count

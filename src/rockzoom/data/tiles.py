@@ -7,12 +7,17 @@ from __future__ import annotations
 import csv
 import hashlib
 import logging
+import os
 import re
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+from rockzoom.util.progress import progress
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +35,7 @@ class TileError(ValueError):
     """A file that cannot be used as a tile; the message is the reason written to rejected.csv."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TileRecord:
     z: int
     x: int
@@ -111,59 +116,115 @@ def _parse_tile_name(zoom_dir: Path, path: Path) -> tuple[int, int] | None:
     return int(rel[0]), int(path.stem)
 
 
+def describe_tile(path: str | Path, zoom: int, x: int, y: int, tile_size: int = TILE_SIZE,
+                  max_pixels: int = 1 << 24) -> TileRecord | str:
+    """Decode one tile and measure it: its index row, or the reason it is refused (runs in a worker process)."""
+    path = Path(path)
+    try:
+        rgb, mask, mode = decode_tile(path, tile_size=tile_size, max_pixels=max_pixels)
+    except TileError as exc:
+        return str(exc)
+    return TileRecord(
+        z=zoom, x=x, y=y, path=str(path), width=rgb.shape[1], height=rgb.shape[0],
+        valid_fraction=float(mask.mean()), mean_luma=mean_luma(rgb, mask), mode=mode,
+        sha1=hashlib.sha1(path.read_bytes()).hexdigest(),
+    )
+
+
+def _describe_task(task: tuple) -> TileRecord | str:
+    return describe_tile(*task)
+
+
+def _named_tiles(zoom_dir: Path, zoom: int, row_scheme: str) -> tuple[list[tuple[Path, int, int]], list[tuple[Path, str]]]:
+    """Every file under zoom_dir: (path, x, XYZ y) of those named as tiles in (x, y, path) order, and the rest."""
+    named, unnamed = [], []
+    for path in sorted(p for p in zoom_dir.rglob("*") if p.is_file()):
+        name = _parse_tile_name(zoom_dir, path)
+        if name is None:
+            unnamed.append((path, "not named as a tile (expected {zoom}/{x}/{y}.png|jpg|jpeg|webp|tif)"))
+            continue
+        x, y = name
+        named.append((path, x, tms_to_xyz_row(zoom, y) if row_scheme == "tms" else y))
+    named.sort(key=lambda t: (t[1], t[2]))  # stable: paths of one (x, y) stay in path order
+    return named, unnamed
+
+
+def iter_index(
+    tile_dir: str | Path,
+    zoom: int,
+    rejected: list[tuple[str, str]],
+    scheme: str = "auto",
+    max_pixels: int = 1 << 24,
+    tile_size: int = TILE_SIZE,
+    workers: int = 1,
+) -> Iterator[TileRecord]:
+    """Yield the usable tiles of tile_dir/zoom/x/y.ext in (x, y) order, decoded by `workers` processes; append
+    (path, reason) of each refused file to `rejected` (in path order once the iterator is exhausted). Of several
+    files for one (x, y), the first in path order that decodes is kept, the later ones are refused as duplicates."""
+    tile_dir = Path(tile_dir)
+    zoom_dir = tile_dir / str(zoom)
+    if not zoom_dir.is_dir():
+        raise FileNotFoundError(f"tiles.dir has no zoom-{zoom} folder: {zoom_dir}")
+    named, refused = _named_tiles(zoom_dir, zoom, resolve_scheme(tile_dir, scheme))
+    tasks = [(path, zoom, x, y, tile_size, max_pixels) for path, x, y in named]
+    pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 and len(tasks) > 1 else None
+    try:
+        results = pool.map(_describe_task, tasks, chunksize=16) if pool else map(_describe_task, tasks)
+        kept: TileRecord | None = None
+        for (path, x, y), result in zip(named, progress(results, total=len(tasks), desc=f"index z{zoom}")):
+            if kept is not None and (kept.x, kept.y) == (x, y):
+                refused.append((path, f"duplicate tile (x={x}, y={y}) already read from {kept.path}"))
+            elif isinstance(result, str):
+                refused.append((path, result))
+            else:
+                kept = result
+                yield result
+    finally:
+        if pool:
+            pool.shutdown(cancel_futures=True)
+    rejected.extend((str(p), reason) for p, reason in sorted(refused, key=lambda t: t[0]))
+
+
 def index_tiles(
     tile_dir: str | Path,
     zoom: int,
     scheme: str = "auto",
     max_pixels: int = 1 << 24,
     tile_size: int = TILE_SIZE,
+    workers: int = 1,
 ) -> tuple[list[TileRecord], list[tuple[str, str]]]:
     """Walk tile_dir/zoom/x/y.ext; return (usable tiles sorted by x, y) and [(path, reason)] for refused files."""
-    tile_dir = Path(tile_dir)
-    zoom_dir = tile_dir / str(zoom)
-    if not zoom_dir.is_dir():
-        raise FileNotFoundError(f"tiles.dir has no zoom-{zoom} folder: {zoom_dir}")
-    row_scheme = resolve_scheme(tile_dir, scheme)
-    records: dict[tuple[int, int], TileRecord] = {}
     rejected: list[tuple[str, str]] = []
-    for path in sorted(p for p in zoom_dir.rglob("*") if p.is_file()):
-        name = _parse_tile_name(zoom_dir, path)
-        if name is None:
-            rejected.append((str(path), "not named as a tile (expected {zoom}/{x}/{y}.png|jpg|jpeg|webp|tif)"))
-            continue
-        x, y = name
-        if row_scheme == "tms":
-            y = tms_to_xyz_row(zoom, y)
-        if (x, y) in records:
-            rejected.append((str(path), f"duplicate tile (x={x}, y={y}) already read from {records[(x, y)].path}"))
-            continue
-        try:
-            rgb, mask, mode = decode_tile(path, tile_size=tile_size, max_pixels=max_pixels)
-        except TileError as exc:
-            rejected.append((str(path), str(exc)))
-            continue
-        records[(x, y)] = TileRecord(
-            z=zoom, x=x, y=y, path=str(path), width=rgb.shape[1], height=rgb.shape[0],
-            valid_fraction=float(mask.mean()), mean_luma=mean_luma(rgb, mask), mode=mode,
-            sha1=hashlib.sha1(path.read_bytes()).hexdigest(),
-        )
-    return sorted(records.values(), key=lambda r: (r.x, r.y)), rejected
+    records = list(iter_index(tile_dir, zoom, rejected, scheme, max_pixels, tile_size, workers))
+    return records, rejected
 
 
-def write_index(records: list[TileRecord], rejected: list[tuple[str, str]], index_csv: str | Path, rejected_csv: str | Path) -> None:
+def _index_row(r: TileRecord) -> list:
+    return [r.z, r.x, r.y, r.path, r.width, r.height, f"{r.valid_fraction:.6f}", f"{r.mean_luma:.3f}", r.mode, r.sha1]
+
+
+def write_index(records: Iterable[TileRecord], rejected: list[tuple[str, str]], index_csv: str | Path,
+                rejected_csv: str | Path) -> int:
+    """Write index.csv row by row as `records` yields (then rejected.csv, which `records` may still be filling);
+    both through temporary files renamed into place. Returns the number of index rows."""
     index_csv, rejected_csv = Path(index_csv), Path(rejected_csv)
     index_csv.parent.mkdir(parents=True, exist_ok=True)
     rejected_csv.parent.mkdir(parents=True, exist_ok=True)
-    with index_csv.open("w", newline="") as fh:
+    count = 0
+    tmp_index, tmp_rejected = index_csv.with_name(index_csv.name + ".tmp"), rejected_csv.with_name(rejected_csv.name + ".tmp")
+    with tmp_index.open("w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(INDEX_COLUMNS)
         for r in records:
-            writer.writerow([r.z, r.x, r.y, r.path, r.width, r.height, f"{r.valid_fraction:.6f}", f"{r.mean_luma:.3f}",
-                             r.mode, r.sha1])
-    with rejected_csv.open("w", newline="") as fh:
+            writer.writerow(_index_row(r))
+            count += 1
+    with tmp_rejected.open("w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(REJECT_COLUMNS)
         writer.writerows(rejected)
+    os.replace(tmp_index, index_csv)
+    os.replace(tmp_rejected, rejected_csv)
+    return count
 
 
 def read_index(index_csv: str | Path) -> list[TileRecord]:
@@ -183,14 +244,16 @@ def read_index(index_csv: str | Path) -> list[TileRecord]:
 
 
 def build_index(tile_dir: str | Path, zoom: int, index_csv: str | Path, rejected_csv: str | Path,
-                scheme: str = "auto", max_pixels: int = 1 << 24) -> list[TileRecord]:
-    """The `index_tiles` stage: index + rejected list on disk; fails only when no usable tile is left."""
-    records, rejected = index_tiles(tile_dir, zoom, scheme=scheme, max_pixels=max_pixels)
-    write_index(records, rejected, index_csv, rejected_csv)
-    logger.info(f"indexed {len(records)} zoom-{zoom} tiles from {tile_dir} "
+                scheme: str = "auto", max_pixels: int = 1 << 24, workers: int = 1) -> int:
+    """The `index_tiles` stage: index + rejected list on disk, streamed (the index.csv rows are not held in memory);
+    the files are the same for any number of workers. Fails only when no usable tile is left. Returns the count."""
+    rejected: list[tuple[str, str]] = []
+    count = write_index(iter_index(tile_dir, zoom, rejected, scheme, max_pixels, workers=workers), rejected,
+                        index_csv, rejected_csv)
+    logger.info(f"indexed {count} zoom-{zoom} tiles from {tile_dir} with {workers} worker(s) "
                 f"(scheme {resolve_scheme(tile_dir, scheme)}); rejected {len(rejected)} files")
     for path, reason in rejected:
         logger.info(f"  rejected {path}: {reason}")
-    if not records:
+    if not count:
         raise ValueError(f"no usable zoom-{zoom} tile under {tile_dir} (see {rejected_csv})")
-    return records
+    return count

@@ -7,10 +7,15 @@ the mean valid colour before upscaling so they do not darken their surroundings.
 """
 from __future__ import annotations
 
+import json
 import logging
+import os
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
+import torch
 from PIL import Image
 
 from rockzoom.data.demo import TILEMAP_XML
@@ -19,10 +24,12 @@ from rockzoom.data.tiles import (
     TileRecord,
     decode_tile_rgba,
     index_tiles,
+    read_index,
     resolve_scheme,
     tms_to_xyz_row,
 )
-from rockzoom.superres.upscale import Upscaler
+from rockzoom.superres.upscale import NetUpscaler, Upscaler
+from rockzoom.util.progress import progress_bar
 
 logger = logging.getLogger(__name__)
 
@@ -67,41 +74,221 @@ def upscale_tile(by_key: dict[tuple[int, int], TileRecord], x: int, y: int, upsc
     return rgb, alpha
 
 
-def upscale_pyramid(tile_dir: str | Path, out_dir: str | Path, upscaler: Upscaler, *, zoom: int,
-                    scheme: str = "auto", context: int = 16, max_tiles: int | None = None) -> dict:
-    """The `upscale_pyramid` stage. Returns counts; output rows follow the input's scheme (TMS or XYZ)."""
-    s = upscaler.scale
+def _check_scale(s: int) -> int:
     if s < 2 or s & (s - 1):
         raise ValueError(f"a pyramid needs a power-of-two scale (x2 = one zoom level), got x{s}")
-    levels = s.bit_length() - 1
-    out_zoom = zoom + levels
+    return s.bit_length() - 1
+
+
+def shard_id(x: int, y: int, shard_tiles: int) -> str:
+    return f"{x // shard_tiles}_{y // shard_tiles}"
+
+
+def plan_shards(records: list[TileRecord], shard_tiles: int, max_tiles: int | None = None) -> dict[str, list[tuple[int, int]]]:
+    """The tiles to upscale (the first max_tiles in (x, y) order, or all), grouped in aligned squares of
+    shard_tiles x shard_tiles input tiles: {shard id: [(x, y), ...]}."""
+    if shard_tiles < 1:
+        raise ValueError(f"pyramid.shard_tiles must be >= 1, got {shard_tiles}")
+    todo = records[:max_tiles] if max_tiles else records
+    shards: dict[str, list[tuple[int, int]]] = {}
+    for r in todo:
+        shards.setdefault(shard_id(r.x, r.y, shard_tiles), []).append((r.x, r.y))
+    return dict(sorted(shards.items()))
+
+
+def write_shard_list(index_csv: str | Path, shards_json: str | Path, *, shard_tiles: int,
+                     max_tiles: int | None = None) -> list[str]:
+    """The `pyramid_shards` stage: the shard ids (and their tile counts) of the indexed tree."""
+    shards = plan_shards(read_index(index_csv), shard_tiles, max_tiles)
+    _atomic_text(Path(shards_json), json.dumps({"shard_tiles": shard_tiles, "max_tiles": max_tiles,
+                                                "shards": {k: len(v) for k, v in shards.items()}}, indent=2))
+    logger.info(f"{sum(map(len, shards.values()))} tiles in {len(shards)} shards of up to {shard_tiles}^2 tiles")
+    return list(shards)
+
+
+def _atomic_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def _save_png(tile: np.ndarray, path: Path) -> None:
+    """Write one RGBA tile through a temporary name, so a killed job leaves no half-written tile."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    Image.fromarray(tile, "RGBA").save(tmp, compress_level=1)
+    os.replace(tmp, path)
+
+
+def _window_canvas(window: dict[tuple[int, int], np.ndarray], x: int, y: int, context: int) -> np.ndarray:
+    """What _context_canvas builds, from tiles already decoded into `window` (no file is read twice)."""
+    canvas = np.pad(window[(x, y)], ((context, context), (context, context), (0, 0)), mode="edge")
+    size = TILE_SIZE + 2 * context
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            tile = window.get((x + dx, y + dy))
+            if (dx, dy) == (0, 0) or tile is None:
+                continue
+            cy0, cy1 = max(0, context + dy * TILE_SIZE), min(size, context + (dy + 1) * TILE_SIZE)
+            cx0, cx1 = max(0, context + dx * TILE_SIZE), min(size, context + (dx + 1) * TILE_SIZE)
+            ty0, tx0 = cy0 - (context + dy * TILE_SIZE), cx0 - (context + dx * TILE_SIZE)
+            canvas[cy0:cy1, cx0:cx1] = tile[ty0:ty0 + (cy1 - cy0), tx0:tx0 + (cx1 - cx0)]
+    return canvas
+
+
+def _upscale_batch(upscaler: Upscaler, images: list[np.ndarray]) -> list[np.ndarray]:
+    """Run the upscaler on a batch of equal-sized images: one forward pass for a net, one call each otherwise."""
+    if isinstance(upscaler, NetUpscaler) and len(images) > 1:
+        x = torch.from_numpy(np.ascontiguousarray(np.stack(images).transpose(0, 3, 1, 2), dtype=np.float32))
+        autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if upscaler.device.type == "cuda"
+                    else nullcontext())
+        with torch.no_grad(), autocast:
+            y = upscaler.model(x.to(upscaler.device))
+        return list(y.float().clamp_(0, 1).permute(0, 2, 3, 1).cpu().numpy())
+    return [upscaler.upscale(im) for im in images]
+
+
+def average_2x2(rgba: np.ndarray) -> np.ndarray:
+    """One zoom level up, as gdal2tiles builds overviews (average of each 2x2 block), weighted by alpha so no-data
+    does not darken valid pixels: rgb = sum(rgb*a)/sum(a), alpha = mean(a), rounded half up."""
+    h, w = rgba.shape[0] // 2, rgba.shape[1] // 2
+    a = rgba[..., 3].astype(np.int64).reshape(h, 2, w, 2).sum(axis=(1, 3))
+    prem = (rgba[..., :3].astype(np.int64) * rgba[..., 3:4]).reshape(h, 2, w, 2, 3).sum(axis=(1, 3))
+    out = np.zeros((h, w, 4), np.uint8)
+    nz = a > 0
+    out[..., :3][nz] = ((2 * prem[nz] + a[nz][:, None]) // (2 * a[nz][:, None])).astype(np.uint8)
+    out[..., 3] = (a + 2) // 4
+    return out
+
+
+def _tile_path(out_dir: Path, z: int, x: int, y: int, row_scheme: str) -> Path:
+    row = tms_to_xyz_row(z, y) if row_scheme == "tms" else y
+    return out_dir / str(z) / str(x) / f"{row}.png"
+
+
+def _write_tile_levels(out_dir: Path, rgba: np.ndarray, x: int, y: int, zoom: int, levels: int,
+                       row_scheme: str) -> dict[int, int]:
+    """Write one input tile's upscaled area as the new finest zoom and, averaged, every zoom between (counts)."""
+    written: dict[int, int] = {}
+    for level in range(levels, 0, -1):
+        n, z = 1 << level, zoom + level
+        for j in range(n):
+            for i in range(n):
+                tile = rgba[j * TILE_SIZE:(j + 1) * TILE_SIZE, i * TILE_SIZE:(i + 1) * TILE_SIZE]
+                if tile[..., 3].any():  # like gdal2tiles: no fully transparent tile
+                    _save_png(tile, _tile_path(out_dir, z, x * n + i, y * n + j, row_scheme))
+                    written[z] = written.get(z, 0) + 1
+        if level > 1:
+            rgba = average_2x2(rgba)
+    return written
+
+
+def upscale_shard(records: list[TileRecord], tiles: list[tuple[int, int]], out_dir: str | Path,
+                  upscaler: Upscaler, *, zoom: int, row_scheme: str, context: int = 16,
+                  batch_size: int = 8) -> dict:
+    """Upscale one shard: its tiles and a one-tile border are decoded once into memory, the upscaler runs on batches
+    of context canvases, and every output tile is written atomically. Returns counts per output zoom."""
+    levels = _check_scale(upscaler.scale)
+    s = upscaler.scale
+    by_key = {(r.x, r.y): r for r in records}
+    wanted = {(x + dx, y + dy) for x, y in tiles for dx in (-1, 0, 1) for dy in (-1, 0, 1)}
+    window = {k: decode_tile_rgba(by_key[k].path)[0] for k in sorted(wanted) if k in by_key}
+    written: dict[int, int] = {}
+    out_dir = Path(out_dir)
+    for start in range(0, len(tiles), batch_size):
+        batch = tiles[start:start + batch_size]
+        canvases = [_window_canvas(window, x, y, context) for x, y in batch]
+        ups = _upscale_batch(upscaler, [_fill_no_data(c) for c in canvases])
+        for (x, y), canvas, up in zip(batch, canvases, ups):
+            core = up[context * s:(context + TILE_SIZE) * s, context * s:(context + TILE_SIZE) * s]
+            alpha = canvas[context:context + TILE_SIZE, context:context + TILE_SIZE, 3].repeat(s, 0).repeat(s, 1)
+            rgb = np.rint(np.clip(core, 0, 1) * 255).astype(np.uint8)
+            rgb[alpha == 0] = 0
+            for z, k in _write_tile_levels(out_dir, np.dstack([rgb, alpha]), x, y, zoom, levels, row_scheme).items():
+                written[z] = written.get(z, 0) + k
+    return {"input_tiles": len(tiles), "output_tiles": {str(z): k for z, k in sorted(written.items())}}
+
+
+def run_shard(index_csv: str | Path, tile_dir: str | Path, out_dir: str | Path, shard_json: str | Path,
+              upscaler: Upscaler, *, shard: str, zoom: int, scheme: str = "auto", context: int = 16,
+              shard_tiles: int = 16, batch_size: int = 8, max_tiles: int | None = None) -> dict:
+    """The `upscale_pyramid_shard` stage: upscale one shard of the indexed tree; its record is written last."""
+    records = read_index(index_csv)
+    tiles = plan_shards(records, shard_tiles, max_tiles).get(shard)
+    if tiles is None:
+        raise ValueError(f"pyramid shard {shard!r} holds no tile of {index_csv} (shard_tiles={shard_tiles})")
+    info = upscale_shard(records, tiles, out_dir, upscaler, zoom=zoom, row_scheme=resolve_scheme(tile_dir, scheme),
+                         context=context, batch_size=batch_size)
+    info.update(shard=shard, method=upscaler.name)
+    _atomic_text(Path(shard_json), json.dumps(info, indent=2))
+    logger.info(f"shard {shard}: {info['input_tiles']} zoom-{zoom} tiles -> {info['output_tiles']}")
+    return info
+
+
+def _write_tilemap(out_dir: Path, zoom: int, levels: int) -> None:
+    """gdal2tiles' tilemapresource.xml for the new zooms z+1 .. z+levels."""
+    tilesets = [f'    <TileSet href="{zoom + lv}" units-per-pixel="{1 << (levels - lv)}" order="{zoom + lv}" />'
+                for lv in range(1, levels + 1)]
+    _atomic_text(out_dir / "tilemapresource.xml", TILEMAP_XML.format(tilesets="\n".join(tilesets)))
+
+
+def finish_pyramid(out_dir: str | Path, shard_jsons: list[str | Path], summary_json: str | Path, *, zoom: int,
+                   scale: int, row_scheme: str) -> dict:
+    """The final `upscale_pyramid` stage: tilemapresource.xml (TMS) for the new zooms and the summary of all shards."""
+    levels = _check_scale(scale)
+    out_dir = Path(out_dir)
+    shards = [json.loads(Path(p).read_text()) for p in shard_jsons]
+    totals: dict[str, int] = {}
+    for info in shards:
+        for z, k in info["output_tiles"].items():
+            totals[z] = totals.get(z, 0) + k
+    if row_scheme == "tms":
+        _write_tilemap(out_dir, zoom, levels)
+    summary = {"input_tiles": sum(i["input_tiles"] for i in shards), "output_tiles": totals,
+               "input_zoom": zoom, "output_zoom": zoom + levels, "zooms": list(range(zoom + 1, zoom + levels + 1)),
+               "scheme": row_scheme, "method": shards[0]["method"] if shards else None, "shards": len(shards)}
+    _atomic_text(Path(summary_json), json.dumps(summary, indent=2))
+    return summary
+
+
+def _shard_task(args: tuple) -> dict:
+    return upscale_shard(*args[:4], **args[4])
+
+
+def upscale_pyramid(tile_dir: str | Path, out_dir: str | Path, upscaler: Upscaler, *, zoom: int,
+                    scheme: str = "auto", context: int = 16, max_tiles: int | None = None,
+                    shard_tiles: int = 16, batch_size: int = 8, workers: int = 1) -> dict:
+    """Every shard here (in `workers` processes), then the summary: the `rockzoom upscale-pyramid` command (the
+    workflow runs one job per shard). Output rows follow the input's scheme (TMS or XYZ); zooms z+1 .. z+log2(scale)
+    are written. The tiles are the same for any shard size and number of workers."""
+    levels = _check_scale(upscaler.scale)
     out_dir = Path(out_dir)
     row_scheme = resolve_scheme(tile_dir, scheme)
     records, rejected = index_tiles(tile_dir, zoom, scheme=row_scheme)
-    by_key = {(r.x, r.y): r for r in records}
-    todo = records[:max_tiles] if max_tiles else records
-    written = 0
-    for n, r in enumerate(todo, 1):
-        rgb, alpha = upscale_tile(by_key, r.x, r.y, upscaler, context)
-        for j in range(s):
-            for i in range(s):
-                a = alpha[j * TILE_SIZE:(j + 1) * TILE_SIZE, i * TILE_SIZE:(i + 1) * TILE_SIZE]
-                if not a.any():
-                    continue
-                ox, oy = r.x * s + i, r.y * s + j
-                row = tms_to_xyz_row(out_zoom, oy) if row_scheme == "tms" else oy
-                path = out_dir / str(out_zoom) / str(ox) / f"{row}.png"
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tile = np.dstack([rgb[j * TILE_SIZE:(j + 1) * TILE_SIZE, i * TILE_SIZE:(i + 1) * TILE_SIZE], a])
-                Image.fromarray(tile, "RGBA").save(path, compress_level=1)
-                written += 1
-        if n % 25 == 0 or n == len(todo):
-            logger.info(f"upscaled {n}/{len(todo)} zoom-{zoom} tiles -> {written} zoom-{out_zoom} tiles")
+    shards = plan_shards(records, shard_tiles, max_tiles)
+    kw = dict(zoom=zoom, row_scheme=row_scheme, context=context, batch_size=batch_size)
+    tasks = [(records, tiles, out_dir, upscaler, kw) for tiles in shards.values()]
+    totals: dict[int, int] = {}
+    with progress_bar(sum(map(len, shards.values())), f"upscale z{zoom} x{upscaler.scale}", unit="tile") as bar:
+        # one torch thread per worker process: the workers are the parallelism
+        pool = (ProcessPoolExecutor(max_workers=workers, initializer=torch.set_num_threads, initargs=(1,))
+                if workers > 1 and len(tasks) > 1 else None)
+        try:
+            for info in (pool.map(_shard_task, tasks) if pool else map(_shard_task, tasks)):
+                for z, k in info["output_tiles"].items():
+                    totals[int(z)] = totals.get(int(z), 0) + k
+                bar.update(info["input_tiles"])
+        finally:
+            if pool:
+                pool.shutdown()
     if row_scheme == "tms":
-        tileset = f'    <TileSet href="{out_zoom}" units-per-pixel="1" order="{out_zoom}" />'
-        (out_dir / "tilemapresource.xml").write_text(TILEMAP_XML.format(tilesets=tileset))
-    return {"input_tiles": len(todo), "skipped_files": len(rejected), "output_tiles": written,
-            "input_zoom": zoom, "output_zoom": out_zoom, "scheme": row_scheme, "method": upscaler.name}
+        _write_tilemap(out_dir, zoom, levels)
+    out_zoom = zoom + levels
+    return {"input_tiles": sum(map(len, shards.values())), "skipped_files": len(rejected),
+            "output_tiles": totals.get(out_zoom, 0), "intermediate_tiles": {z: k for z, k in totals.items() if z != out_zoom},
+            "input_zoom": zoom, "output_zoom": out_zoom, "scheme": row_scheme, "method": upscaler.name,
+            "shards": len(shards)}
 
 
 def mosaic(tile_dir: str | Path, zoom: int, scheme: str = "auto") -> tuple[np.ndarray, tuple[int, int]]:

@@ -44,6 +44,11 @@ def effective(cfg: dict) -> dict:
         out["sr"]["eval"].pop(key)
     out["generate"].pop("self_ensemble")
     out["pyramid"] = rc.pyramid_param(cfg)
+    # added since a645119 (issue 14, survey scale): demo chunks, the dataset cap, pyramid shards and batches
+    out["demo"].pop("chunk_tiles")
+    out["dataset"].pop("max_samples")
+    for key in ("shard_tiles", "batch_size"):
+        out["pyramid"].pop(key)
     b = out["benchmark"]
     b.pop("realism")
     m = b.pop("sr_model")

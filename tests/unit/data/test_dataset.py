@@ -130,7 +130,8 @@ def test_real_tiles_build_s256_and_s1024_with_bad_files_rejected(real_tiles, tmp
     Image.open(first).convert("L").save(col / "99999993.png")
     (col / "99999994.png").write_text("not a png")
     out = tmp_path / "out"
-    recs = build_index(tree, 23, out / "index.csv", out / "rejected.csv")
+    build_index(tree, 23, out / "index.csv", out / "rejected.csv")
+    recs = read_index(out / "index.csv")
     with (out / "rejected.csv").open() as fh:
         rejected = {row["path"].split("/")[-1]: row["reason"] for row in csv.DictReader(fh)}
     assert rejected["99999990.png"].startswith("truncated")
