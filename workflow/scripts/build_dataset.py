@@ -14,4 +14,5 @@ build_dataset(
     min_valid=snakemake.params.min_valid,
     guard_tiles=snakemake.params.guard_tiles,
     max_pixels=snakemake.params.max_pixels,
+    fit_json=snakemake.input.fit,
 )

@@ -14,4 +14,7 @@ make_split(
     seed=snakemake.params.seed,
     sizes=snakemake.params.sizes,
     min_valid=snakemake.params.min_valid,
+    guard_tiles=snakemake.params.split["guard_tiles"],
+    needs=snakemake.params.needs,
+    fit_json=snakemake.output.fit,
 )

@@ -39,6 +39,8 @@ def effective(cfg: dict) -> dict:
     out["options"] = {n: rc.option(cfg, n).to_param() for n in cfg["options"] if n not in ADDED_OPTIONS}
     for key in ("detail", "realism"):
         out.pop(key)
+    if out["split"]["block_zoom"] == "auto":  # changed since a645119: the split is auto-fitted (was 20)
+        out["split"]["block_zoom"] = 20
     out["pyramid"] = rc.pyramid_param(cfg)
     b = out["benchmark"]
     b.pop("realism")
