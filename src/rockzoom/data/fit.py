@@ -134,7 +134,7 @@ def fit_split(records: list[TileRecord], *, zoom: int, block_zoom: int | str, si
             f"valid fraction >= {min_valid}; add tiles or lower dataset.min_valid")
     best = max(fits, key=lambda f: (len(sizes) - len(f.unsupported), f.blocks["test"], f.block_zoom))
     for f in fits:
-        logger.info(f"block zoom {f.block_zoom}: blocks {f.blocks}, unsupported sizes {f.unsupported}")
+        logger.debug(f"block zoom {f.block_zoom}: blocks {f.blocks}, unsupported sizes {f.unsupported}")
     return best
 
 
