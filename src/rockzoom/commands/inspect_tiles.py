@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from rockzoom.config import load_cli_config
-    from rockzoom.data.inspection import inspect_tree, starting_config, write_inspection, write_starting_config
+    from rockzoom.data.inspection import inspect_with_config, starting_config, write_inspection, write_starting_config
     from rockzoom.data.tiles import index_tiles
 
     cfg = load_cli_config(args)
@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
         cfg["tiles"]["scheme"] = args.scheme
     t = cfg["tiles"]
     records, rejected = index_tiles(args.tile_dir, t["zoom"], scheme=t["scheme"], max_pixels=t["max_pixels"])
-    ins = inspect_tree(args.tile_dir, cfg, records, rejected)
+    ins = inspect_with_config(args.tile_dir, cfg, records, rejected)
     files = write_inspection(ins, args.out)
     sys.stdout.write(ins.text() + "\n")
     log = logging.getLogger(__name__)

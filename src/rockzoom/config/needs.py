@@ -73,12 +73,22 @@ def target_needs(cfg: dict, target: str) -> dict[int, set[str]]:
     return needs
 
 
+def all_target_needs(cfg: dict, targets: list[str] | None = None) -> dict[str, dict[int, list[str]]]:
+    """{target: {size: [splits]}} for `targets` (default: every option and named target)."""
+    targets = targets if targets is not None else [*cfg.get("options", {}), *TARGETS]
+    return {t: {s: sorted(v) for s, v in sorted(target_needs(cfg, t).items())} for t in targets}
+
+
+def by_size(per_target: dict[str, dict[int, list[str]]]) -> dict[int, dict[str, list[str]]]:
+    """{size: {split: [targets needing it]}} from all_target_needs' form."""
+    out: dict[int, dict[str, list[str]]] = {}
+    for t, needs in per_target.items():
+        for size, splits in needs.items():
+            for split in splits:
+                out.setdefault(int(size), {}).setdefault(split, []).append(t)
+    return {s: {k: sorted(v) for k, v in sorted(d.items())} for s, d in sorted(out.items())}
+
+
 def size_needs(cfg: dict, targets: list[str] | None = None) -> dict[int, dict[str, list[str]]]:
     """{size: {split: [targets needing it]}} over `targets` (default: every option and named target)."""
-    targets = targets if targets is not None else [*cfg.get("options", {}), *TARGETS]
-    out: dict[int, dict[str, list[str]]] = {}
-    for t in targets:
-        for size, splits in target_needs(cfg, t).items():
-            for split in splits:
-                out.setdefault(size, {}).setdefault(split, []).append(t)
-    return {s: {k: sorted(v) for k, v in sorted(d.items())} for s, d in sorted(out.items())}
+    return by_size(all_target_needs(cfg, targets))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rockzoom.config.needs import by_size
 from rockzoom.data.fit import SplitFit, fit_split
 from rockzoom.data.split import complete_groups
 from rockzoom.data.store import SPLITS
@@ -135,47 +136,45 @@ def count_complete(records: list[TileRecord], min_valid: float, sizes: list[int]
     return out
 
 
-def runnable_targets(cfg: dict, fit: SplitFit | None) -> dict[str, str | None]:
-    """Each option and named target: None when every size it needs has its splits, else the first size that stops it."""
-    from rockzoom.config.needs import TARGETS, target_needs
-
+def runnable_targets(target_needs: dict[str, dict[int, list[str]]], fit: SplitFit | None) -> dict[str, str | None]:
+    """Each target: None when every size it needs has its splits, else the first size that stops it."""
     out = {}
-    for t in [*cfg.get("options", {}), *TARGETS]:
-        needs = target_needs(cfg, t)
-        bad = sorted(s for s, splits in needs.items()
-                     if fit is None or s not in fit.sizes or any(k in fit.sizes[s].missing for k in splits))
+    for t, needs in target_needs.items():
+        bad = sorted(int(s) for s, splits in needs.items()
+                     if fit is None or int(s) not in fit.sizes or any(k in fit.sizes[int(s)].missing for k in splits))
         out[t] = None if not bad else f"needs s{bad[0]}"
     return out
 
 
-def inspect_tree(tile_dir: str | Path, cfg: dict, records: list[TileRecord], rejected: list[tuple[str, str]]
-                 ) -> Inspection:
-    """Inspect an indexed tree under a config (tiles.zoom, dataset.sizes and min_valid, split, the targets)."""
-    zoom = cfg["tiles"]["zoom"]
+def inspect_tree(tile_dir: str | Path, records: list[TileRecord], rejected: list[tuple[str, str]], *, zoom: int,
+                 scheme: str, sizes: list[int], min_valid: float, split: dict, seed: int,
+                 target_needs: dict[str, dict[int, list[str]]]) -> Inspection:
+    """Inspect an indexed tree: `split` is the config's split section, target_needs
+    rockzoom.config.all_target_needs (what each target needs of each size)."""
     if not records:
         raise ValueError(f"no usable zoom-{zoom} tile under {tile_dir}")
-    sizes = cfg["dataset"]["sizes"]
     fit, error = None, None
     try:
-        fit = split_fit(cfg, records)
+        fit = fit_split(records, zoom=zoom, block_zoom=split["block_zoom"], sizes=sizes, needs=by_size(target_needs),
+                        fractions=split["fractions"], seed=seed, min_valid=min_valid, guard_tiles=split["guard_tiles"],
+                        stratify=split["stratify"])
     except ValueError as exc:
         error = str(exc)
-    side = max(max(r.x for r in records) - min(r.x for r in records), max(r.y for r in records) - min(r.y for r in records)) + 1
+    xs, ys = [r.x for r in records], [r.y for r in records]
+    side = max(max(xs) - min(xs), max(ys) - min(ys)) + 1
     mosaic_sizes = sorted({TILE_SIZE << k for k in range(int(np.log2(side)) + 1)} | {s for s in sizes if s >= TILE_SIZE})
-    return Inspection(str(tile_dir), zoom, resolve_scheme(tile_dir, cfg["tiles"]["scheme"]), zoom_counts(tile_dir),
-                      records, rejected, cfg["dataset"]["min_valid"],
-                      count_complete(records, cfg["dataset"]["min_valid"], mosaic_sizes), fit, error,
-                      runnable_targets(cfg, fit))
+    return Inspection(str(tile_dir), zoom, resolve_scheme(tile_dir, scheme), zoom_counts(tile_dir), records, rejected,
+                      min_valid, count_complete(records, min_valid, mosaic_sizes), fit, error,
+                      runnable_targets(target_needs, fit))
 
 
-def split_fit(cfg: dict, records: list[TileRecord]) -> SplitFit:
-    """The split that split_blocks makes under this config."""
-    from rockzoom.config.needs import size_needs
+def inspect_with_config(tile_dir: str | Path, cfg: dict, records: list[TileRecord],
+                        rejected: list[tuple[str, str]]) -> Inspection:
+    from rockzoom.config.needs import all_target_needs
 
-    s = cfg["split"]
-    return fit_split(records, zoom=cfg["tiles"]["zoom"], block_zoom=s["block_zoom"], sizes=cfg["dataset"]["sizes"],
-                     needs=size_needs(cfg), fractions=s["fractions"], seed=cfg["seed"],
-                     min_valid=cfg["dataset"]["min_valid"], guard_tiles=s["guard_tiles"], stratify=s["stratify"])
+    return inspect_tree(tile_dir, records, rejected, zoom=cfg["tiles"]["zoom"], scheme=cfg["tiles"]["scheme"],
+                        sizes=cfg["dataset"]["sizes"], min_valid=cfg["dataset"]["min_valid"], split=cfg["split"],
+                        seed=cfg["seed"], target_needs=all_target_needs(cfg))
 
 
 def starting_config(cfg: dict, records: list[TileRecord], tile_dir: str) -> tuple[dict, dict[str, str | None]]:
@@ -186,16 +185,11 @@ def starting_config(cfg: dict, records: list[TileRecord], tile_dir: str) -> tupl
     for mv in sorted({cfg["dataset"]["min_valid"], *MIN_VALID_CANDIDATES}, reverse=True):
         trial = copy.deepcopy(cfg)
         trial["dataset"]["min_valid"] = mv
-        try:
-            fit = split_fit(trial, records)
-        except ValueError:
+        fit = inspect_with_config(tile_dir, trial, records, []).fit
+        if fit is None:
             continue
         trial["dataset"]["sizes"] = [s for s in trial["dataset"]["sizes"] if s not in fit.unsupported] or [TILE_SIZE]
-        try:
-            fit = split_fit(trial, records)
-        except ValueError:
-            continue
-        runs = runnable_targets(trial, fit)
+        runs = inspect_with_config(tile_dir, trial, records, []).runnable
         score = sum(v is None for v in runs.values())
         if best is None or score > best[0]:
             best = (score, trial, runs)
@@ -218,6 +212,14 @@ def write_starting_config(path: str | Path, overlay: dict, runs: dict[str, str |
             f"# targets it runs: {', '.join(ok) or 'none'}\n" + (f"# targets it cannot run: {', '.join(no)}\n" if no else ""))
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(head + yaml.safe_dump(overlay, sort_keys=False, default_flow_style=None))
+
+
+def read_rejected(path: str | Path) -> list[tuple[str, str]]:
+    """index_tiles' rejected.csv as [(path, reason)]."""
+    import csv
+
+    with Path(path).open(newline="") as fh:
+        return [(r["path"], r["reason"]) for r in csv.DictReader(fh)]
 
 
 def tile_xy_of_rejected(tile_dir: str | Path, zoom: int, scheme: str, rejected: list[tuple[str, str]]
