@@ -172,6 +172,9 @@ def write_fit(fit: SplitFit, path: str | Path) -> None:
 
 def check_size_supported(fit_json: str | Path, size: int) -> None:
     """Raise the split's one-line message when `size` lacks a split its targets need (build_dataset's first step)."""
-    entry = json.loads(Path(fit_json).read_text())["sizes"].get(str(size))
+    fit = json.loads(Path(fit_json).read_text())
+    entry = fit["sizes"].get(str(size))
     if entry is not None and not entry["supported"]:
-        raise ValueError(entry["message"])
+        others = [s for s in fit["unsupported"] if s != size]
+        also = f" (also unsupported: {', '.join(f'{s} px' for s in others)}; see {fit_json})" if others else ""
+        raise ValueError(entry["message"] + also)

@@ -71,3 +71,36 @@ def test_train_smaller_than_val_is_not_supported():
     c = f.sizes[512].counts
     assert c["train"] < c["val"] and f.unsupported == [512]
     assert "need a train sample" in f.message(512)
+
+
+@pytest.mark.parametrize("guard", [0, 1])
+def test_counts_from_the_index_equal_what_build_dataset_builds(tmp_path, guard):
+    import numpy as np
+    from PIL import Image
+
+    from rockzoom.data.dataset import build_dataset, make_split
+
+    for i in range(8):
+        for j in range(6):
+            a = np.full((256, 256, 4), 30 * i + 5 * j, np.uint8)
+            a[..., 3] = 0 if (i, j) == (5, 2) else 255  # one empty tile: mosaics over it fall below min_valid
+            path = tmp_path / "tree" / "23" / str(8000 + i) / f"{16000 + j}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(a, "RGBA").save(path)
+    from rockzoom.data.tiles import build_index
+
+    build_index(tmp_path / "tree", 23, tmp_path / "index.csv", tmp_path / "rej.csv", scheme="xyz")
+    needs = {256: ALL, 512: ALL, 1024: {"test": ["benchmark"]}}
+    make_split(tmp_path / "index.csv", tmp_path / "blocks.csv", zoom=23, block_zoom="auto", fractions=FRACTIONS,
+               seed=0, sizes=[256, 512, 1024], min_valid=0.9, guard_tiles=guard, needs=needs,
+               fit_json=tmp_path / "split.json")
+    fit = json.loads((tmp_path / "split.json").read_text())
+    for size in fit["sizes"]:
+        if size in map(str, fit["unsupported"]):
+            with pytest.raises(ValueError, match=f"dataset size {size} px"):
+                build_dataset(tmp_path / "index.csv", tmp_path / "blocks.csv", tmp_path / f"s{size}", size=int(size),
+                              min_valid=0.9, guard_tiles=guard, fit_json=tmp_path / "split.json")
+            continue
+        summary = build_dataset(tmp_path / "index.csv", tmp_path / "blocks.csv", tmp_path / f"s{size}",
+                                size=int(size), min_valid=0.9, guard_tiles=guard, fit_json=tmp_path / "split.json")
+        assert {k: v["count"] for k, v in summary["splits"].items()} == fit["sizes"][size]["counts"], size
