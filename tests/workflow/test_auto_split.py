@@ -8,6 +8,8 @@ import yaml
 from PIL import Image
 from workflow_helpers import REPO, plan, run
 
+from rockzoom.config import paths
+
 BASE_CONFIG = REPO / "config" / "config.yaml"
 TEST_CONFIG = REPO / "config" / "test.yaml"
 
@@ -46,6 +48,7 @@ def tree_config(tmp_path):
     return [BASE_CONFIG, TEST_CONFIG, path]
 
 
+@pytest.mark.slow  # ~1-1.5 min on 2 shared cores: three snakemake runs and three plans
 def test_unsupported_size_fails_option_c_at_once_and_option_a_plans(tmp_path, tree_config):
     work = tmp_path / "work"
     work.mkdir()
@@ -59,6 +62,12 @@ def test_unsupported_size_fails_option_c_at_once_and_option_a_plans(tmp_path, tr
     counts = plan(["option_a"], work, tree_config)
     assert "train_sr" in counts and "train_ae" in counts
     assert fit["sizes"]["256"]["supported"] and fit["sizes"]["1024"]["supported"]
+    # the report's inspection of the same tree says the same
+    assert plan(["all"], work, tree_config)["inspect_tiles"] == 1
+    run([paths.tile_inspect("summary.json")], work, tree_config)
+    summary = json.loads((work / paths.tile_inspect("summary.json")).read_text())
+    assert summary["targets"]["option_a"] == "runs" and summary["targets"]["option_c"] == "needs s2048"
+    assert summary["split"]["block_zoom"] == 21 and (work / paths.tile_inspect("coverage.png")).stat().st_size > 0
 
 
 @pytest.mark.slow
