@@ -17,7 +17,7 @@ rule split_blocks:
         min_valid=config["dataset"]["min_valid"],
         zoom=config["tiles"]["zoom"],
         seed=config["seed"],
-        needs=rc.size_needs(config),
+        needs=rc.split_needs(config),
     script:
         "../scripts/split_blocks.py"
 

@@ -92,3 +92,9 @@ def by_size(per_target: dict[str, dict[int, list[str]]]) -> dict[int, dict[str, 
 def size_needs(cfg: dict, targets: list[str] | None = None) -> dict[int, dict[str, list[str]]]:
     """{size: {split: [targets needing it]}} over `targets` (default: every option and named target)."""
     return by_size(all_target_needs(cfg, targets))
+
+
+def split_needs(cfg: dict) -> dict[int, list[str]]:
+    """{size: [splits]} that some target needs: what the split depends on (split_blocks' params). Target names are
+    left out so that renaming or adding a target with the same needs does not rerun the split and all after it."""
+    return {s: sorted(d) for s, d in size_needs(cfg).items()}

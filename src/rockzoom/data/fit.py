@@ -139,7 +139,10 @@ def fit_split(records: list[TileRecord], *, zoom: int, block_zoom: int | str, si
 
 
 def _try(records, zoom, bz, sizes, needs, fractions, seed, min_valid, guard_tiles, stratify, *, auto, strict):
-    """The split at block zoom bz with its per-size counts; None (or, strict, the ValueError) when it cannot be made."""
+    """The split at block zoom bz with its per-size counts; None (or, strict, the ValueError) when it cannot be made.
+    Held-out blocks are drawn first among blocks holding the largest size present; when that leaves a size
+    unsupported, drawing them among the blocks of a smaller size is tried too (it can leave the smaller size more
+    training blocks), and the first draw that supports the most sizes is kept."""
     block_tiles = 1 << (zoom - bz)
     fitting = [s for s in sizes if tiles_per_side(s) <= block_tiles]
     present = [s for s in fitting if any(np.mean([m.valid_fraction for m in g]) >= min_valid
@@ -149,19 +152,26 @@ def _try(records, zoom, bz, sizes, needs, fractions, seed, min_valid, guard_tile
             raise ValueError(f"no dataset size of {sizes} fits a split block at split.block_zoom={bz} and has a "
                              f"complete sample with valid fraction >= {min_valid}")
         return None
-    try:
-        assignment = assign_blocks(records, zoom, bz, fractions, seed, max(present), min_valid, stratify, sizes=present)
-    except ValueError:
-        if strict:
-            raise
-        return None
-    fit = SplitFit(zoom, bz, auto, min_valid, {k: sum(v == k for v in assignment.values()) for k in SPLITS}, {},
-                   assignment)
-    for s in sizes:
-        f = size_counts(records, s, zoom, bz, assignment, guard_tiles, min_valid)
-        f.needs = {k: list(v) for k, v in needs.get(s, {}).items()}
-        fit.sizes[s] = f
-    return fit
+    best = None
+    for largest in sorted({tiles_per_side(s) * TILE_SIZE if s >= TILE_SIZE else s for s in present}, reverse=True):
+        try:
+            assignment = assign_blocks(records, zoom, bz, fractions, seed, largest, min_valid, stratify,
+                                       sizes=[s for s in present if s <= largest])
+        except ValueError:
+            if strict and best is None:
+                raise
+            continue
+        fit = SplitFit(zoom, bz, auto, min_valid, {k: sum(v == k for v in assignment.values()) for k in SPLITS}, {},
+                       assignment)
+        for s in sizes:
+            f = size_counts(records, s, zoom, bz, assignment, guard_tiles, min_valid)
+            f.needs = {k: list(v) for k, v in needs.get(s, {}).items()}
+            fit.sizes[s] = f
+        if best is None or len(fit.unsupported) < len(best.unsupported):
+            best = fit
+        if not best.unsupported:
+            break
+    return best
 
 
 def write_fit(fit: SplitFit, path: str | Path) -> None:

@@ -104,3 +104,13 @@ def test_counts_from_the_index_equal_what_build_dataset_builds(tmp_path, guard):
         summary = build_dataset(tmp_path / "index.csv", tmp_path / "blocks.csv", tmp_path / f"s{size}",
                                 size=int(size), min_valid=0.9, guard_tiles=guard, fit_json=tmp_path / "split.json")
         assert {k: v["count"] for k, v in summary["splits"].items()} == fit["sizes"][size]["counts"], size
+
+
+def test_held_out_blocks_drawn_among_a_smaller_size_when_the_largest_leaves_it_no_training():
+    # 7 x 8 tiles, guard band 1, 4x4-tile blocks: drawing val/test among the blocks holding a 1024 px mosaic puts
+    # every 512 px mosaic in val/test (train 0/val 4/test 4); drawing them among 512 px blocks leaves 512 px
+    # training mosaics and still one 1024 px test mosaic
+    needs = {256: ALL, 512: ALL, 1024: {"test": ["benchmark"]}}
+    f = fit(grid(7, 8, holes={(4, 2), (4, 5), (5, 7)}), needs, block_zoom=21, sizes=[256, 512, 1024], guard=1)
+    assert f.unsupported == []
+    assert f.sizes[512].counts["train"] >= f.sizes[512].counts["val"] > 0 and f.sizes[1024].counts["test"] >= 1
