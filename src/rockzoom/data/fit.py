@@ -22,6 +22,7 @@ from rockzoom.data.tiles import TILE_SIZE, TileRecord
 logger = logging.getLogger(__name__)
 
 AUTO = "auto"
+MIN_TRAIN = 3  # training samples a trained size needs at least (fit_prior fits its GMM to >= 3 training latents)
 MAX_LEVELS = 10  # candidate block zooms: tiles.zoom down to tiles.zoom - MAX_LEVELS
 
 
@@ -37,10 +38,11 @@ class SizeFit:
 
     @property
     def missing(self) -> list[str]:
-        """Needed splits that are empty, and a needed train split smaller than val (a model would be validated on
-        more samples than it learns from: the guard band and held-out blocks took the training data)."""
+        """Needed splits that are empty, and a needed train split smaller than val or MIN_TRAIN (a model would be
+        validated on more samples than it learns from: the guard band and held-out blocks took the training data)."""
         c = self.counts
-        return [s for s in SPLITS if self.needs.get(s) and (not c.get(s) or (s == "train" and c[s] < c.get("val", 0)))]
+        return [s for s in SPLITS if self.needs.get(s)
+                and (not c.get(s) or (s == "train" and c[s] < max(c.get("val", 0), MIN_TRAIN)))]
 
     @property
     def supported(self) -> bool:
@@ -97,7 +99,9 @@ class SplitFit:
 
 
 def _need(f: SizeFit, split: str) -> str:
-    return "a train split at least as large as val" if split == "train" and f.counts["train"] else f"a {split} sample"
+    if split == "train" and f.counts["train"]:
+        return f"a train split at least as large as val and of at least {MIN_TRAIN} samples"
+    return f"a {split} sample"
 
 
 def size_counts(records: list[TileRecord], size: int, zoom: int, block_zoom: int,

@@ -107,10 +107,9 @@ def test_counts_from_the_index_equal_what_build_dataset_builds(tmp_path, guard):
 
 
 def test_held_out_blocks_drawn_among_a_smaller_size_when_the_largest_leaves_it_no_training():
-    # 7 x 8 tiles, guard band 1, 4x4-tile blocks: drawing val/test among the blocks holding a 1024 px mosaic puts
-    # every 512 px mosaic in val/test (train 0/val 4/test 4); drawing them among 512 px blocks leaves 512 px
-    # training mosaics and still one 1024 px test mosaic
+    # 13 x 10 tiles, guard band 1, 4x4-tile blocks: drawing val/test among the blocks holding a 1024 px mosaic leaves
+    # 512 px train 2 / val 8 / test 8; drawing them among 512 px blocks gives 7/4/4 and still a 1024 px test mosaic
     needs = {256: ALL, 512: ALL, 1024: {"test": ["benchmark"]}}
-    f = fit(grid(7, 8, holes={(4, 2), (4, 5), (5, 7)}), needs, block_zoom=21, sizes=[256, 512, 1024], guard=1)
+    f = fit(grid(13, 10, holes={(8, 2), (11, 0)}), needs, block_zoom=21, sizes=[256, 512, 1024], guard=1)
     assert f.unsupported == []
-    assert f.sizes[512].counts["train"] >= f.sizes[512].counts["val"] > 0 and f.sizes[1024].counts["test"] >= 1
+    assert f.sizes[512].counts == {"train": 7, "val": 4, "test": 4} and f.sizes[1024].counts["test"] == 1
