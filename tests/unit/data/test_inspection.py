@@ -58,4 +58,7 @@ def test_inspect_cli_writes_map_summary_and_a_config_that_loads(demo, tmp_path, 
     assert cfg["tiles"]["dir"] == str(demo) and 2048 not in overlay["dataset"]["sizes"]
     records, rejected = index_tiles(demo, 23)
     ins = inspect_with_config(demo, cfg, records, rejected)
-    assert ins.runnable["option_a"] is None and ins.fit is not None and ins.fit.unsupported == []
+    assert ins.runnable["option_a"] is None and ins.fit is not None
+    header = (tmp_path / "mine.yaml").read_text().split("\ntiles:")[0]
+    for target, why in ins.runnable.items():  # the header says what the written config runs
+        assert (f"{target} ({why})" in header) if why else (target in header.split("cannot run")[0])
