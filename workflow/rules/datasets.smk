@@ -3,6 +3,7 @@ rule split_blocks:
         index=rules.index_tiles.output.index,
     output:
         blocks=paths.TILE_BLOCKS,
+        fit=paths.SPLIT_FIT,
     log:
         "logs/split_blocks.log",
     conda:
@@ -16,6 +17,7 @@ rule split_blocks:
         min_valid=config["dataset"]["min_valid"],
         zoom=config["tiles"]["zoom"],
         seed=config["seed"],
+        needs=rc.split_needs(config),
     script:
         "../scripts/split_blocks.py"
 
@@ -24,6 +26,7 @@ rule build_dataset:
     input:
         index=rules.index_tiles.output.index,
         blocks=rules.split_blocks.output.blocks,
+        fit=rules.split_blocks.output.fit,
     output:
         summary=paths.dataset_summary("{S}"),
         arrays=multiext(

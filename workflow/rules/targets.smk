@@ -201,6 +201,7 @@ rule all:
         rules.benchmark.input,
         rules.upscale_pyramid.output.summary,
         all_datasets(),
+        rules.inspect_tiles.output,
         [paths.ae_eval(ae_arch(), S) for S in config["benchmark"]["ae_sizes"]],
         [c for S in config["benchmark"]["ae_sizes"] for c in ae_sample_checks(S)],
         sr_eval_outputs(),

@@ -42,3 +42,42 @@ rule index_tiles:
         max_pixels=config["tiles"]["max_pixels"],
     script:
         "../scripts/index_tiles.py"
+
+
+rule inspect_tiles:
+    input:
+        index=rules.index_tiles.output.index,
+        rejected=rules.index_tiles.output.rejected,
+    output:
+        coverage=report(
+            paths.tile_inspect("coverage.png"),
+            caption="../report/inspect_tiles.rst",
+            category="Tiles",
+            labels={"what": "coverage map and split blocks"},
+        ),
+        histograms=report(
+            paths.tile_inspect("histograms.png"),
+            caption="../report/inspect_tiles.rst",
+            category="Tiles",
+            labels={"what": "valid fraction and brightness"},
+        ),
+        summary=paths.tile_inspect("summary.json"),
+        text=paths.tile_inspect("summary.md"),
+    log:
+        "logs/inspect_tiles.log",
+    conda:
+        "../../envs/rockzoom.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        tile_dir=tile_dir(),
+        zoom=config["tiles"]["zoom"],
+        scheme=config["tiles"]["scheme"],
+        sizes=config["dataset"]["sizes"],
+        min_valid=config["dataset"]["min_valid"],
+        split=config["split"],
+        seed=config["seed"],
+        target_needs=rc.all_target_needs(config),
+    script:
+        "../scripts/inspect_tiles.py"

@@ -17,4 +17,5 @@ build_dataset(
     max_samples=snakemake.params.max_samples,
     seed=snakemake.params.seed,
     workers=snakemake.threads,
+    fit_json=snakemake.input.fit,
 )

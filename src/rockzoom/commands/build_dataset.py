@@ -11,7 +11,8 @@ def add_arguments(p):
     p.add_argument("--size", type=int, required=True, help="sample size: 256*2^k (mosaics) or a divisor of 256")
     p.add_argument("--out", help="output folder (default results/data/s{size})")
     p.add_argument("--zoom", type=int, default=23)
-    p.add_argument("--block-zoom", type=int, default=20)
+    p.add_argument("--block-zoom", type=lambda v: v if v == "auto" else int(v), default=20,
+                   help="split block zoom, or auto: fitted so that --size gets a train, val and test split")
     p.add_argument("--fractions", type=float, nargs=3, default=(0.7, 0.15, 0.15), metavar=("TRAIN", "VAL", "TEST"))
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--min-valid", type=float, default=0.98)
@@ -28,7 +29,8 @@ def run(args) -> int:
     if not Path(args.blocks).exists():
         make_split(args.index, args.blocks, zoom=args.zoom, block_zoom=args.block_zoom,
                    fractions=dict(zip(("train", "val", "test"), args.fractions)), seed=args.seed,
-                   sizes=[args.size], min_valid=args.min_valid, stratify=args.stratify)
+                   sizes=[args.size], min_valid=args.min_valid, stratify=args.stratify, guard_tiles=args.guard_tiles,
+                   needs={args.size: {s: ["build-dataset"] for s in ("train", "val", "test")}})
     build_dataset(args.index, args.blocks, args.out or f"results/data/s{args.size}", size=args.size,
                   min_valid=args.min_valid, guard_tiles=args.guard_tiles, max_samples=args.max_samples,
                   seed=args.seed, workers=args.workers)

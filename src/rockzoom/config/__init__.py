@@ -19,6 +19,7 @@ from rockzoom.config.loading import (
     schema,
     validate,
 )
+from rockzoom.config.needs import all_target_needs, size_needs, split_needs, target_needs
 from rockzoom.config.resolve import (
     CLASSICAL,
     BenchmarkRow,

@@ -127,7 +127,13 @@ def benchmark_file(file: str) -> str:
     return f"{BENCHMARK_DIR}/{file}"
 TILE_INDEX = "results/tiles/index.csv"
 TILE_BLOCKS = "results/tiles/blocks.csv"
+SPLIT_FIT = "results/tiles/split.json"  # the split's block zoom, samples per size and split, unsupported sizes
+TILE_INSPECT = "results/tiles/inspect"  # rule inspect_tiles: coverage map, histograms, summary
 DEMO_TILES = "results/demo_tiles"
+
+
+def tile_inspect(file: str) -> str:
+    return f"{TILE_INSPECT}/{file}"
 
 
 def patch_banks(S) -> str:

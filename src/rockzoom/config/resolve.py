@@ -440,10 +440,10 @@ def realism_inputs(cfg: dict) -> list[str]:
 def check(cfg: dict) -> None:
     """Checks JSON Schema cannot express (run by load_config and at Snakefile parse time, before any job)."""
     zoom, block_zoom = cfg["tiles"]["zoom"], cfg["split"]["block_zoom"]
-    if block_zoom > zoom:
+    if block_zoom != "auto" and block_zoom > zoom:
         raise ConfigError(f"config key split.block_zoom: {block_zoom} must be <= tiles.zoom ({zoom})")
-    block_px = 256 * 2 ** (zoom - block_zoom)
-    for size in cfg["dataset"]["sizes"]:
+    for size in cfg["dataset"]["sizes"] if block_zoom != "auto" else ():  # auto: rockzoom.data.fit reports it
+        block_px = 256 * 2 ** (zoom - block_zoom)
         if size > block_px:
             raise ConfigError(
                 f"config key dataset.sizes: {size} px does not fit in a split block of {block_px} px "

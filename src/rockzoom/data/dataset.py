@@ -51,21 +51,39 @@ class Sample:
     split: str
 
 
-def make_split(index_csv: str | Path, blocks_csv: str | Path, *, zoom: int, block_zoom: int,
+def make_split(index_csv: str | Path, blocks_csv: str | Path, *, zoom: int, block_zoom: int | str,
                fractions: dict[str, float], seed: int, sizes: list[int], min_valid: float,
-               stratify: str = "luminance") -> dict:
-    """The `split_blocks` stage: assign blocks once for all sizes."""
+               stratify: str = "luminance", guard_tiles: int = 1,
+               needs: dict[int, dict[str, list[str]]] | None = None, fit_json: str | Path | None = None) -> dict:
+    """The `split_blocks` stage: assign blocks once for all sizes, at block_zoom or (\"auto\") the auto-fitted zoom
+    (rockzoom.data.fit). `needs` ({size: {split: [targets]}}, rockzoom.config.needs) says which splits must not be
+    empty; by default every size needs a test split. Sizes that lack a needed split are logged and written to
+    fit_json, whose message build_dataset of that size raises."""
+    from rockzoom.data.fit import fit_split, write_fit
+
     for s in sizes:
-        check_size(s, zoom, block_zoom)
+        check_size(s, zoom, None if block_zoom == "auto" else int(block_zoom))
+    if needs is None:
+        needs = {s: {"test": ["datasets"]} for s in sizes}
     records = read_index(index_csv)
-    assignment = assign_blocks(records, zoom, block_zoom, fractions, seed, max(sizes), min_valid, stratify)
+    fit = fit_split(records, zoom=zoom, block_zoom=block_zoom, sizes=sizes, needs=needs, fractions=fractions,
+                    seed=seed, min_valid=min_valid, guard_tiles=guard_tiles, stratify=stratify)
+    block_zoom, assignment = fit.block_zoom, fit.assignment
     write_blocks(assignment, zoom, block_zoom, blocks_csv)
+    if fit_json is not None:
+        write_fit(fit, fit_json)
     counts = {k: sum(v == k for v in assignment.values()) for k in SPLITS}
     luma = block_luminance(records, zoom - block_zoom)
     ranges = {k: f"{min(v)}-{max(v)}" for k in SPLITS
               if (v := [round(luma[b]) for b, s in assignment.items() if s == k])}
-    logger.info(f"{len(assignment)} blocks at zoom {block_zoom}: {counts}; block mean luma per split {ranges} "
-                f"(stratify={stratify})")
+    logger.info(f"{len(assignment)} blocks at zoom {block_zoom} ({'auto-fitted' if fit.auto else 'as set'}): "
+                f"{counts}; block mean luma per split {ranges} (stratify={stratify})")
+    for size, f in sorted(fit.sizes.items()):
+        logger.info(f"s{size}: {f.complete} complete samples; train/val/test "
+                    + "/".join(str(f.counts[k]) for k in SPLITS) + " samples in "
+                    + "/".join(str(f.blocks[k]) for k in SPLITS) + " blocks")
+    for size in fit.unsupported:
+        logger.warning(fit.message(size))
     return counts
 
 
@@ -131,11 +149,16 @@ def manifest_hash(samples: list[Sample], size: int) -> str:
 
 def build_dataset(index_csv: str | Path, blocks_csv: str | Path, out_dir: str | Path, *, size: int,
                   min_valid: float, guard_tiles: int, max_pixels: int = 1 << 24, max_samples: int | None = None,
-                  seed: int = 0, workers: int = 1) -> dict:
+                  seed: int = 0, workers: int = 1, fit_json: str | Path | None = None) -> dict:
     """The `build_dataset` stage for one size; writes {split}_images/masks.npy, {split}_samples.csv, summary.json.
 
     Each split's arrays are memory-mapped .npy files filled by `workers` processes a chunk of samples at a time, so
-    memory does not grow with the number of samples; the files are the same for any number of workers."""
+    memory does not grow with the number of samples; the files are the same for any number of workers.
+    With fit_json (split_blocks' split.json), a size lacking a split its targets need fails at once with its message."""
+    if fit_json is not None:
+        from rockzoom.data.fit import check_size_supported
+
+        check_size_supported(fit_json, size)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     zoom, block_zoom, assignment = read_blocks(blocks_csv)

@@ -23,12 +23,13 @@ def tiles_per_side(size: int) -> int:
     return max(1, size // TILE_SIZE)
 
 
-def check_size(size: int, zoom: int, block_zoom: int) -> None:
+def check_size(size: int, zoom: int, block_zoom: int | None) -> None:
+    """A sample size is 256*2^k or a divisor of 256, and (block_zoom given) fits in a split block."""
     if size >= TILE_SIZE:
         n = size // TILE_SIZE
         if size % TILE_SIZE or n & (n - 1):
             raise ValueError(f"dataset size {size} is not 256*2^k")
-        if n > 1 << (zoom - block_zoom):
+        if block_zoom is not None and n > 1 << (zoom - block_zoom):
             raise ValueError(
                 f"dataset size {size} spans {n} tiles but a split block at split.block_zoom={block_zoom} holds only "
                 f"{1 << (zoom - block_zoom)} zoom-{zoom} tiles per side; lower split.block_zoom or the size")
@@ -45,6 +46,13 @@ def complete_groups(records: list[TileRecord], n: int) -> dict[tuple[int, int], 
         if all(m is not None for m in members):
             groups[(gx * n, gy * n)] = members
     return groups
+
+
+def blocks_holding(records: list[TileRecord], size: int, shift: int, min_valid: float) -> set[tuple[int, int]]:
+    """Blocks (tile coordinates >> shift) holding a complete size-px sample with mean valid fraction >= min_valid
+    (for crops smaller than a tile: a tile with that valid fraction)."""
+    return {(x0 >> shift, y0 >> shift) for (x0, y0), members in complete_groups(records, tiles_per_side(size)).items()
+            if np.mean([m.valid_fraction for m in members]) >= min_valid}
 
 
 def block_luminance(records: list[TileRecord], shift: int) -> dict[tuple[int, int], float]:
@@ -78,10 +86,13 @@ def assign_blocks(
     largest_size: int,
     min_valid: float,
     stratify: str = "luminance",
+    sizes: list[int] | None = None,
 ) -> dict[tuple[int, int], str]:
     """Map each block (bx, by) to a split. Val/test blocks are drawn first among blocks that hold at least one
     sample of the largest configured size, so every size gets a test sample when the data allows; otherwise raise.
-    stratify="luminance" draws them across the brightness range of those blocks (see draw_held_out)."""
+    stratify="luminance" draws them across the brightness range of those blocks (see draw_held_out). When fewer
+    such blocks exist than val/test need, the rest come from blocks holding the next smaller of `sizes`, and a lone
+    block of the largest size goes to test."""
     if block_zoom > zoom:
         raise ValueError(f"split.block_zoom={block_zoom} must not exceed tiles.zoom={zoom}")
     if stratify not in STRATIFY:
@@ -91,11 +102,7 @@ def assign_blocks(
         raise ValueError(f"split.fractions is missing {sorted(missing)}")
     shift = zoom - block_zoom
     blocks = sorted({(r.x >> shift, r.y >> shift) for r in records})
-    n = tiles_per_side(largest_size)
-    full = set()
-    for (x0, y0), members in complete_groups(records, n).items():
-        if np.mean([m.valid_fraction for m in members]) >= min_valid:
-            full.add((x0 >> shift, y0 >> shift))
+    full = blocks_holding(records, largest_size, shift, min_valid)
     if not full:
         raise ValueError(
             f"no split block holds a complete {largest_size}px sample with valid fraction >= {min_valid}; "
@@ -112,10 +119,18 @@ def assign_blocks(
     order = [blocks[i] for i in rng.permutation(n_blocks)]
     luminance = block_luminance(records, shift) if stratify == "luminance" else None
     held_out = draw_held_out([b for b in order if b in full], n_test + n_val, rng, luminance)
-    held_out += [b for b in order if b not in full][: n_test + n_val - len(held_out)]
+    lone_full = len(held_out) == 1
+    for size in sorted({s for s in sizes or () if s < largest_size}, reverse=True):
+        if len(held_out) >= n_test + n_val:
+            break
+        tier = blocks_holding(records, size, shift, min_valid)
+        held_out += [b for b in order if b in tier and b not in held_out][: n_test + n_val - len(held_out)]
+    held_out += [b for b in order if b not in held_out][: n_test + n_val - len(held_out)]
     # Alternate test/val (from a random start) so both get large samples when at least two full blocks exist and,
     # when stratified, both span the brightness range.
     start = int(rng.integers(2)) if luminance is not None else 0
+    if lone_full:
+        start = 0
     tests = held_out[start::2][:n_test]
     vals = [b for b in held_out if b not in tests][:n_val]
     tests += [b for b in held_out if b not in tests and b not in vals]

@@ -43,6 +43,8 @@ def effective(cfg: dict) -> dict:
     for key in ("lr_sources", "self_ensemble"):
         out["sr"]["eval"].pop(key)
     out["generate"].pop("self_ensemble")
+    if out["split"]["block_zoom"] == "auto":  # changed since a645119: the split is auto-fitted (was 20)
+        out["split"]["block_zoom"] = 20
     out["pyramid"] = rc.pyramid_param(cfg)
     # added since a645119 (issue 14, survey scale): demo chunks, the dataset cap, pyramid shards and batches
     out["demo"].pop("chunk_tiles")
