@@ -1,6 +1,5 @@
-from rockzoom.data.tiles import SCHEMES, build_index
-
 NAME = "index"
+SCHEMES = ("auto", "tms", "xyz")  # = rockzoom.data.tiles.SCHEMES (kept literal: --help stays fast)
 HELP = "Index the tiles of one zoom of a z/x/y tree; write index.csv and rejected.csv."
 
 
@@ -13,6 +12,8 @@ def add_arguments(p):
 
 
 def run(args) -> int:
+    from rockzoom.data.tiles import build_index
+
     build_index(args.tile_dir, args.zoom, f"{args.out}/index.csv", f"{args.out}/rejected.csv",
                 scheme=args.scheme, max_pixels=args.max_pixels)
     return 0
