@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from rockzoom.data import geotiff_source
+
 logger = logging.getLogger(__name__)
 
 TILE_SIZE = 256
@@ -65,6 +67,8 @@ def decode_tile(path: str | Path, tile_size: int = TILE_SIZE, max_pixels: int = 
 
 def decode_tile_rgba(path: str | Path, tile_size: int = TILE_SIZE, max_pixels: int = 1 << 24) -> tuple[np.ndarray, str]:
     """Decode one tile into (RGBA uint8 HxWx4 with alpha 255 where the file has none, original mode)."""
+    if geotiff_source.parse_tile_ref(path):  # a tile of a GeoTIFF orthomosaic: ortho.tif#z/x/y
+        return geotiff_source.read_tile_rgba(str(path), tile_size)
     path = Path(path)
     if path.stat().st_size == 0:
         raise TileError("empty file")
@@ -117,8 +121,12 @@ def index_tiles(
     scheme: str = "auto",
     max_pixels: int = 1 << 24,
     tile_size: int = TILE_SIZE,
+    source: str = "auto",
 ) -> tuple[list[TileRecord], list[tuple[str, str]]]:
-    """Walk tile_dir/zoom/x/y.ext; return (usable tiles sorted by x, y) and [(path, reason)] for refused files."""
+    """Walk tile_dir/zoom/x/y.ext; return (usable tiles sorted by x, y) and [(path, reason)] for refused files.
+    A GeoTIFF (``source``: see ``geotiff_source.is_geotiff``) is cut into web-mercator tiles instead."""
+    if geotiff_source.is_geotiff(tile_dir, source):
+        return geotiff_source.index_geotiff(tile_dir, zoom, tile_size)
     tile_dir = Path(tile_dir)
     zoom_dir = tile_dir / str(zoom)
     if not zoom_dir.is_dir():
@@ -183,9 +191,9 @@ def read_index(index_csv: str | Path) -> list[TileRecord]:
 
 
 def build_index(tile_dir: str | Path, zoom: int, index_csv: str | Path, rejected_csv: str | Path,
-                scheme: str = "auto", max_pixels: int = 1 << 24) -> list[TileRecord]:
+                scheme: str = "auto", max_pixels: int = 1 << 24, source: str = "auto") -> list[TileRecord]:
     """The `index_tiles` stage: index + rejected list on disk; fails only when no usable tile is left."""
-    records, rejected = index_tiles(tile_dir, zoom, scheme=scheme, max_pixels=max_pixels)
+    records, rejected = index_tiles(tile_dir, zoom, scheme=scheme, max_pixels=max_pixels, source=source)
     write_index(records, rejected, index_csv, rejected_csv)
     logger.info(f"indexed {len(records)} zoom-{zoom} tiles from {tile_dir} "
                 f"(scheme {resolve_scheme(tile_dir, scheme)}); rejected {len(rejected)} files")

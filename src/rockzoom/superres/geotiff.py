@@ -15,9 +15,10 @@ import numpy as np
 import rasterio
 import rasterio.shutil
 from affine import Affine
-from rasterio.enums import ColorInterp, MaskFlags
+from rasterio.enums import ColorInterp
 from rasterio.windows import Window
 
+from rockzoom.data.geotiff_source import rgb_layout
 from rockzoom.superres.upscale import Upscaler, tile_boxes, upscale_core
 from rockzoom.util.progress import progress
 
@@ -30,24 +31,6 @@ def is_tiff(path: str | Path) -> bool:
     return Path(path).suffix.lower() in TIFF_SUFFIXES
 
 
-def _layout(src: rasterio.DatasetReader, path: str | Path) -> tuple[list[int], str]:
-    """-> (the three RGB band indexes, mask kind: 'alpha' | 'nodata' | 'mask' | 'none')."""
-    if any(dt != "uint8" for dt in src.dtypes):
-        raise ValueError(f"{path}: bands of type {sorted(set(src.dtypes))}; only 8-bit (uint8) RGB(A) GeoTIFFs are "
-                         "supported (e.g. gdal_translate -ot Byte -scale)")
-    alpha = [i + 1 for i, ci in enumerate(src.colorinterp) if ci == ColorInterp.alpha]
-    colour = [i for i in range(1, src.count + 1) if i not in alpha]
-    if len(colour) != 3:
-        raise ValueError(f"{path}: {len(colour)} colour band(s); expected 3 (RGB, optionally with an alpha band)")
-    if alpha:
-        return colour, "alpha"
-    if src.nodata is not None:
-        return colour, "nodata"
-    if MaskFlags.per_dataset in src.mask_flag_enums[0]:
-        return colour, "mask"
-    return colour, "none"
-
-
 def upscale_geotiff(in_path: str | Path, out_path: str | Path, upscaler: Upscaler, tile: int = 256,
                     overlap: int = 16, cog: bool = False, progress_bar: bool = False) -> dict:
     """Upscale one RGB(A) GeoTIFF ×``upscaler.scale`` into ``out_path``; returns sizes, CRS and transforms."""
@@ -58,7 +41,7 @@ def upscale_geotiff(in_path: str | Path, out_path: str | Path, upscaler: Upscale
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_name(f".{out_path.name}.tmp.tif")
     with rasterio.open(in_path) as src:
-        colour, mask_kind = _layout(src, in_path)
+        colour, mask_kind = rgb_layout(src, in_path)
         h, w = src.height, src.width
         transform = src.transform @ Affine.scale(1 / s)
         profile = {
