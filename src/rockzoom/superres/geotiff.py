@@ -1,6 +1,7 @@
 """Upscale a GeoTIFF (an orthomosaic) window by window: CRS kept, geotransform scaled by the factor, no-data kept.
 
-Memory is bounded by one tile: every core + context window is read from the file, upscaled and written at once
+Memory is bounded by one tile and GDAL's block cache (``CACHE_MB``): every core + context window is read from the
+file, upscaled and written at once
 (the tiles of ``tile_boxes``, so the result equals ``upscale_tiled`` on the whole image). The mask is the input's
 own kind: an alpha band stays an alpha band, a nodata value stays that nodata value, an internal mask stays a mask.
 A Cloud-Optimized GeoTIFF is written by copying the finished tiled GeoTIFF through GDAL's COG driver.
@@ -25,6 +26,7 @@ from rockzoom.util.progress import progress
 logger = logging.getLogger(__name__)
 TIFF_SUFFIXES = (".tif", ".tiff")
 BLOCK = 256
+CACHE_MB = 256  # GDAL's block cache (default: 5% of RAM) is what would otherwise grow with the raster
 
 
 def is_tiff(path: str | Path) -> bool:
@@ -40,14 +42,14 @@ def upscale_geotiff(in_path: str | Path, out_path: str | Path, upscaler: Upscale
     s = upscaler.scale
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_name(f".{out_path.name}.tmp.tif")
-    with rasterio.open(in_path) as src:
+    with rasterio.Env(GDAL_CACHEMAX=CACHE_MB), rasterio.open(in_path) as src:
         colour, mask_kind = rgb_layout(src, in_path)
         h, w = src.height, src.width
         transform = src.transform @ Affine.scale(1 / s)
         profile = {
             "driver": "GTiff", "width": w * s, "height": h * s, "count": 4 if mask_kind == "alpha" else 3,
             "dtype": "uint8", "crs": src.crs, "transform": transform, "tiled": True, "blockxsize": BLOCK,
-            "blockysize": BLOCK, "compress": "deflate", "photometric": "RGB", "BIGTIFF": "IF_SAFER",
+            "blockysize": BLOCK, "compress": "deflate", "predictor": 2, "photometric": "RGB", "BIGTIFF": "IF_SAFER",
         }
         if mask_kind == "nodata":
             profile["nodata"] = src.nodata
@@ -76,7 +78,9 @@ def upscale_geotiff(in_path: str | Path, out_path: str | Path, upscaler: Upscale
                     dst.write_mask(valid.astype(np.uint8) * 255, window=out_window)
         crs, in_transform = src.crs, src.transform
     if cog:
-        rasterio.shutil.copy(tmp, out_path, driver="COG", compress="deflate", blocksize=512, BIGTIFF="IF_SAFER")
+        with rasterio.Env(GDAL_CACHEMAX=CACHE_MB):
+            rasterio.shutil.copy(tmp, out_path, driver="COG", compress="deflate", predictor="YES", blocksize=512,
+                                 BIGTIFF="IF_SAFER", NUM_THREADS="ALL_CPUS")
         tmp.unlink()
     else:
         os.replace(tmp, out_path)
