@@ -122,3 +122,18 @@ def test_source_setting(tmp_path, mercator_tif):
         is_geotiff(path, "cog")
     with pytest.raises(FileNotFoundError, match="no-such.tif"):
         index_tiles(tmp_path / "no-such.tif", ZOOM, source="geotiff")
+
+
+def test_the_pyramid_stage_reads_a_geotiff(tmp_path, mercator_tif):
+    """`upscale_pyramid` lists and reads its tiles through the same seams: zoom+1 XYZ tiles of the raster's ground."""
+    from rockzoom.generation.pyramid import upscale_pyramid
+    from rockzoom.superres.upscale import ClassicalUpscaler
+
+    path, rgb, _ = mercator_tif
+    info = upscale_pyramid(path, tmp_path / "out", ClassicalUpscaler("lanczos", 2), zoom=ZOOM, max_tiles=1)
+    assert info["scheme"] == "xyz" and info["output_tiles"] == 4
+    x, y = X0 + 1, Y0  # the first valid tile (x, y order), its top-left child at zoom + 1
+    child, _ = decode_tile_rgba(tmp_path / "out" / str(ZOOM + 1) / str(2 * x) / f"{2 * y}.png")
+    expected = np.asarray(ClassicalUpscaler("lanczos", 2).upscale(rgb[:256, 256:512].astype(np.float32) / 255))
+    diff = np.abs(child[32:224, 32:224, :3] / 255.0 - expected[32:224, 32:224])  # away from the context edge
+    assert diff.mean() < 0.01
