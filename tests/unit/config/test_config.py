@@ -33,13 +33,13 @@ def effective(cfg: dict) -> dict:
     for st in STAGES:
         _get(out, st)["engine"] = rc.engine(cfg, st)
     out.pop("engine_defaults")
+    out["tiles"].pop("source")  # added since a645119: GeoTIFF orthomosaics as the tile source
     for sec in ("sr", "ae", "ae_variants", "refiner"):
         out[sec].pop("threads")
     # added since a645119: the detail stage (option_t, detail), the realism figures (realism, benchmark.realism)
     out["options"] = {n: rc.option(cfg, n).to_param() for n in cfg["options"] if n not in ADDED_OPTIONS}
     for key in ("detail", "realism"):
         out.pop(key)
-    out["tiles"].pop("source")  # added since a645119: GeoTIFF orthomosaics as the tile source
     out["pyramid"] = rc.pyramid_param(cfg)
     b = out["benchmark"]
     b.pop("realism")
