@@ -39,6 +39,7 @@ rule index_tiles:
         tile_dir=tile_dir(),
         zoom=config["tiles"]["zoom"],
         scheme=config["tiles"]["scheme"],
+        source=config["tiles"]["source"],
         max_pixels=config["tiles"]["max_pixels"],
     script:
         "../scripts/index_tiles.py"

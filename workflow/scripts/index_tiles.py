@@ -10,6 +10,7 @@ build_index(
     snakemake.output.index,
     snakemake.output.rejected,
     scheme=snakemake.params.scheme,
+    source=snakemake.params.source,
     max_pixels=snakemake.params.max_pixels,
     workers=snakemake.threads,
 )

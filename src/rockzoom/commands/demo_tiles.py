@@ -1,5 +1,3 @@
-from rockzoom.data.demo import make_demo_pyramid
-
 NAME = "demo-tiles"
 HELP = "Write the deterministic procedural rock-field demo pyramid (TMS, RGBA)."
 
@@ -18,6 +16,8 @@ def add_arguments(p):
 
 
 def run(args) -> int:
+    from rockzoom.data.demo import make_demo_pyramid
+
     make_demo_pyramid(args.out_dir, tiles_x=args.tiles_x, tiles_y=args.tiles_y, zoom=args.zoom, seed=args.seed,
                       chunk_tiles=args.chunk_tiles, workers=args.workers,
                       distinct_chunks=args.distinct_chunks)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 
-from rockzoom.autoencoder.evaluate import eval_autoencoder
 
 NAME = "eval-ae"
 HELP = "evaluate an autoencoder checkpoint on a dataset split against mean-colour and 13x13x3 thumbnail baselines"
@@ -20,6 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rockzoom.autoencoder.evaluate import eval_autoencoder
+
     eval_autoencoder(args.model, args.data_dir, args.metrics_json, args.grid_png, split=args.split, seed=args.seed,
                      device=args.device)
     return 0

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 
-from rockzoom.superres.evaluate import eval_sr
 
 NAME = "eval-sr"
 HELP = "evaluate upscalers on the test split of an HR dataset folder: PSNR RGB/Y, SSIM, texture, speed, memory"
@@ -21,6 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rockzoom.superres.evaluate import eval_sr
+
     table = eval_sr(args.data_dir, scale=args.scale, models=args.models, table_csv=args.table, crops_png=args.crops,
                     max_images=args.max_images, seed=args.seed, device=args.device)
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))

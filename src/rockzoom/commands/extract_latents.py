@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 
-from rockzoom.autoencoder.latents import extract_latents
 
 NAME = "extract-latents"
 HELP = "encode every split of a dataset folder to {out}/{train,val,test}.npy latents"
@@ -17,5 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rockzoom.autoencoder.latents import extract_latents
+
     extract_latents(args.model, args.data_dir, args.out_dir, device=args.device)
     return 0

@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 
 import rockzoom.config as rc
-from rockzoom.superres.gan import finetune_sr_gan
 
 NAME = "finetune-sr-gan"
 HELP = "fine-tune an SR checkpoint with a relativistic discriminator + frequency loss (settings from sr.gan)"
@@ -20,6 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rockzoom.superres.gan import finetune_sr_gan
+
     config = rc.load_cli_config(args)
     gan = rc.sr_gan_settings(config)
     train_cfg = gan.pop("train")

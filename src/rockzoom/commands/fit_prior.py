@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 
-from rockzoom.autoencoder.prior import fit_prior
 from rockzoom.config import add_config_argument, load_cli_config
 
 NAME = "fit-prior"
@@ -18,6 +17,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rockzoom.autoencoder.prior import fit_prior
+
     config = load_cli_config(args)
     fit_prior(args.latents, args.out, args.summary_json, config["prior"], config["seed"])
     return 0

@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 import json
 
-from rockzoom.refiner.stage import refine_images
 
 NAME = "refine"
 HELP = "refine upscaled images with a trained diffusion refiner (DDIM, eta 0, seeded, overlapping patches)"
@@ -23,6 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rockzoom.refiner.stage import refine_images
+
     info = refine_images(args.input, args.out_dir, model=args.model, steps=args.steps, seed=args.seed, eta=args.eta,
                          patch=args.patch, overlap=args.overlap, device=args.device,
                          provenance=f"{args.out_dir}/provenance.json")

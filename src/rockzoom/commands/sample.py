@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import argparse
 
-from rockzoom.autoencoder.sampling import SAMPLERS, generate_samples
 from rockzoom.config import add_config_argument, load_cli_config
 
 NAME = "sample"
+SAMPLERS = ("gaussian", "gmm", "slerp", "perturb")  # = autoencoder.sampling.SAMPLERS (literal: fast --help)
 HELP = "sample latents from a fitted prior, decode them, and write images, a grid and a checks JSON"
 
 
@@ -22,6 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rockzoom.autoencoder.sampling import generate_samples
+
     config = load_cli_config(args)
     seed = config["seed"] if args.seed is None else args.seed
     p = args.out_prefix

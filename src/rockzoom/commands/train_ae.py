@@ -5,7 +5,6 @@ import argparse
 import json
 
 import rockzoom.config as rc
-from rockzoom.autoencoder.train import train_autoencoder
 
 NAME = "train-ae"
 HELP = "train or resume the ViT autoencoder on results/data/s{S} (state kept in <out dir>.state/)"
@@ -26,6 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rockzoom.autoencoder.train import train_autoencoder
+
     if args.arch_json:
         spec = json.loads(open(args.arch_json).read())
         arch_cfg, seed = spec["arch"], spec["seed"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 
 import rockzoom.config as rc
-from rockzoom.autoencoder.multiscale import train_multiscale
 
 NAME = "train-ae-multiscale"
 HELP = "train or resume a multi-scale autoencoder on results/data/s{S} (state kept in <out dir>.state/)"
@@ -20,6 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rockzoom.autoencoder.multiscale import train_multiscale
+
     config = rc.load_cli_config(args)
     seed = config["seed"] if args.seed is None else args.seed
     train_multiscale(args.data_dir, args.model_out, rc.multiscale(config, args.name), seed, gpus=args.gpus)

@@ -6,7 +6,6 @@ import logging
 from pathlib import Path
 
 import rockzoom.config as rc
-from rockzoom.autoencoder.progressive import export_stage, train_progressive_stage
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rockzoom.autoencoder.progressive import export_stage, train_progressive_stage
+
     config = rc.load_cli_config(args)
     chain = rc.progressive_chain(config, args.name)
     seed = config["seed"] if args.seed is None else args.seed

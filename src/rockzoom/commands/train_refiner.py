@@ -5,7 +5,6 @@ import argparse
 from pathlib import Path
 
 import rockzoom.config as rc
-from rockzoom.refiner.train import train_refiner
 
 NAME = "train-refiner"
 HELP = "train or resume the diffusion refiner (refiner section) after bicubic/lanczos/an SR net; state in <out dir>.state/"
@@ -23,6 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rockzoom.refiner.train import train_refiner
+
     config = rc.load_cli_config(args)
     ref = config["refiner"]
     out_dir = Path(args.model_out).parent

@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 
 import rockzoom.config as rc
-from rockzoom.superres.train import train_sr
 
 NAME = "train-sr"
 HELP = "train or resume an SR net (sr.nets[NET]) on results/data/s{H}; state kept in <out dir>.state/"
@@ -21,6 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rockzoom.superres.train import train_sr
+
     config = rc.load_cli_config(args)
     out_dir = args.model_out.rsplit("/", 1)[0] if "/" in args.model_out else "."
     train_sr(args.data_dir, model_out=args.model_out, metrics_csv=f"{out_dir}/metrics.csv",

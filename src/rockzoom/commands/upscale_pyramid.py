@@ -1,6 +1,3 @@
-from rockzoom.generation.pyramid import upscale_pyramid
-from rockzoom.superres.upscale import build_upscaler
-
 NAME = "upscale-pyramid"
 HELP = "Write zoom z+log2(scale) tiles from the zoom-z tiles of a tree, seam-free, keeping no-data."
 
@@ -23,6 +20,9 @@ def add_arguments(p):
 
 
 def run(args) -> int:
+    from rockzoom.generation.pyramid import upscale_pyramid
+    from rockzoom.superres.upscale import build_upscaler
+
     upscaler = build_upscaler(method=args.method, checkpoint=args.model,
                               scale=None if args.model else args.scale, device=args.device)
     info = upscale_pyramid(args.tile_dir, args.out_dir, upscaler, zoom=args.zoom, scheme=args.scheme,

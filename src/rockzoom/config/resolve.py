@@ -527,6 +527,8 @@ def _check_ae_variants(cfg: dict) -> None:
 def check_tile_dir(cfg: dict, root: str | Path = ".") -> None:
     """tiles.dir, when set, must hold the zoom folder (a workflow check: the CLI verbs do not read tiles.dir)."""
     tile_dir = cfg["tiles"]["dir"]
+    if tile_dir is not None and cfg["tiles"].get("source", "auto") != "tree" and (Path(root) / tile_dir).is_file():
+        return  # a GeoTIFF orthomosaic, checked when it is indexed
     if tile_dir is not None:
         zoom_dir = Path(root) / tile_dir / str(cfg["tiles"]["zoom"])
         if not zoom_dir.is_dir():

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from rockzoom.data import geotiff_source
 from rockzoom.util.progress import progress
 
 logger = logging.getLogger(__name__)
@@ -70,6 +71,8 @@ def decode_tile(path: str | Path, tile_size: int = TILE_SIZE, max_pixels: int = 
 
 def decode_tile_rgba(path: str | Path, tile_size: int = TILE_SIZE, max_pixels: int = 1 << 24) -> tuple[np.ndarray, str]:
     """Decode one tile into (RGBA uint8 HxWx4 with alpha 255 where the file has none, original mode)."""
+    if geotiff_source.parse_tile_ref(path):  # a tile of a GeoTIFF orthomosaic: ortho.tif#z/x/y
+        return geotiff_source.read_tile_rgba(str(path), tile_size)
     path = Path(path)
     if path.stat().st_size == 0:
         raise TileError("empty file")
@@ -192,8 +195,12 @@ def index_tiles(
     max_pixels: int = 1 << 24,
     tile_size: int = TILE_SIZE,
     workers: int = 1,
+    source: str = "auto",
 ) -> tuple[list[TileRecord], list[tuple[str, str]]]:
-    """Walk tile_dir/zoom/x/y.ext; return (usable tiles sorted by x, y) and [(path, reason)] for refused files."""
+    """Walk tile_dir/zoom/x/y.ext; return (usable tiles sorted by x, y) and [(path, reason)] for refused files.
+    A GeoTIFF (``source``: see ``geotiff_source.is_geotiff``) is cut into web-mercator tiles instead."""
+    if geotiff_source.is_geotiff(tile_dir, source):
+        return geotiff_source.index_geotiff(tile_dir, zoom, tile_size)
     rejected: list[tuple[str, str]] = []
     records = list(iter_index(tile_dir, zoom, rejected, scheme, max_pixels, tile_size, workers))
     return records, rejected
@@ -244,12 +251,16 @@ def read_index(index_csv: str | Path) -> list[TileRecord]:
 
 
 def build_index(tile_dir: str | Path, zoom: int, index_csv: str | Path, rejected_csv: str | Path,
-                scheme: str = "auto", max_pixels: int = 1 << 24, workers: int = 1) -> int:
+                scheme: str = "auto", max_pixels: int = 1 << 24, workers: int = 1, source: str = "auto") -> int:
     """The `index_tiles` stage: index + rejected list on disk, streamed (the index.csv rows are not held in memory);
-    the files are the same for any number of workers. Fails only when no usable tile is left. Returns the count."""
+    the files are the same for any number of workers. A GeoTIFF orthomosaic (``source``) is cut into web-mercator
+    tiles instead. Fails only when no usable tile is left. Returns the count."""
     rejected: list[tuple[str, str]] = []
-    count = write_index(iter_index(tile_dir, zoom, rejected, scheme, max_pixels, workers=workers), rejected,
-                        index_csv, rejected_csv)
+    if geotiff_source.is_geotiff(tile_dir, source):
+        records, rejected = geotiff_source.index_geotiff(tile_dir, zoom)
+    else:
+        records = iter_index(tile_dir, zoom, rejected, scheme, max_pixels, workers=workers)
+    count = write_index(records, rejected, index_csv, rejected_csv)
     logger.info(f"indexed {count} zoom-{zoom} tiles from {tile_dir} with {workers} worker(s) "
                 f"(scheme {resolve_scheme(tile_dir, scheme)}); rejected {len(rejected)} files")
     for path, reason in rejected:

@@ -120,22 +120,47 @@ def tile_starts(length: int, tile: int) -> list[int]:
     return list(range(0, length, tile))
 
 
+def tile_boxes(h: int, w: int, tile: int, overlap: int) -> list[tuple[tuple[int, int, int, int], tuple[int, int, int, int]]]:
+    """The tiling of an (h, w) image: [((y0, y1, x0, x1) core, (py0, py1, px0, px1) core + context)], row by row.
+    Every tiled path (in-memory arrays, GeoTIFF windows) cuts through this one function, so they agree pixel for
+    pixel."""
+    if tile < 1 or overlap < 0:
+        raise ValueError(f"tile must be >= 1 and overlap >= 0, got tile={tile} overlap={overlap}")
+    boxes = []
+    for y0 in tile_starts(h, tile):
+        y1 = min(y0 + tile, h)
+        for x0 in tile_starts(w, tile):
+            x1 = min(x0 + tile, w)
+            padded = (max(y0 - overlap, 0), min(y1 + overlap, h), max(x0 - overlap, 0), min(x1 + overlap, w))
+            boxes.append(((y0, y1, x0, x1), padded))
+    return boxes
+
+
+def upscale_core(upscaler: Upscaler, patch: np.ndarray, core: tuple[int, int, int, int],
+                 padded: tuple[int, int, int, int], uint8: bool) -> np.ndarray:
+    """Upscale one core + context ``patch`` and keep only the core (rounded to uint8 when asked)."""
+    s = upscaler.scale
+    (y0, y1, x0, x1), (py0, _, px0, _) = core, padded
+    result = upscaler.upscale(_to_float(patch))
+    kept = result[(y0 - py0) * s:(y1 - py0) * s, (x0 - px0) * s:(x1 - px0) * s]
+    return np.rint(kept * 255.0).astype(np.uint8) if uint8 else kept
+
+
 def upscale_tiled(upscaler: Upscaler, image: np.ndarray, tile: int = 256, overlap: int = 16,
                   out: np.ndarray | None = None, alpha: np.ndarray | None = None,
-                  out_alpha: np.ndarray | None = None) -> np.ndarray:
+                  out_alpha: np.ndarray | None = None, progress_desc: str | None = None) -> np.ndarray:
     """Upscale ``image`` (H, W, 3; uint8 or float [0,1]) tile by tile into ``out`` (preallocated, may be a memmap).
 
     Each ``tile``² core is upscaled with ``overlap`` pixels of context on every side and only the core is kept, so
     the seams vanish once ``overlap`` covers the net's receptive field. A uint8 ``out`` is rounded tile by tile.
     ``alpha`` (H, W), if given, is upscaled separately by pixel replication into ``out_alpha``, so no-data stays
-    no-data and valid pixels stay valid.
+    no-data and valid pixels stay valid. ``progress_desc`` shows a progress bar over the tiles.
     """
     if image.ndim != 3 or image.shape[2] != 3:
         raise ValueError(f"image must be (H, W, 3), got {image.shape}")
-    if tile < 1 or overlap < 0:
-        raise ValueError(f"tile must be >= 1 and overlap >= 0, got tile={tile} overlap={overlap}")
     s = upscaler.scale
     h, w = image.shape[:2]
+    boxes = tile_boxes(h, w, tile, overlap)
     if out is None:
         out = np.empty((h * s, w * s, 3), np.float32)
     if out.shape != (h * s, w * s, 3):
@@ -145,24 +170,21 @@ def upscale_tiled(upscaler: Upscaler, image: np.ndarray, tile: int = 256, overla
             raise ValueError(f"alpha has shape {alpha.shape}, expected {(h, w)}")
         if out_alpha is None or out_alpha.shape != (h * s, w * s):
             raise ValueError(f"out_alpha must be preallocated with shape {(h * s, w * s)}")
-    for y0 in tile_starts(h, tile):
-        y1 = min(y0 + tile, h)
-        for x0 in tile_starts(w, tile):
-            x1 = min(x0 + tile, w)
-            py0, px0 = max(y0 - overlap, 0), max(x0 - overlap, 0)
-            py1, px1 = min(y1 + overlap, h), min(x1 + overlap, w)
-            result = upscaler.upscale(_to_float(image[py0:py1, px0:px1]))
-            core = result[(y0 - py0) * s:(y1 - py0) * s, (x0 - px0) * s:(x1 - px0) * s]
-            if out.dtype == np.uint8:
-                core = np.rint(core * 255.0).astype(np.uint8)
-            out[y0 * s:y1 * s, x0 * s:x1 * s] = core
-            if alpha is not None:
-                out_alpha[y0 * s:y1 * s, x0 * s:x1 * s] = alpha[y0:y1, x0:x1].repeat(s, 0).repeat(s, 1)
+    if progress_desc is not None:
+        from rockzoom.util.progress import progress
+
+        boxes = progress(boxes, desc=progress_desc, unit="tile")
+    for core, padded in boxes:
+        (y0, y1, x0, x1), (py0, py1, px0, px1) = core, padded
+        out[y0 * s:y1 * s, x0 * s:x1 * s] = upscale_core(upscaler, image[py0:py1, px0:px1], core, padded,
+                                                         uint8=out.dtype == np.uint8)
+        if alpha is not None:
+            out_alpha[y0 * s:y1 * s, x0 * s:x1 * s] = alpha[y0:y1, x0:x1].repeat(s, 0).repeat(s, 1)
     return out
 
 
 def upscale_file(in_path: str | Path, out_path: str | Path, upscaler: Upscaler, tile: int = 256,
-                 overlap: int = 16) -> dict:
+                 overlap: int = 16, progress: bool = False) -> dict:
     """Read an image file, upscale it tile by tile (alpha separately), write the result; returns its sizes."""
     from rockzoom.data.image_files import image_format, read_image, write_image
 
@@ -172,7 +194,8 @@ def upscale_file(in_path: str | Path, out_path: str | Path, upscaler: Upscaler, 
     s = upscaler.scale
     out = np.empty((h * s, w * s, 3), np.uint8)
     out_alpha = np.empty((h * s, w * s), np.uint8) if alpha is not None else None
-    upscale_tiled(upscaler, rgb, tile=tile, overlap=overlap, out=out, alpha=alpha, out_alpha=out_alpha)
+    upscale_tiled(upscaler, rgb, tile=tile, overlap=overlap, out=out, alpha=alpha, out_alpha=out_alpha,
+                  progress_desc=Path(in_path).name if progress else None)
     del rgb
     write_image(out_path, out, out_alpha)
     return {"input": [h, w], "output": [h * s, w * s], "scale": s, "method": upscaler.name,

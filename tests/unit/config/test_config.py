@@ -33,6 +33,7 @@ def effective(cfg: dict) -> dict:
     for st in STAGES:
         _get(out, st)["engine"] = rc.engine(cfg, st)
     out.pop("engine_defaults")
+    out["tiles"].pop("source")  # added since a645119: GeoTIFF orthomosaics as the tile source
     for sec in ("sr", "ae", "ae_variants", "refiner"):
         out[sec].pop("threads")
     # added since a645119: the detail stage (option_t, detail), the realism figures (realism, benchmark.realism)
@@ -145,6 +146,10 @@ def test_check_tile_dir(tmp_path):
         rc.check_tile_dir(cfg)
     (tmp_path / "23").mkdir()
     rc.check_tile_dir(cfg)
+    (tmp_path / "ortho.tif").write_bytes(b"")  # a file is a GeoTIFF source, checked when indexed
+    rc.check_tile_dir(load_config(overrides={"tiles": {"dir": str(tmp_path / "ortho.tif")}}))
+    with pytest.raises(ConfigError, match="tiles.dir"):
+        rc.check_tile_dir(load_config(overrides={"tiles": {"dir": str(tmp_path / "ortho.tif"), "source": "tree"}}))
 
 
 def test_sr_model_ref_and_options():
@@ -231,13 +236,13 @@ def test_partial_config_resolves_the_same_in_the_cli_and_in_snakemake(tmp_path, 
     """`rockzoom train-sr --config partial.yaml` and `snakemake --configfile partial.yaml` get the same settings."""
     from snakemake.utils import update_config
 
-    import rockzoom.commands.train_sr as train_sr_cmd
+    import rockzoom.superres.train as train_sr_module  # the verb imports it when it runs
     from rockzoom.cli import main
 
     partial = tmp_path / "partial.yaml"
     partial.write_text("sr: {train: {engine: {steps: 5}}}\n")
     seen = {}
-    monkeypatch.setattr(train_sr_cmd, "train_sr", lambda data_dir, **kw: seen.update(kw))
+    monkeypatch.setattr(train_sr_module, "train_sr", lambda data_dir, **kw: seen.update(kw))
     assert main(["train-sr", "--data-dir", "d", "--model-out", str(tmp_path / "m/model.pt"), "--net", "rlfn",
                  "--config", str(partial)]) == 0
     # Snakemake's path: config/config.yaml, then the --configfile, Snakemake's own merge and validate, the rule's params
