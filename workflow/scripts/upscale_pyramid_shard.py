@@ -10,7 +10,7 @@ from rockzoom.superres.upscale import build_upscaler  # noqa: E402
 torch.set_num_threads(snakemake.threads)
 p = snakemake.params.pyramid
 if p["upscale"] == "sr":
-    upscaler = build_upscaler(checkpoint=snakemake.input.sr[0], scale=p["scale"])
+    upscaler = build_upscaler(checkpoint=snakemake.input.sr[0], scale=p["scale"], self_ensemble=p["self_ensemble"])
 else:
     upscaler = build_upscaler(method=p["upscale"], scale=p["scale"])
 run_shard(

@@ -15,6 +15,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     rc.add_config_argument(parser, "the sr section and seed")
     parser.add_argument("--net", required=True, help="net name in sr.nets, e.g. rlfn or edsr")
     parser.add_argument("--scale", type=int, default=4)
+    parser.add_argument("--index", default="results/tiles/index.csv",
+                        help="the tile index (for sr.train.lr_source: pyramid, the LR is read from its coarser zoom)")
     parser.add_argument("--gpus", type=int, default=0)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar, log lines only")
 
@@ -26,5 +28,6 @@ def run(args: argparse.Namespace) -> int:
     out_dir = args.model_out.rsplit("/", 1)[0] if "/" in args.model_out else "."
     train_sr(args.data_dir, model_out=args.model_out, metrics_csv=f"{out_dir}/metrics.csv",
              curve_png=f"{out_dir}/curve.png", scale=args.scale, net=rc.sr_net(config, args.net),
-             train_cfg=rc.stage_settings(config, "sr.train"), seed=config["seed"], gpus=args.gpus, progress=False if args.no_progress else None)
+             train_cfg=rc.stage_settings(config, "sr.train"), seed=config["seed"], gpus=args.gpus, index_csv=args.index,
+             progress=False if args.no_progress else None)
     return 0

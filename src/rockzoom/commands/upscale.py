@@ -23,6 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overlap", type=int, default=16, help="context pixels around each tile (default 16)")
     parser.add_argument("--cog", action="store_true", help="write TIFF outputs as Cloud-Optimized GeoTIFFs")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    parser.add_argument("--self-ensemble", action="store_true",
+                        help="with --model: average the net over the 8 flips/rotations of each input (8x time)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -32,7 +34,8 @@ def run(args: argparse.Namespace) -> int:
     if args.method and args.scale is None:
         raise SystemExit("rockzoom upscale: --method needs --scale")
     pairs = plan_outputs(args.inputs, args.output)  # before the model loads: a bad path fails at once
-    upscaler = build_upscaler(method=args.method, checkpoint=args.model, scale=args.scale, device=args.device)
+    upscaler = build_upscaler(method=args.method, checkpoint=args.model, scale=args.scale, device=args.device,
+                              self_ensemble=args.self_ensemble)
     for info in upscale_many(pairs, upscaler, tile=args.tile, overlap=args.overlap, cog=args.cog):
         print(json.dumps(info))
     return 0

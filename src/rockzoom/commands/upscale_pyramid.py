@@ -13,6 +13,8 @@ def add_arguments(p):
     p.add_argument("--scale", type=int, default=4, help="for --method (a model knows its own scale)")
     p.add_argument("--context", type=int, default=16, help="pixels of neighbour context around each tile")
     p.add_argument("--device", default="auto")
+    p.add_argument("--self-ensemble", action="store_true",
+                   help="with --model: average the net over the 8 flips/rotations of each input (8x time)")
     p.add_argument("--batch-size", type=int, default=8, help="context canvases per upscaler call")
     p.add_argument("--workers", type=int, default=1, help="processes running shards (the tiles do not depend on it)")
     p.add_argument("--max-tiles", type=int, default=None, help="only the first N tiles in (x, y) order")
@@ -23,7 +25,7 @@ def run(args) -> int:
     from rockzoom.generation.pyramid import upscale_pyramid
     from rockzoom.superres.upscale import build_upscaler
 
-    upscaler = build_upscaler(method=args.method, checkpoint=args.model,
+    upscaler = build_upscaler(method=args.method, checkpoint=args.model, self_ensemble=args.self_ensemble,
                               scale=None if args.model else args.scale, device=args.device)
     info = upscale_pyramid(args.tile_dir, args.out_dir, upscaler, zoom=args.zoom, scheme=args.scheme,
                            context=args.context, batch_size=args.batch_size, shard_tiles=args.shard_tiles,

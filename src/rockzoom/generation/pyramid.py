@@ -139,7 +139,7 @@ def _window_canvas(window: dict[tuple[int, int], np.ndarray], x: int, y: int, co
 
 def _upscale_batch(upscaler: Upscaler, images: list[np.ndarray]) -> list[np.ndarray]:
     """Run the upscaler on a batch of equal-sized images: one forward pass for a net, one call each otherwise."""
-    if isinstance(upscaler, NetUpscaler) and len(images) > 1:
+    if isinstance(upscaler, NetUpscaler) and len(images) > 1 and not upscaler.self_ensemble:
         x = torch.from_numpy(np.ascontiguousarray(np.stack(images).transpose(0, 3, 1, 2), dtype=np.float32))
         autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if upscaler.device.type == "cuda"
                     else nullcontext())

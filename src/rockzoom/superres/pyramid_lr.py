@@ -4,7 +4,8 @@ A gdal2tiles pyramid already holds the real low-resolution view of every HR mosa
 tiles, which gdal2tiles made by averaging the finer zoom. For a mosaic whose top-left pixel sits at global pixel
 (X, Y) of zoom z (``{split}_samples.csv``: tile x, y plus offsets), its ×scale LR is the (S/scale)² window at
 (X/scale, Y/scale) of the coarser zoom, cut from the tiles that cover it. An LR pixel is valid when the coarse tile
-exists and its alpha is non-zero there.
+exists and its alpha is non-zero there. A GeoTIFF source has no coarser files: its zoom ``z - log2(scale)`` tiles are
+cut from the orthomosaic on read, as its zoom-z tiles are.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rockzoom.data import geotiff_source
 from rockzoom.data.tiles import (
     TILE_SIZE,
     TileError,
@@ -25,7 +27,8 @@ from rockzoom.data.tiles import (
 
 @dataclass(frozen=True)
 class TreeLayout:
-    """Where a tree keeps its tiles: ``root/z/x/row.ext`` with rows in ``scheme`` (tms or xyz)."""
+    """Where a tree keeps its tiles: ``root/z/x/row.ext`` with rows in ``scheme`` (tms or xyz); or, with scheme
+    ``geotiff``, ``root`` is an orthomosaic whose zoom-z tiles are cut on read (``data.geotiff_source``)."""
     root: Path
     scheme: str
     ext: str
@@ -34,6 +37,20 @@ class TreeLayout:
         row = tms_to_xyz_row(z, y) if self.scheme == "tms" else y
         return self.root / str(z) / str(x) / f"{row}{self.ext}"
 
+    def read(self, z: int, x: int, y: int) -> np.ndarray | None:
+        """The RGBA tile, or None where the tree has none (or it cannot be decoded)."""
+        if self.scheme == "geotiff":
+            try:
+                rgba = decode_tile_rgba(geotiff_source.tile_ref(self.root, z, x, y))[0]
+            except Exception:  # rio-tiler raises TileOutsideBounds (and friends) off the raster
+                return None
+            return rgba if rgba[..., 3].any() else None
+        path = self.tile_path(z, x, y)
+        try:
+            return decode_tile_rgba(path)[0] if path.exists() else None
+        except TileError:
+            return None
+
 
 def layout_from_index(index_csv: str | Path) -> TreeLayout:
     """The tree behind an ``index.csv``: its root, row scheme and file extension, read off its first tile."""
@@ -41,6 +58,9 @@ def layout_from_index(index_csv: str | Path) -> TreeLayout:
     if not records:
         raise ValueError(f"{index_csv}: the index lists no tiles")
     r = records[0]
+    ref = geotiff_source.parse_tile_ref(r.path)
+    if ref is not None:
+        return TreeLayout(root=Path(ref[0]), scheme="geotiff", ext="")
     path = Path(r.path)
     row = int(path.stem)
     scheme = "xyz" if row == r.y else "tms"
@@ -65,11 +85,7 @@ def coarse_window(layout: TreeLayout, z: int, px: int, py: int, side: int, cache
         for tx in range(px // TILE_SIZE, (px + side - 1) // TILE_SIZE + 1):
             key = (z, tx, ty)
             if key not in cache:
-                path = layout.tile_path(z, tx, ty)
-                try:
-                    cache[key] = decode_tile_rgba(path)[0] if path.exists() else None
-                except TileError:
-                    cache[key] = None
+                cache[key] = layout.read(z, tx, ty)
             tile = cache[key]
             if tile is None:
                 continue

@@ -137,3 +137,19 @@ def test_the_pyramid_stage_reads_a_geotiff(tmp_path, mercator_tif):
     expected = np.asarray(ClassicalUpscaler("lanczos", 2).upscale(rgb[:256, 256:512].astype(np.float32) / 255))
     diff = np.abs(child[32:224, 32:224, :3] / 255.0 - expected[32:224, 32:224])  # away from the context edge
     assert diff.mean() < 0.01
+
+
+def test_pyramid_lr_of_a_geotiff_is_its_coarser_zoom(tmp_path, mercator_tif):
+    """sr.train.lr_source: pyramid on a GeoTIFF source: the zoom-18 view cut from the raster, close to the 4x4
+    average of the zoom-20 pixels (rio-tiler resamples bilinearly, so within resampling tolerance)."""
+    from rockzoom.superres.pyramid_lr import layout_from_index, pyramid_lr
+
+    path, rgb, _ = mercator_tif
+    build_index(path, ZOOM, tmp_path / "index.csv", tmp_path / "rejected.csv")
+    layout = layout_from_index(tmp_path / "index.csv")
+    assert layout.scheme == "geotiff" and layout.root == path
+    sample = {"z": ZOOM, "x": X0 + 1, "y": Y0 + 1, "offset_x": 0, "offset_y": 0, "size": 256}
+    lr, valid = pyramid_lr([sample], layout, 4)
+    assert valid.all()
+    box = rgb[256:512, 256:512].astype(float).reshape(64, 4, 64, 4, 3).mean((1, 3))
+    assert np.abs(lr[0].astype(float) - box)[4:-4, 4:-4].mean() < 3

@@ -31,7 +31,7 @@ def test_a_registered_toy_net_trains_from_config_and_loads_as_an_upscaler(tmp_pa
                                                      "engine": {"steps": 2, "batch_size": 2, "val_every": 2,
                                                                 "save_every": 2, "log_every": 1}}}})
     data = write_texture_dataset(tmp_path / "data", {"train": 3, "val": 2, "test": 1}, 64, nodata_rows=0)
-    settings = rc.stage_settings(cfg, "sr.train")
+    settings = {**rc.stage_settings(cfg, "sr.train"), "lr_source": "bicubic"}  # a synthetic dataset: no tile tree
     train_sr(data, model_out=tmp_path / "sr/model.pt", metrics_csv=tmp_path / "sr/metrics.csv",
              curve_png=tmp_path / "sr/curve.png", scale=2, net=rc.sr_net(cfg, "toy"), train_cfg=settings, seed=0,
              progress=False)
