@@ -166,6 +166,7 @@ def plot_curve(table, path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=False)
     plain = table[~table["self_ensemble"]]
@@ -178,6 +179,9 @@ def plot_curve(table, path: Path) -> None:
         ax.axhline(1.0, color="gray", ls="--", lw=0.8)
         ax.set(xscale="log", xlabel="training CPU-minutes (2 threads)", ylabel="PSNR gain over bicubic (dB)",
                title=f"x4 on the s{size} test split (n={n})")
+        ticks = [2, 5, 10, 20, 40]
+        ax.set_xticks(ticks, [str(t) for t in ticks])
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
