@@ -42,6 +42,7 @@ def tree_config(tmp_path):
         },
         "benchmark": {"hr_size": 1024, "ae_sizes": [256], "pipelines": ["option_a"], "refine": False},
         "ae_variants": {"size": 256},
+        "sr": {"train": {"lr_source": "bicubic"}},  # the tree holds zoom 23 only: no coarser zoom to read LR from
     }
     path = tmp_path / "tree.yaml"
     path.write_text(yaml.safe_dump(overlay))
