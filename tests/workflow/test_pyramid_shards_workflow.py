@@ -39,7 +39,7 @@ def test_killed_pyramid_redoes_only_unfinished_shards_and_equals_the_unsharded_o
     work = tmp_path / "run"
     work.mkdir()
     run(["results/tiles/index.csv"], work, configs)
-    shard_dir = work / "results" / "pyramid" / "z25-shards"
+    shard_dir = work / "results" / "pyramid" / "shards-z25"
     cmd = SNAKEMAKE + ["pyramid", "--snakefile", str(REPO / "Snakefile"), "--directory", str(work), "--configfile",
                        *map(str, configs), "--cores", "1"]
     proc = subprocess.Popen(cmd, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

@@ -169,7 +169,7 @@ def test_target_runs_through_slurm(tmp_path):
     shard_jobs = [r for r in rows if rule_of(r) == "upscale_pyramid_shard"]
     if rules_in_sacct:
         assert len(shard_jobs) >= 4 and {"pyramid_shards", "upscale_pyramid"} <= rules_in_sacct, rules_in_sacct
-    assert len(list((workdir / "results/pyramid/z25-shards").glob("*_*.json"))) >= 4
+    assert len(list((workdir / "results/pyramid/shards-z25").glob("*_*.json"))) >= 4
     assert (workdir / "results/pyramid/z25/summary.json").exists()
     if gpu_target:
         assert (workdir / gpu_target[0]).stat().st_size > 0

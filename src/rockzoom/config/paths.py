@@ -112,12 +112,12 @@ def pyramid_dir(zoom, file: str | None = None) -> str:
 
 def pyramid_shards(zoom) -> str:
     """The shard list of a sharded pyramid (beside the tile tree, so the tree holds only tiles)."""
-    return f"results/pyramid/z{zoom}-shards/shards.json"
+    return f"results/pyramid/shards-z{zoom}/shards.json"
 
 
 def pyramid_shard(zoom, shard) -> str:
     """One shard's record, written when all its tiles are."""
-    return f"results/pyramid/z{zoom}-shards/{shard}.json"
+    return f"results/pyramid/shards-z{zoom}/{shard}.json"
 
 
 BENCHMARK_DIR = "results/benchmark"
