@@ -1,6 +1,6 @@
 # Small getters between the config and the rules; included first. The config layer (loading, defaults, stage
 # settings, benchmark rows, progressive stages, paths) lives in the library: rockzoom.config.
-import os
+
 import rockzoom.config as rc
 from rockzoom.autoencoder.sampling import SAMPLERS
 from rockzoom.config import paths

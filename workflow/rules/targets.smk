@@ -150,7 +150,6 @@ rule upscale_pyramid:
         runtime=5,
     params:
         tile_dir=tile_dir(),
-        out_dir=lambda w, output: os.path.dirname(output.summary),
         zoom=config["tiles"]["zoom"],
         scale=config["pyramid"]["scale"],
         scheme=config["tiles"]["scheme"],
