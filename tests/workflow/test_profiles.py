@@ -110,6 +110,23 @@ def planned_jobs(log: str) -> list[tuple[str, dict]]:
     return jobs
 
 
+def rules_declaring_a_gpu() -> set[str]:
+    """Rules of workflow/rules/*.smk whose `resources:` name `gpu`."""
+    found = set()
+    for smk in (REPO / "workflow/rules").glob("*.smk"):
+        for m in re.finditer(r"^(?:rule|checkpoint) (\w+):\n(.*?)(?=^\S|\Z)", smk.read_text(), re.M | re.S):
+            if re.search(r"^\s+resources:\n(?:\s{8,}.*\n)*?\s{8,}gpu=", m.group(2), re.M):
+                found.add(m.group(1))
+    return found
+
+
+def test_slurm_gpu_table_names_exactly_the_rules_that_declare_a_gpu(monkeypatch):
+    # a renamed rule left in the table silently turns a CPU rule into a 32 GB GPU job (the pyramid's summary did)
+    declared = rules_declaring_a_gpu()
+    assert {"train_sr", "generate", "upscale_pyramid_shard"} <= declared, declared
+    assert slurm_gpu_rules(monkeypatch) == declared
+
+
 @pytest.mark.parametrize("configs, wanted", [(["config.yaml"], "option_c"), (["config.yaml", "gpu.yaml"], "all")],
                          ids=["cpu-config-option_c", "gpu-config-all"])
 def test_slurm_dry_run_requests_gpus_only_on_gpu_rules(tmp_path, monkeypatch, configs, wanted):

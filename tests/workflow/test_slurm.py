@@ -91,10 +91,10 @@ def test_target_runs_through_slurm(tmp_path):
     if account:
         env["ROCKZOOM_SLURM_ACCOUNT"] = account
     gpu_target = _sr_model_target() if _cluster_gpus() >= 1 else None
-    if gpu_target:  # fit the GPU rule on this small node: 1 core per GPU, 4 GB
+    if gpu_target:  # fit the GPU rules on this small node: 1 core per GPU, 4 GB (3 GB per pyramid shard)
         env["ROCKZOOM_SLURM_CPUS_PER_GPU"] = "1"
         env["ROCKZOOM_SLURM_CORES"] = "2"
-        env["ROCKZOOM_SLURM_RESOURCES"] = "train_sr:mem_mb=4000"
+        env["ROCKZOOM_SLURM_RESOURCES"] = "train_sr:mem_mb=4000 upscale_pyramid_shard:mem_mb=3000"
     else:
         print("the cluster offers no GRES gpu: GPU rules are left out of this run")
     # the sharded pyramid as well: Lanczos x4 over the 8x8 demo field in 4x4-tile shards = 4 shard jobs
@@ -162,7 +162,7 @@ def test_target_runs_through_slurm(tmp_path):
         assert expected | ({"train_sr"} if gpu_target else set()) <= rules_in_sacct, rules_in_sacct
     for r in rows:  # GPUs only where the profile asks for them
         holds_gpu = "gres/gpu=" in r["tres"]
-        if rule_of(r) == "train_sr":
+        if rule_of(r) in {"train_sr", "upscale_pyramid_shard"} and gpu_target:
             assert "gres/gpu=1" in r["tres"], r
         elif rule_of(r) is not None:
             assert not holds_gpu, f"CPU job holds a GPU: {r}"
