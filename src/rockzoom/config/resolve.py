@@ -400,7 +400,8 @@ def realism_generator_rows(cfg: dict) -> list[dict]:
     arch, rows = cfg["ae"]["arch"], []
     for S in cfg["benchmark"]["ae_sizes"]:
         data = paths.dataset_dir(S)
-        rows.append({"name": f"real vs real (train vs test, s{S})", "data_dir": data, "images": None})
+        heldout = "+".join(cfg["realism"]["heldout_splits"])
+        rows.append({"name": f"real vs real (train vs {heldout}, s{S})", "data_dir": data, "images": None})
         for sampler in cfg["sample"]["samplers"]:
             rows.append({"name": f"AE {S} samples ({sampler})", "data_dir": data,
                          "images": paths.sample_file(arch, S, sampler, "npy")})

@@ -3,8 +3,10 @@
 
 The table has two blocks, each judged against real held-out tiles of the same pixel size, with PSNR/SSIM beside the
 realism figures where a ground truth exists:
-- *generators at their native size*: real vs real (training split against test split, the floor no generator can
-  beat), AE samples per sampler, AE samples with the detail stage;
+- *generators at their native size*: real vs real (training split against the held-out tiles, the floor no generator
+  can beat), AE samples per sampler, AE samples with the detail stage. The held-out reference is the val and test
+  splits together (``realism.heldout_splits``): on a small tree a single test split is a few blocks of one kind of
+  ground, and every generator learns from the training blocks only;
 - *upscalers x k on real inputs*: LR = the real test HR downsampled by k, judged against that HR.
 """
 from __future__ import annotations
@@ -79,6 +81,18 @@ def load_images(path: str | Path) -> np.ndarray:
     return np.stack([np.asarray(Image.open(f).convert("RGB")) for f in files])
 
 
+def heldout_reference(data_dir: str | Path, splits, limit: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """The real held-out tiles generators are judged against: the given splits of ``data_dir`` concatenated, then
+    capped at ``limit`` by a seeded draw that keeps each split's share (so a cap does not drop a whole split)."""
+    parts = [load_split(data_dir, s) for s in splits]
+    images = np.concatenate([np.asarray(p.images) for p in parts])
+    masks = np.concatenate([np.asarray(p.masks) for p in parts])
+    if limit is not None and len(images) > limit:
+        keep = np.sort(np.random.default_rng(len(images)).choice(len(images), limit, replace=False))
+        images, masks = images[keep], masks[keep]
+    return images, masks
+
+
 def _unless_too_few(measure, images: np.ndarray, name: str) -> dict:
     """The realism report, or an unmeasured row (logged) when the sets are too small for it."""
     try:
@@ -97,8 +111,9 @@ def generator_rows(rows: list[dict], settings: dict, seed: int) -> list[dict]:
     for spec in rows:
         data_dir = spec["data_dir"]
         if data_dir not in splits:
-            splits[data_dir] = tuple(_cap(s.images, s.masks, settings["max_images"])
-                                     for s in (load_split(data_dir, "test"), load_split(data_dir, "train")))
+            train_split = load_split(data_dir, "train")
+            splits[data_dir] = (heldout_reference(data_dir, settings["heldout_splits"], settings["max_images"]),
+                                _cap(train_split.images, train_split.masks, settings["max_images"]))
         (test, test_m), (train, train_m) = splits[data_dir]
         if spec["images"] is None:
             report = _unless_too_few(lambda: real_vs_real(train, test, train_masks=train_m, heldout_masks=test_m,
@@ -203,9 +218,10 @@ def option_realism(generated: np.ndarray, real_dir: str | Path, out_dir: str | P
                    settings: dict) -> dict:
     """A generated option's realism figures against real tiles of its output size, and its real-or-generated sheet
     (``real_or_generated.png``, key in ``real_or_generated_key.csv``)."""
-    test, train = load_split(real_dir, "test"), load_split(real_dir, "train")
-    test_images, test_masks = _cap(test.images, test.masks, settings["max_images"])
-    result = {"real_reference": f"{real_dir}: {len(test.images)} test and {len(train.images)} training images"}
+    train = load_split(real_dir, "train")
+    test_images, test_masks = heldout_reference(real_dir, settings["heldout_splits"], settings["max_images"])
+    result = {"real_reference": f"{real_dir}: {len(test_images)} held-out ({'+'.join(settings['heldout_splits'])}) "
+                                f"and {len(train.images)} training images"}
     if scale > 1:
         result["note"] = CROSS_SCALE_NOTE
     n_sheet = min(settings["sheet_n"], len(test_images), len(generated))

@@ -10,13 +10,15 @@ from rockzoom.generation.realism import (
     COLUMNS,
     GENERATORS,
     UPSCALERS,
+    heldout_reference,
     option_realism,
     run_realism_table,
 )
+from rockzoom.data.store import load_split
 
 SETTINGS = {"max_images": 8, "min_images": 2, "sheet_n": 2,
             "c2st": {"crop": 32, "steps": 5, "min_valid": 0.9}, "kid": {"crop": 32, "crops_per_image": 1, "subsets": 5},
-            "memorisation": {"patches": [32], "n_patches": 8}}
+            "memorisation": {"patches": [32], "n_patches": 8}, "heldout_splits": ["val", "test"]}
 
 
 @pytest.fixture(scope="module")
@@ -56,3 +58,17 @@ def test_option_realism_measures_and_writes_the_sheet(pipeline, tmp_path):
     assert few["measured"] is False and "needs at least 2" in few["why"]
     three = option_realism(generated[:3], pipeline["data256"], tmp_path / "three", scale=1, seed=0, settings=SETTINGS)
     assert three["measured"] is False and "at least 4 usable images" in three["why"]
+
+
+def test_heldout_reference_is_val_and_test_never_train_and_capped_by_share(pipeline):
+    data = pipeline["data64"]
+    val, test, train = (np.asarray(load_split(data, s).images) for s in ("val", "test", "train"))
+    images, masks = heldout_reference(data, ["val", "test"], None)
+    assert np.array_equal(images, np.concatenate([val, test])) and masks.shape == images.shape[:3]
+    only_test, _ = heldout_reference(data, ["test"], None)
+    assert np.array_equal(only_test, test)
+    capped, _ = heldout_reference(data, ["val", "test"], 3)
+    assert len(capped) == 3
+    pool = {a.tobytes() for a in np.concatenate([val, test])}
+    assert all(a.tobytes() in pool for a in capped)
+    assert not {a.tobytes() for a in train} & {a.tobytes() for a in capped}
