@@ -4,6 +4,7 @@
 import rockzoom.config as rc
 from rockzoom.autoencoder.sampling import SAMPLERS
 from rockzoom.config import paths
+from rockzoom.texture import BANK_FORMAT
 
 
 wildcard_constraints:

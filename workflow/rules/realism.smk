@@ -18,6 +18,7 @@ rule build_patch_banks:
     params:
         banks=config["detail"]["banks"],
         seed=config["seed"],
+        bank_format=BANK_FORMAT,  # a new file format rebuilds the banks
     script:
         "../scripts/build_patch_banks.py"
 

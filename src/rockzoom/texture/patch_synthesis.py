@@ -30,9 +30,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from rockzoom.texture import BANK_FORMAT
+from rockzoom.texture.colour_reference import build_colour_reference, match_colours, smooth_to_view
 from rockzoom.util.checkpoint import save_checkpoint
 
-FORMAT = "rockzoom-patch-banks-v1"
+FORMAT = BANK_FORMAT
 
 
 # ---------------------------------------------------------------------------------------------------- resampling
@@ -111,6 +113,9 @@ class PatchBanks:
     keys: list[torch.Tensor]
     values: list[torch.Tensor]
     info: dict = field(default_factory=dict)
+    # the training tiles' coarse views and colour quantiles (texture.colour_reference), for colour_match
+    colour_views: torch.Tensor | None = None
+    colour_quantiles: torch.Tensor | None = None
 
     def scale(self, level: int) -> float:
         """Level `level`'s size relative to the training images (the finest level is 1)."""
@@ -121,6 +126,9 @@ class PatchBanks:
         payload = {"format": FORMAT, "levels": int(self.levels), "factor": float(self.factor),
                    "patch": int(self.patch), "keys": [k.contiguous() for k in self.keys],
                    "values": [v.contiguous() for v in self.values], "info": dict(self.info)}
+        if self.colour_views is not None:
+            payload.update(colour_views=self.colour_views.contiguous(),
+                           colour_quantiles=self.colour_quantiles.contiguous())
         save_checkpoint(path, payload)
 
     @classmethod
@@ -129,7 +137,8 @@ class PatchBanks:
         if d.get("format") != FORMAT:
             raise ValueError(f"{path}: not a patch bank file ({d.get('format')!r})")
         return cls(levels=d["levels"], factor=d["factor"], patch=d["patch"], keys=list(d["keys"]),
-                   values=list(d["values"]), info=dict(d["info"]))
+                   values=list(d["values"]), info=dict(d["info"]), colour_views=d.get("colour_views"),
+                   colour_quantiles=d.get("colour_quantiles"))
 
 
 def _dihedral(p: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
@@ -168,6 +177,7 @@ def build_banks(images: np.ndarray, masks: np.ndarray | None = None, *, levels: 
     gen = torch.Generator().manual_seed(int(seed))
     bank = PatchBanks(levels=levels, factor=float(factor), patch=int(patch), keys=[], values=[],
                       info={"n_images": int(n), "seed": int(seed), "margin": int(margin)})
+    bank.colour_views, bank.colour_quantiles = build_colour_reference(images, masks)
     reach = patch + 2 * margin
     prepared = []
     for i in range(n):
@@ -319,7 +329,8 @@ def synthesize(start: np.ndarray, banks: PatchBanks, *, seed: int = 0, iteration
                alpha: float = 0.005, seamless: bool = False, out_size: int | tuple[int, int] | None = None,
                noise: float = 0.05, pca_dims: int | None = 16, min_stride: int = 4, stride: int = 2,
                stride_from: int = 48, sigma: float | None = 0.7, lock: int | None = 8,
-               lock_strength: float = 1.0) -> np.ndarray:
+               lock_strength: float = 1.0, colour_match: int | None = None,
+               smooth_start: int | None = None) -> np.ndarray:
     """Detail for a coarse sample: uint8 (H, W, 3) start -> uint8 (out_h, out_w, 3) (out_size: an int for a
     square, (h, w), or None for the start's size; the start is resized to it, so its layout stretches).
 
@@ -336,12 +347,23 @@ def synthesize(start: np.ndarray, banks: PatchBanks, *, seed: int = 0, iteration
       lock_strength), so the layout, colours and contrast stay the start's and only detail is added (None: off).
     - seamless: wrap-around patches and upsampling, and the start's coarse views made periodic, so the output tiles
       without a visible border.
+    - colour_match: first map the start's colours onto those of its colour_match nearest training tiles (by coarse
+      view; ``texture.colour_reference``), bringing back the contrast an autoencoder averages away (None: off).
+    - smooth_start: then replace the start by its 1/smooth_start view (removes a ViT decoder's patch-grid edges;
+      None: off). Both act on the start, so ``lock`` keeps the adjusted start's coarse view.
     - pca_dims: match in that many principal components of each level's bank (None: the full patch dims).
     - min_stride: the completeness minimum over queries is taken on every min_stride-th query.
     """
     iterations = default_iterations(banks.levels) if iterations is None else tuple(iterations)
     if len(iterations) != banks.levels:
         raise ValueError(f"{len(iterations)} iteration counts for {banks.levels} levels")
+    start = np.asarray(start)[..., :3]
+    if colour_match:
+        if banks.colour_views is None:
+            raise ValueError("colour_match needs patch banks with a colour reference (rebuild them)")
+        start = match_colours(start, banks.colour_views, banks.colour_quantiles, k=colour_match)
+    if smooth_start:
+        start = smooth_to_view(start, smooth_start)
     x0 = _to_tensor(start)
     if out_size is None:
         out_shape = tuple(x0.shape[-2:])
