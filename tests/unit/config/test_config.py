@@ -38,6 +38,8 @@ def effective(cfg: dict) -> dict:
         out[sec].pop("threads")
     # added since a645119: the detail stage (option_t, detail), the realism figures (realism, benchmark.realism)
     out["options"] = {n: rc.option(cfg, n).to_param() for n in cfg["options"] if n not in ADDED_OPTIONS}
+    for opt in out["options"].values():  # changed since a645119: option_a runs the detail stage (realism table)
+        opt.pop("detail", None)
     for key in ("detail", "realism"):
         out.pop(key)
     out["sr"]["train"].pop("lr_source")  # added since a645119: the SR LR kind and the eval's LR kinds
@@ -163,7 +165,8 @@ def test_sr_model_ref_and_options():
     assert rc.option(cfg, "immediate").upscaler == rc.Classical("lanczos")
     assert rc.option(cfg, "option_b").upscaler is None
     assert rc.option(cfg, "option_a").to_param() == {"ae_size": 256, "upscale": "sr", "scale": 4, "sr_net": "rlfn",
-                                                     "sr_hr": 256}
+                                                     "sr_hr": 256, "detail": True}
+    assert "detail" not in rc.option(cfg, "immediate").to_param()  # off: left out, so old runs are not stale
     assert rc.pyramid_upscaler(cfg) == ref and rc.pyramid_out_zoom(cfg) == 25
     assert rc.refiner_upscaler(cfg, "bicubic", 4, 256) == rc.Classical("bicubic")
     assert rc.refiner_upscaler(cfg, "rlfn", 4, 256) == ref
