@@ -87,6 +87,7 @@ rule extract_latents:
 rule fit_prior:
     input:
         train=rules.extract_latents.output.train,
+        train_masks=paths.dataset_dir("{S}", "train_masks.npy"),
     output:
         prior=paths.ae_prior("{arch}", "{S}"),
         summary=paths.latents_dir("{arch}", "{S}", file="prior.json"),

@@ -10,4 +10,5 @@ fit_prior(
     snakemake.output.summary,
     snakemake.params.prior,
     snakemake.params.seed,
+    train_masks_path=snakemake.input.train_masks,
 )

@@ -20,6 +20,25 @@ from rockzoom.util.checkpoint import load_checkpoint, save_checkpoint
 logger = logging.getLogger(__name__)
 
 PRIOR_KEYS = ("pca_dims", "gmm_max_components", "reg_covar")
+OPTIONAL_PRIOR_KEYS = ("min_valid",)
+
+
+def complete_latents(latents: np.ndarray, masks_path: str | Path | None, min_valid: float) -> np.ndarray:
+    """The latents of training tiles whose valid fraction is at least ``min_valid``. A partial tile's no-data is
+    stored black and its latent decodes black blocks, so a prior fitted on it (or a slerp/perturb anchored on it)
+    would generate no-data as ground. ``masks_path``: the split's masks (N, H, W), in the latents' order."""
+    if masks_path is None or min_valid <= 0:
+        return latents
+    masks = np.load(masks_path, mmap_mode="r")
+    if len(masks) != len(latents):
+        raise ValueError(f"{masks_path}: {len(masks)} masks for {len(latents)} latents")
+    fraction = np.array([np.asarray(m).mean() for m in masks])
+    keep = fraction >= min_valid - 1e-9
+    if keep.sum() < 3:
+        raise ValueError(f"prior.min_valid {min_valid}: only {int(keep.sum())} of {len(latents)} training tiles "
+                         f"reach it (at least 3 needed); lower prior.min_valid")
+    logger.info("prior: %d of %d training latents (valid fraction >= %g)", keep.sum(), len(latents), min_valid)
+    return latents[keep]
 
 
 def _cholesky(cov: np.ndarray) -> np.ndarray:
@@ -52,14 +71,16 @@ def fit_gmm(latents: np.ndarray, pca_dims: int, max_components: int, reg_covar: 
 
 
 def fit_prior(train_latents_path: str | Path, out_path: str | Path, summary_json: str | Path, prior_cfg: dict,
-              seed: int) -> dict:
-    unknown = sorted(set(prior_cfg) - set(PRIOR_KEYS))
+              seed: int, train_masks_path: str | Path | None = None) -> dict:
+    unknown = sorted(set(prior_cfg) - set(PRIOR_KEYS) - set(OPTIONAL_PRIOR_KEYS))
     missing = [k for k in PRIOR_KEYS if k not in prior_cfg]
     if unknown or missing:
         raise ValueError(f"prior config: missing keys {missing}, unknown keys {unknown}")
     latents = np.load(train_latents_path).astype(np.float64)
     if latents.ndim != 2 or len(latents) < 3:
         raise ValueError(f"{train_latents_path}: need at least 3 latents (N, D), got shape {latents.shape}")
+    n_all = len(latents)
+    latents = complete_latents(latents, train_masks_path, prior_cfg.get("min_valid", 0.0))
     gauss = fit_gaussian(latents)
     gmm = fit_gmm(latents, prior_cfg["pca_dims"], prior_cfg["gmm_max_components"], prior_cfg["reg_covar"], seed)
     t = lambda a: torch.as_tensor(np.asarray(a), dtype=torch.float64)  # noqa: E731
@@ -72,7 +93,7 @@ def fit_prior(train_latents_path: str | Path, out_path: str | Path, summary_json
     }
     save_checkpoint(out_path, payload)
     summary = {
-        "n_train": len(latents), "latent_dim": int(latents.shape[1]), "ledoit_wolf_shrinkage": gauss["shrinkage"],
+        "n_train": len(latents), "n_train_left_out_partial": n_all - len(latents), "latent_dim": int(latents.shape[1]), "ledoit_wolf_shrinkage": gauss["shrinkage"],
         "pca_dims": int(len(gmm["pca_components"])),
         "pca_explained_variance": float(np.sum(gmm["explained_variance_ratio"])),
         "gmm_bic": {str(k): v for k, v in gmm["bic"].items()}, "gmm_k": int(gmm["k"]),

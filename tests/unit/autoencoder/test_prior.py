@@ -87,3 +87,23 @@ def test_checks_flag_flat_images_and_memorisation():
     novel = sample_checks(textured, rng.normal(size=(4, 8)), train, test, flat_std=0.02)
     assert novel["flat_fraction"] == 0.0
     assert novel["nn_ratio_samples_to_test"] > 0.5
+
+
+def test_partial_tiles_latents_never_enter_the_prior_nor_slerp_perturb_anchors(tmp_path):
+    # the second cluster stands for partial tiles (their no-data decodes black): with min_valid they are left out
+    latents = two_clusters(n=40)
+    masks = np.ones((40, 8, 8), bool)
+    masks[20:, :, :4] = False  # valid fraction 0.5
+    np.save(tmp_path / "train.npy", latents)
+    np.save(tmp_path / "train_masks.npy", masks)
+    summary = fit_prior(tmp_path / "train.npy", tmp_path / "p.pt", tmp_path / "p.json", {**CFG, "min_valid": 0.99},
+                        seed=0, train_masks_path=tmp_path / "train_masks.npy")
+    assert summary["n_train"] == 20 and summary["n_train_left_out_partial"] == 20
+    prior = load_prior(tmp_path / "p.pt")
+    for sampler in SAMPLERS:
+        z = sample_latents(prior, sampler, 64, seed=0)
+        assert (z.mean(1) > 0).all(), sampler  # every sample near the complete tiles' cluster (+8), none at -8
+    np.save(tmp_path / "train_masks.npy", np.zeros_like(masks))  # no complete tile: a clear error naming the key
+    with pytest.raises(ValueError, match="prior.min_valid"):
+        fit_prior(tmp_path / "train.npy", tmp_path / "q.pt", tmp_path / "q.json", {**CFG, "min_valid": 0.99},
+                  seed=0, train_masks_path=tmp_path / "train_masks.npy")

@@ -42,6 +42,7 @@ def effective(cfg: dict) -> dict:
         opt.pop("detail", None)
     for key in ("detail", "realism"):
         out.pop(key)
+    out["prior"].pop("min_valid")  # added since a645119: the prior leaves partial tiles' latents out
     out["sr"]["train"].pop("lr_source")  # added since a645119: the SR LR kind and the eval's LR kinds
     if out["sr"]["train"]["engine"]["steps"] == 1450:  # changed since a645119: the SR budget chosen from the curve
         out["sr"]["train"]["engine"].update(steps=600, val_every=150)
