@@ -2,7 +2,7 @@
 measured in one run of the workflow's own rules (nothing here re-implements a stage).
 
 Runs `snakemake results/benchmark/realism.md option_t option_a` on the real pyramid (config/config.yaml +
-config/real-tiles.yaml, the 256 px benchmark sizes only, the detail stage on for option_a) in --work, then prints
+config/real-tiles.yaml, the 256 px benchmark sizes only; option_a runs the detail stage by default) in --work, then prints
 the realism table, the real-vs-real floor, the detail stage's gain, and from the options' provenance the seconds
 per sample: option_t (AE 256 + detail, 256 px) and option_a (AE 256 + detail + learned SR x4, 1024 px).
 
@@ -37,8 +37,7 @@ def main() -> int:
         return 2
     args.work.mkdir(parents=True, exist_ok=True)
     overlay = args.work / "bench-realism.yaml"
-    overlay.write_text(f"tiles: {{dir: {args.tiles.resolve()}}}\nbenchmark: {{ae_sizes: [256]}}\n"
-                       "options: {option_a: {detail: true}}\n")
+    overlay.write_text(f"tiles: {{dir: {args.tiles.resolve()}}}\nbenchmark: {{ae_sizes: [256]}}\n")
     cmd = [sys.executable, "-m", "snakemake", "results/benchmark/realism.md", "option_t", "option_a",
            "--snakefile", str(REPO / "Snakefile"), "--directory", str(args.work), "--cores", str(args.cores),
            "--configfile", str(REPO / "config/config.yaml"), str(REPO / "config/real-tiles.yaml"), str(overlay)]
