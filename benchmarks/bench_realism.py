@@ -2,8 +2,8 @@
 measured in one run of the workflow's own rules (nothing here re-implements a stage).
 
 Runs `snakemake results/benchmark/realism.md option_t option_a` on the real pyramid (config/config.yaml +
-config/real-tiles.yaml, the 256 px benchmark sizes only; option_a runs the detail stage by default) in --work, then prints
-the realism table, the real-vs-real floor, the detail stage's gain, and from the options' provenance the seconds
+config/real-tiles.yaml, the 256 px benchmark sizes only; option_a runs the detail stage by default) in --work, then
+prints the realism table, the real-vs-real floor, the detail stage's gain, and from the options' provenance the seconds
 per sample: option_t (AE 256 + detail, 256 px) and option_a (AE 256 + detail + learned SR x4, 1024 px).
 
     .venv/bin/python benchmarks/bench_realism.py --work /tmp/bench_realism

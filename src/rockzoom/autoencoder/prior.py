@@ -93,7 +93,8 @@ def fit_prior(train_latents_path: str | Path, out_path: str | Path, summary_json
     }
     save_checkpoint(out_path, payload)
     summary = {
-        "n_train": len(latents), "n_train_left_out_partial": n_all - len(latents), "latent_dim": int(latents.shape[1]), "ledoit_wolf_shrinkage": gauss["shrinkage"],
+        "n_train": len(latents), "n_train_left_out_partial": n_all - len(latents),
+        "latent_dim": int(latents.shape[1]), "ledoit_wolf_shrinkage": gauss["shrinkage"],
         "pca_dims": int(len(gmm["pca_components"])),
         "pca_explained_variance": float(np.sum(gmm["explained_variance_ratio"])),
         "gmm_bic": {str(k): v for k, v in gmm["bic"].items()}, "gmm_k": int(gmm["k"]),
