@@ -3,7 +3,7 @@
 An autoencoder sample has the layout of a tile but washed-out colours: the 384:1 code averages shadows and bright
 rock towards grey, and the ViT decoder leaves its 16 px patch grid as block edges. Before the patch synthesis adds
 detail, the start is
-- colour-matched: each channel is mapped, monotonically (so the layout's order of dark and bright is kept), onto
+- colour-matched: each channel is mapped (all the way, or part of the way: ``strength``), monotonically (so the layout's order of dark and bright is kept), onto
   the mean quantile function of the k training tiles whose coarse view is nearest to the start's (their
   Wasserstein barycentre), which brings back the contrast and the colour spread of comparable real ground;
 - smoothed to its 1/``smooth`` view (area average, bicubic back), which removes the patch-grid edges; the
@@ -57,8 +57,10 @@ def build_colour_reference(images: np.ndarray, masks: np.ndarray | None = None, 
     return coarse_views(images[keep], masks[keep], view), torch.from_numpy(q.astype(np.float32))
 
 
-def match_colours(start: np.ndarray, views: torch.Tensor, quantiles: torch.Tensor, k: int = 8) -> np.ndarray:
-    """uint8 (H, W, 3) start -> the same layout with the colour distribution of its k nearest reference tiles.
+def match_colours(start: np.ndarray, views: torch.Tensor, quantiles: torch.Tensor, k: int = 8,
+                  strength: float = 1.0) -> np.ndarray:
+    """uint8 (H, W, 3) start -> the same layout with the colour distribution of its k nearest reference tiles
+    (strength < 1: that far from the start's own colours towards theirs).
 
     Per channel, each value v maps through its mid-rank in the start, (#(< v) + #(== v) / 2) / n, to the mean
     quantile function of the neighbours: a monotone lookup table, so equal values stay equal (no tie artefacts)."""
@@ -72,7 +74,7 @@ def match_colours(start: np.ndarray, views: torch.Tensor, quantiles: torch.Tenso
         channel = start[..., c]
         counts = np.bincount(channel.ravel(), minlength=256).astype(np.float64)
         mid_rank = (np.cumsum(counts) - counts / 2) / channel.size
-        lut = np.interp(mid_rank, levels, target[c])
+        lut = strength * np.interp(mid_rank, levels, target[c]) + (1 - strength) * np.arange(256)
         out[..., c] = np.clip(np.rint(lut), 0, 255).astype(np.uint8)[channel]
     return out
 

@@ -329,7 +329,7 @@ def synthesize(start: np.ndarray, banks: PatchBanks, *, seed: int = 0, iteration
                alpha: float = 0.005, seamless: bool = False, out_size: int | tuple[int, int] | None = None,
                noise: float = 0.05, pca_dims: int | None = 16, min_stride: int = 4, stride: int = 2,
                stride_from: int = 48, sigma: float | None = 0.7, lock: int | None = 8,
-               lock_strength: float = 1.0, colour_match: int | None = None,
+               lock_strength: float = 1.0, colour_match: int | None = None, colour_strength: float = 1.0,
                smooth_start: int | None = None) -> np.ndarray:
     """Detail for a coarse sample: uint8 (H, W, 3) start -> uint8 (out_h, out_w, 3) (out_size: an int for a
     square, (h, w), or None for the start's size; the start is resized to it, so its layout stretches).
@@ -348,7 +348,8 @@ def synthesize(start: np.ndarray, banks: PatchBanks, *, seed: int = 0, iteration
     - seamless: wrap-around patches and upsampling, and the start's coarse views made periodic, so the output tiles
       without a visible border.
     - colour_match: first map the start's colours onto those of its colour_match nearest training tiles (by coarse
-      view; ``texture.colour_reference``), bringing back the contrast an autoencoder averages away (None: off).
+      view; ``texture.colour_reference``), bringing back the contrast an autoencoder averages away (None: off);
+      colour_strength: how far (0..1) from the start's own colours towards theirs.
     - smooth_start: then replace the start by its 1/smooth_start view (removes a ViT decoder's patch-grid edges;
       None: off). Both act on the start, so ``lock`` keeps the adjusted start's coarse view.
     - pca_dims: match in that many principal components of each level's bank (None: the full patch dims).
@@ -361,7 +362,8 @@ def synthesize(start: np.ndarray, banks: PatchBanks, *, seed: int = 0, iteration
     if colour_match:
         if banks.colour_views is None:
             raise ValueError("colour_match needs patch banks with a colour reference (rebuild them)")
-        start = match_colours(start, banks.colour_views, banks.colour_quantiles, k=colour_match)
+        start = match_colours(start, banks.colour_views, banks.colour_quantiles, k=colour_match,
+                              strength=colour_strength)
     if smooth_start:
         start = smooth_to_view(start, smooth_start)
     x0 = _to_tensor(start)

@@ -60,3 +60,13 @@ def test_synthesis_with_colour_match_needs_and_uses_the_banks_reference(tmp_path
     loaded.colour_views = loaded.colour_quantiles = None
     with pytest.raises(ValueError, match="colour reference"):
         ps.synthesize(start, loaded, seed=0, colour_match=2)
+
+
+def test_strength_goes_part_of_the_way():
+    rng = np.random.default_rng(4)
+    ref = cr.build_colour_reference(np.stack([_tile(rng, 0, 256) for _ in range(3)]))
+    start = _tile(rng, 100, 140)
+    assert np.array_equal(cr.match_colours(start, *ref, k=3, strength=0.0), start)
+    full = cr.match_colours(start, *ref, k=3).astype(float)
+    half = cr.match_colours(start, *ref, k=3, strength=0.5).astype(float)
+    assert np.abs(half - (full + start) / 2).max() <= 1.0
