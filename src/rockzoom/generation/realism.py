@@ -82,15 +82,22 @@ def load_images(path: str | Path) -> np.ndarray:
 
 
 def heldout_reference(data_dir: str | Path, splits, limit: int | None) -> tuple[np.ndarray, np.ndarray]:
-    """The real held-out tiles generators are judged against: the given splits of ``data_dir`` concatenated, then
-    capped at ``limit`` by a seeded draw that keeps each split's share (so a cap does not drop a whole split)."""
+    """The real held-out tiles generators are judged against: the given splits of ``data_dir`` together, at most
+    ``limit`` of them (a seeded uniform draw over all of them, so a cap does not drop a whole split). Only the drawn
+    tiles are read from the memory maps."""
     parts = [load_split(data_dir, s) for s in splits]
-    images = np.concatenate([np.asarray(p.images) for p in parts])
-    masks = np.concatenate([np.asarray(p.masks) for p in parts])
-    if limit is not None and len(images) > limit:
-        keep = np.sort(np.random.default_rng(len(images)).choice(len(images), limit, replace=False))
-        images, masks = images[keep], masks[keep]
-    return images, masks
+    sizes = [len(p.images) for p in parts]
+    total = sum(sizes)
+    keep = np.arange(total)
+    if limit is not None and total > limit:
+        keep = np.sort(np.random.default_rng(total).choice(total, limit, replace=False))
+    images, masks, start = [], [], 0
+    for part, n in zip(parts, sizes):
+        rows = keep[(keep >= start) & (keep < start + n)] - start
+        images.append(np.asarray(part.images[rows]))
+        masks.append(np.asarray(part.masks[rows]))
+        start += n
+    return np.concatenate(images), np.concatenate(masks)
 
 
 def _unless_too_few(measure, images: np.ndarray, name: str) -> dict:
