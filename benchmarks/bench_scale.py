@@ -24,6 +24,7 @@ from pathlib import Path
 import psutil
 
 ROCKZOOM = [sys.executable, "-m", "rockzoom"]
+STAGES = ("index", "datasets", "pyramid")
 
 
 def measure(cmd: list[str]) -> tuple[float, float, float]:
@@ -48,8 +49,8 @@ def measure(cmd: list[str]) -> tuple[float, float, float]:
     return wall, cpu, peak / 2**20
 
 
-def bench_tree(tree: Path, work: Path, pyramid_tiles: int, sr: bool,
-               pyramid_workers: tuple[int, ...] = (1, 2)) -> list[dict]:
+def bench_tree(tree: Path, work: Path, pyramid_tiles: int, sr: bool, pyramid_workers: tuple[int, ...] = (1, 2),
+               stages: tuple[str, ...] = STAGES) -> list[dict]:
     tiles = sum(1 for _ in (tree / "23").rglob("*.png"))
     rows = []
 
@@ -60,8 +61,9 @@ def bench_tree(tree: Path, work: Path, pyramid_tiles: int, sr: bool,
         print(json.dumps(rows[-1]), flush=True)
 
     out = work / tree.name
-    add("index (2 workers)", ROCKZOOM + ["index", str(tree), "--workers", "2", "--out", str(out / "tiles")], tiles)
-    for size in (256, 1024):
+    if "index" in stages or "datasets" in stages:  # the datasets read the index
+        add("index (2 workers)", ROCKZOOM + ["index", str(tree), "--workers", "2", "--out", str(out / "tiles")], tiles)
+    for size in (256, 1024) if "datasets" in stages else ():
         add(f"dataset s{size} (2 workers)",
             ROCKZOOM + ["build-dataset", "--index", str(out / "tiles/index.csv"), "--blocks", str(out / "blocks.csv"),
                         "--size", str(size), "--out", str(out / f"s{size}"), "--block-zoom", "20", "--workers", "2"],
@@ -69,7 +71,7 @@ def bench_tree(tree: Path, work: Path, pyramid_tiles: int, sr: bool,
         for f in (out / f"s{size}").glob("*.npy"):
             f.unlink()  # disk: the 40,000-tile s256 arrays alone are 10 GB
     n = min(pyramid_tiles, tiles)
-    for workers in pyramid_workers:
+    for workers in pyramid_workers if "pyramid" in stages else ():
         add(f"pyramid lanczos x4 ({workers} worker{'s' * (workers > 1)})",
             ROCKZOOM + ["upscale-pyramid", str(tree), str(out / f"pyr{workers}"), "--method", "lanczos", "--scale",
                         "4", "--max-tiles", str(n), "--shard-tiles", "4", "--workers", str(workers)], n)
@@ -107,6 +109,8 @@ def main() -> int:
     ap.add_argument("--work", type=Path, default=None, help="scratch folder for the outputs (default: a temp dir)")
     ap.add_argument("--pyramid-tiles", type=int, default=128)
     ap.add_argument("--sr-tree", default=None, help="name of the tree to run the SR net on (e.g. the smallest)")
+    ap.add_argument("--stages", nargs="+", choices=STAGES, default=list(STAGES),
+                    help="the stages to run (datasets include the index they read); the pyramid needs no index")
     ap.add_argument("--pyramid-workers", type=int, nargs="+", default=[1, 2],
                     help="worker counts of the pyramid runs (the 1-vs-2 speed-up needs idle cores; on shared cores "
                          "`--pyramid-workers 1` saves the second run)")
@@ -115,7 +119,7 @@ def main() -> int:
     rows = []
     for tree in args.trees:
         rows += bench_tree(tree, work, args.pyramid_tiles, sr=tree.name == args.sr_tree,
-                           pyramid_workers=tuple(args.pyramid_workers))
+                           pyramid_workers=tuple(args.pyramid_workers), stages=tuple(args.stages))
     text = table(rows)
     print(text)
     if args.out:
