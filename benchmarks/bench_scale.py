@@ -8,7 +8,8 @@ command; peak RSS is the largest sum of RSS over the command and its worker proc
 Stages: index (2 workers), the s256 and s1024 datasets (2 workers; split at block zoom 20), and the Lanczos x4
 pyramid on the first --pyramid-tiles tiles with 1 and 2 worker processes (a fixed-size region: a whole 40,000-tile
 tree at x4 is 640,000 output tiles; the command lists the tree's tiles by name and decodes only that region and its
-one-tile border, so its cost per tile should not depend on the tree). With --sr-tree, one run of an (untrained) rlfn x4 net on that tree's region.
+one-tile border, so its cost per tile should not depend on the tree). With --sr-tree, one run of an (untrained)
+rlfn x4 net on that tree's region.
 """
 from __future__ import annotations
 
