@@ -62,7 +62,7 @@ def bench_tree(tree: Path, work: Path, pyramid_tiles: int, sr: bool, pyramid_wor
         print(json.dumps(rows[-1]), flush=True)
 
     out = work / tree.name
-    if "index" in stages or "datasets" in stages:  # the datasets read the index
+    if "index" in stages or ("datasets" in stages and not (out / "tiles/index.csv").exists()):  # datasets read it
         add("index (2 workers)", ROCKZOOM + ["index", str(tree), "--workers", "2", "--out", str(out / "tiles")], tiles)
     for size in (256, 1024) if "datasets" in stages else ():
         add(f"dataset s{size} (2 workers)",
@@ -111,7 +111,8 @@ def main() -> int:
     ap.add_argument("--pyramid-tiles", type=int, default=128)
     ap.add_argument("--sr-tree", default=None, help="name of the tree to run the SR net on (e.g. the smallest)")
     ap.add_argument("--stages", nargs="+", choices=STAGES, default=list(STAGES),
-                    help="the stages to run (datasets include the index they read); the pyramid needs no index")
+                    help="the stages to run (datasets without index reuse the index in --work if there is one, else "
+                         "build it); the pyramid needs no index")
     ap.add_argument("--pyramid-workers", type=int, nargs="+", default=[1, 2],
                     help="worker counts of the pyramid runs (the 1-vs-2 speed-up needs idle cores; on shared cores "
                          "`--pyramid-workers 1` saves the second run)")
