@@ -7,7 +7,9 @@ Each TREE is a zoom-23 TMS tree (make one with `rockzoom demo-tiles DIR --tiles-
 command; peak RSS is the largest sum of RSS over the command and its worker processes, sampled every 0.1 s.
 Stages: index (2 workers), the s256 and s1024 datasets (2 workers; split at block zoom 20), and the Lanczos x4
 pyramid on the first --pyramid-tiles tiles with 1 and 2 worker processes (a fixed-size region: a whole 40,000-tile
-tree at x4 is 640,000 output tiles). With --sr-tree, one run of an (untrained) rlfn x4 net on that tree's region.
+tree at x4 is 640,000 output tiles; the command lists the tree's tiles by name and decodes only that region and its
+one-tile border, so its cost per tile should not depend on the tree). With --sr-tree, one run of an (untrained)
+rlfn x4 net on that tree's region.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from pathlib import Path
 import psutil
 
 ROCKZOOM = [sys.executable, "-m", "rockzoom"]
+STAGES = ("index", "datasets", "pyramid")
 
 
 def measure(cmd: list[str]) -> tuple[float, float, float]:
@@ -47,7 +50,8 @@ def measure(cmd: list[str]) -> tuple[float, float, float]:
     return wall, cpu, peak / 2**20
 
 
-def bench_tree(tree: Path, work: Path, pyramid_tiles: int, sr: bool) -> list[dict]:
+def bench_tree(tree: Path, work: Path, pyramid_tiles: int, sr: bool, pyramid_workers: tuple[int, ...] = (1, 2),
+               stages: tuple[str, ...] = STAGES) -> list[dict]:
     tiles = sum(1 for _ in (tree / "23").rglob("*.png"))
     rows = []
 
@@ -58,8 +62,9 @@ def bench_tree(tree: Path, work: Path, pyramid_tiles: int, sr: bool) -> list[dic
         print(json.dumps(rows[-1]), flush=True)
 
     out = work / tree.name
-    add("index (2 workers)", ROCKZOOM + ["index", str(tree), "--workers", "2", "--out", str(out / "tiles")], tiles)
-    for size in (256, 1024):
+    if "index" in stages or ("datasets" in stages and not (out / "tiles/index.csv").exists()):  # datasets read it
+        add("index (2 workers)", ROCKZOOM + ["index", str(tree), "--workers", "2", "--out", str(out / "tiles")], tiles)
+    for size in (256, 1024) if "datasets" in stages else ():
         add(f"dataset s{size} (2 workers)",
             ROCKZOOM + ["build-dataset", "--index", str(out / "tiles/index.csv"), "--blocks", str(out / "blocks.csv"),
                         "--size", str(size), "--out", str(out / f"s{size}"), "--block-zoom", "20", "--workers", "2"],
@@ -67,7 +72,7 @@ def bench_tree(tree: Path, work: Path, pyramid_tiles: int, sr: bool) -> list[dic
         for f in (out / f"s{size}").glob("*.npy"):
             f.unlink()  # disk: the 40,000-tile s256 arrays alone are 10 GB
     n = min(pyramid_tiles, tiles)
-    for workers in (1, 2):
+    for workers in pyramid_workers if "pyramid" in stages else ():
         add(f"pyramid lanczos x4 ({workers} worker{'s' * (workers > 1)})",
             ROCKZOOM + ["upscale-pyramid", str(tree), str(out / f"pyr{workers}"), "--method", "lanczos", "--scale",
                         "4", "--max-tiles", str(n), "--shard-tiles", "4", "--workers", str(workers)], n)
@@ -105,11 +110,18 @@ def main() -> int:
     ap.add_argument("--work", type=Path, default=None, help="scratch folder for the outputs (default: a temp dir)")
     ap.add_argument("--pyramid-tiles", type=int, default=128)
     ap.add_argument("--sr-tree", default=None, help="name of the tree to run the SR net on (e.g. the smallest)")
+    ap.add_argument("--stages", nargs="+", choices=STAGES, default=list(STAGES),
+                    help="the stages to run (datasets without index reuse the index in --work if there is one, else "
+                         "build it); the pyramid needs no index")
+    ap.add_argument("--pyramid-workers", type=int, nargs="+", default=[1, 2],
+                    help="worker counts of the pyramid runs (the 1-vs-2 speed-up needs idle cores; on shared cores "
+                         "`--pyramid-workers 1` saves the second run)")
     args = ap.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="bench_scale_"))
     rows = []
     for tree in args.trees:
-        rows += bench_tree(tree, work, args.pyramid_tiles, sr=tree.name == args.sr_tree)
+        rows += bench_tree(tree, work, args.pyramid_tiles, sr=tree.name == args.sr_tree,
+                           pyramid_workers=tuple(args.pyramid_workers), stages=tuple(args.stages))
     text = table(rows)
     print(text)
     if args.out:

@@ -17,7 +17,13 @@ def add_arguments(p):
                    help="with --model: average the net over the 8 flips/rotations of each input (8x time)")
     p.add_argument("--batch-size", type=int, default=8, help="context canvases per upscaler call")
     p.add_argument("--workers", type=int, default=1, help="processes running shards (the tiles do not depend on it)")
-    p.add_argument("--max-tiles", type=int, default=None, help="only the first N tiles in (x, y) order")
+    p.add_argument("--index", default=None, metavar="INDEX_CSV",
+                   help="the tiles to upscale from this index.csv (`rockzoom index`, the workflow's "
+                        "results/tiles/index.csv); by default they are listed from the tree's file names. Either "
+                        "way only the tiles upscaled and their one-tile border are decoded")
+    p.add_argument("--max-tiles", type=int, default=None,
+                   help="only the first N tiles in (x, y) order (listed from names, a tile that does not decode is "
+                        "skipped, so fewer may be upscaled; with --index, the first N indexed tiles)")
     p.add_argument("--shard-tiles", type=int, default=16, help="input tiles per shard side (memory ~ (N+2)^2 tiles)")
 
 
@@ -29,6 +35,7 @@ def run(args) -> int:
                               scale=None if args.model else args.scale, device=args.device)
     info = upscale_pyramid(args.tile_dir, args.out_dir, upscaler, zoom=args.zoom, scheme=args.scheme,
                            context=args.context, batch_size=args.batch_size, shard_tiles=args.shard_tiles,
-                           workers=args.workers, max_tiles=args.max_tiles)
+                           workers=args.workers, max_tiles=args.max_tiles,
+                           index_csv=args.index)
     print(info)
     return 0

@@ -152,6 +152,17 @@ def _named_tiles(zoom_dir: Path, zoom: int, row_scheme: str) -> tuple[list[tuple
     return named, unnamed
 
 
+def list_tile_files(tile_dir: str | Path, zoom: int,
+                    scheme: str = "auto") -> tuple[list[tuple[Path, int, int]], list[tuple[Path, str]]]:
+    """The files of tile_dir/zoom from their names alone (none is opened): (path, x, XYZ y) of those named as tiles,
+    in (x, y, path) order, and (path, reason) for the rest."""
+    tile_dir = Path(tile_dir)
+    zoom_dir = tile_dir / str(zoom)
+    if not zoom_dir.is_dir():
+        raise FileNotFoundError(f"tiles.dir has no zoom-{zoom} folder: {zoom_dir}")
+    return _named_tiles(zoom_dir, zoom, resolve_scheme(tile_dir, scheme))
+
+
 def iter_index(
     tile_dir: str | Path,
     zoom: int,
@@ -164,11 +175,7 @@ def iter_index(
     """Yield the usable tiles of tile_dir/zoom/x/y.ext in (x, y) order, decoded by `workers` processes; append
     (path, reason) of each refused file to `rejected` (in path order once the iterator is exhausted). Of several
     files for one (x, y), the first in path order that decodes is kept, the later ones are refused as duplicates."""
-    tile_dir = Path(tile_dir)
-    zoom_dir = tile_dir / str(zoom)
-    if not zoom_dir.is_dir():
-        raise FileNotFoundError(f"tiles.dir has no zoom-{zoom} folder: {zoom_dir}")
-    named, refused = _named_tiles(zoom_dir, zoom, resolve_scheme(tile_dir, scheme))
+    named, refused = list_tile_files(tile_dir, zoom, scheme)
     tasks = [(path, zoom, x, y, tile_size, max_pixels) for path, x, y in named]
     pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 and len(tasks) > 1 else None
     try:

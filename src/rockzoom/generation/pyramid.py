@@ -11,19 +11,24 @@ import json
 import logging
 import os
 from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterable, Sequence
 from contextlib import nullcontext
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
 from PIL import Image
 
+from rockzoom.data import geotiff_source
 from rockzoom.data.demo import TILEMAP_XML
 from rockzoom.data.tiles import (
     TILE_SIZE,
+    TileError,
     TileRecord,
     decode_tile_rgba,
     index_tiles,
+    list_tile_files,
     read_index,
     resolve_scheme,
     tms_to_xyz_row,
@@ -32,6 +37,63 @@ from rockzoom.superres.upscale import NetUpscaler, Upscaler
 from rockzoom.util.progress import progress_bar
 
 logger = logging.getLogger(__name__)
+
+
+class TileFiles(NamedTuple):
+    """One tile position and its files in path order: the first that decodes is the tile (as the index keeps it)."""
+    x: int
+    y: int
+    paths: tuple[str, ...]
+
+
+def _as_files(records: Iterable[TileRecord | TileFiles]) -> list[TileFiles]:
+    return [r if isinstance(r, TileFiles) else TileFiles(r.x, r.y, (r.path,)) for r in records]
+
+
+def tiles_from_names(tile_dir: str | Path, zoom: int,
+                     scheme: str = "auto") -> tuple[list[TileFiles], list[tuple[str, str]]]:
+    """The tile positions of tile_dir/zoom in (x, y) order from the file names alone (no tile is decoded), and
+    (path, reason) of the files not named as tiles."""
+    named, unnamed = list_tile_files(tile_dir, zoom, scheme)
+    paths: dict[tuple[int, int], list[str]] = {}
+    for path, x, y in named:
+        paths.setdefault((x, y), []).append(str(path))
+    return [TileFiles(x, y, tuple(p)) for (x, y), p in paths.items()], [(str(p), r) for p, r in unnamed]
+
+
+def tiles_from_index(index_csv: str | Path, zoom: int) -> list[TileFiles]:
+    """The tile positions of an index.csv (the `index_tiles` stage's), in its (x, y) order."""
+    records = read_index(index_csv)
+    zooms = sorted({r.z for r in records} - {zoom})
+    if zooms:
+        raise ValueError(f"{index_csv} indexes zoom {zooms[0]}, not the requested zoom {zoom}")
+    return _as_files(records)
+
+
+def _border(tiles: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
+    """The tiles and every neighbour of them (the one-tile context border)."""
+    return {(x + dx, y + dy) for x, y in tiles for dx in (-1, 0, 1) for dy in (-1, 0, 1)}
+
+
+def _files_near(by_key: dict[tuple[int, int], TileFiles], tiles: Iterable[tuple[int, int]]) -> list[TileFiles]:
+    """Only what one shard reads: its tiles' files and their border's (not the whole tree's list)."""
+    return [by_key[k] for k in sorted(_border(tiles)) if k in by_key]
+
+
+def _decode_window(files: Sequence[TileFiles]) -> tuple[dict[tuple[int, int], np.ndarray], list[tuple[str, str]]]:
+    """Decode each position once: its first file that decodes. A position none of whose files decodes is missing
+    (no tile, no context), as the index refuses it. Returns the window and (path, reason) of the refused files."""
+    window: dict[tuple[int, int], np.ndarray] = {}
+    refused: list[tuple[str, str]] = []
+    for f in files:
+        for path in f.paths:
+            try:
+                window[(f.x, f.y)] = decode_tile_rgba(path)[0]
+                break
+            except TileError as exc:
+                logger.warning(f"skipped {path}: {exc}")
+                refused.append((path, str(exc)))
+    return window, refused
 
 
 def _context_canvas(by_key: dict[tuple[int, int], TileRecord], x: int, y: int, context: int) -> np.ndarray:
@@ -84,7 +146,8 @@ def shard_id(x: int, y: int, shard_tiles: int) -> str:
     return f"{x // shard_tiles}_{y // shard_tiles}"
 
 
-def plan_shards(records: list[TileRecord], shard_tiles: int, max_tiles: int | None = None) -> dict[str, list[tuple[int, int]]]:
+def plan_shards(records: Sequence[TileRecord | TileFiles], shard_tiles: int,
+                max_tiles: int | None = None) -> dict[str, list[tuple[int, int]]]:
     """The tiles to upscale (the first max_tiles in (x, y) order, or all), grouped in aligned squares of
     shard_tiles x shard_tiles input tiles: {shard id: [(x, y), ...]}."""
     if shard_tiles < 1:
@@ -184,16 +247,18 @@ def _write_tile_levels(out_dir: Path, rgba: np.ndarray, x: int, y: int, zoom: in
     return written
 
 
-def upscale_shard(records: list[TileRecord], tiles: list[tuple[int, int]], out_dir: str | Path,
+def upscale_shard(records: Sequence[TileRecord | TileFiles], tiles: list[tuple[int, int]], out_dir: str | Path,
                   upscaler: Upscaler, *, zoom: int, row_scheme: str, context: int = 16,
                   batch_size: int = 8) -> dict:
-    """Upscale one shard: its tiles and a one-tile border are decoded once into memory, the upscaler runs on batches
-    of context canvases, and every output tile is written atomically. Returns counts per output zoom."""
+    """Upscale one shard: its tiles and a one-tile border are decoded once into memory (nothing else of `records` is
+    read; a tile that does not decode is skipped and is no neighbour's context), the upscaler runs on batches of
+    context canvases, and every output tile is written atomically. Returns counts per output zoom and the files
+    skipped."""
     levels = _check_scale(upscaler.scale)
     s = upscaler.scale
-    by_key = {(r.x, r.y): r for r in records}
-    wanted = {(x + dx, y + dy) for x, y in tiles for dx in (-1, 0, 1) for dy in (-1, 0, 1)}
-    window = {k: decode_tile_rgba(by_key[k].path)[0] for k in sorted(wanted) if k in by_key}
+    by_key = {(f.x, f.y): f for f in _as_files(records)}
+    window, refused = _decode_window(_files_near(by_key, tiles))
+    tiles = [t for t in tiles if t in window]
     written: dict[int, int] = {}
     out_dir = Path(out_dir)
     for start in range(0, len(tiles), batch_size):
@@ -207,18 +272,20 @@ def upscale_shard(records: list[TileRecord], tiles: list[tuple[int, int]], out_d
             rgb[alpha == 0] = 0
             for z, k in _write_tile_levels(out_dir, np.dstack([rgb, alpha]), x, y, zoom, levels, row_scheme).items():
                 written[z] = written.get(z, 0) + k
-    return {"input_tiles": len(tiles), "output_tiles": {str(z): k for z, k in sorted(written.items())}}
+    return {"input_tiles": len(tiles), "output_tiles": {str(z): k for z, k in sorted(written.items())},
+            "skipped_files": [list(r) for r in refused]}
 
 
 def run_shard(index_csv: str | Path, tile_dir: str | Path, out_dir: str | Path, shard_json: str | Path,
               upscaler: Upscaler, *, shard: str, zoom: int, scheme: str = "auto", context: int = 16,
               shard_tiles: int = 16, batch_size: int = 8, max_tiles: int | None = None) -> dict:
     """The `upscale_pyramid_shard` stage: upscale one shard of the indexed tree; its record is written last."""
-    records = read_index(index_csv)
+    records = _as_files(read_index(index_csv))
     tiles = plan_shards(records, shard_tiles, max_tiles).get(shard)
     if tiles is None:
         raise ValueError(f"pyramid shard {shard!r} holds no tile of {index_csv} (shard_tiles={shard_tiles})")
-    info = upscale_shard(records, tiles, out_dir, upscaler, zoom=zoom, row_scheme=resolve_scheme(tile_dir, scheme),
+    near = _files_near({(f.x, f.y): f for f in records}, tiles)
+    info = upscale_shard(near, tiles, out_dir, upscaler, zoom=zoom, row_scheme=resolve_scheme(tile_dir, scheme),
                          context=context, batch_size=batch_size)
     info.update(shard=shard, method=upscaler.name)
     _atomic_text(Path(shard_json), json.dumps(info, indent=2))
@@ -256,36 +323,59 @@ def _shard_task(args: tuple) -> dict:
     return upscale_shard(*args[:4], **args[4])
 
 
+def _pyramid_tiles(tile_dir: str | Path, zoom: int, row_scheme: str,
+                   index_csv: str | Path | None) -> tuple[list[TileRecord | TileFiles], list[tuple[str, str]]]:
+    """What the command may upscale, found without decoding the tree: the rows of `index_csv`, else the tree's tile
+    files by name (a GeoTIFF's tiles are cut from the raster by its index). Also (path, reason) of unusable files."""
+    if index_csv is not None:
+        return tiles_from_index(index_csv, zoom), []
+    if geotiff_source.is_geotiff(tile_dir):
+        return index_tiles(tile_dir, zoom)
+    return tiles_from_names(tile_dir, zoom, row_scheme)
+
+
 def upscale_pyramid(tile_dir: str | Path, out_dir: str | Path, upscaler: Upscaler, *, zoom: int,
                     scheme: str = "auto", context: int = 16, max_tiles: int | None = None,
-                    shard_tiles: int = 16, batch_size: int = 8, workers: int = 1) -> dict:
+                    shard_tiles: int = 16, batch_size: int = 8, workers: int = 1,
+                    index_csv: str | Path | None = None) -> dict:
     """Every shard here (in `workers` processes), then the summary: the `rockzoom upscale-pyramid` command (the
-    workflow runs one job per shard). Output rows follow the input's scheme (TMS or XYZ); zooms z+1 .. z+log2(scale)
-    are written. The tiles are the same for any shard size and number of workers."""
+    workflow runs one job per shard). The tiles are listed from `index_csv` (the workflow's index.csv) or from the
+    tree's file names, and only those upscaled and their one-tile border are decoded, so the cost of `max_tiles`
+    tiles does not depend on the size of the tree. From names, a selected tile that does not decode is skipped
+    (counted in `skipped_files`, with the files not named as tiles), so fewer than `max_tiles` may be upscaled.
+    Output rows follow the input's scheme (TMS or XYZ); zooms z+1 .. z+log2(scale) are written. The tiles are the
+    same for any shard size and number of workers."""
     levels = _check_scale(upscaler.scale)
     out_dir = Path(out_dir)
     row_scheme = resolve_scheme(tile_dir, scheme)
-    records, rejected = index_tiles(tile_dir, zoom, scheme=row_scheme)
+    records, rejected = _pyramid_tiles(tile_dir, zoom, row_scheme, index_csv)
     shards = plan_shards(records, shard_tiles, max_tiles)
+    by_key = {(f.x, f.y): f for f in _as_files(records)}
     kw = dict(zoom=zoom, row_scheme=row_scheme, context=context, batch_size=batch_size)
-    tasks = [(records, tiles, out_dir, upscaler, kw) for tiles in shards.values()]
+    tasks = [(_files_near(by_key, tiles), tiles, out_dir, upscaler, kw) for tiles in shards.values()]
     totals: dict[int, int] = {}
+    done, refused = 0, set()
     with progress_bar(sum(map(len, shards.values())), f"upscale z{zoom} x{upscaler.scale}", unit="tile") as bar:
         # one torch thread per worker process: the workers are the parallelism
         pool = (ProcessPoolExecutor(max_workers=workers, initializer=torch.set_num_threads, initargs=(1,))
                 if workers > 1 and len(tasks) > 1 else None)
         try:
-            for info in (pool.map(_shard_task, tasks) if pool else map(_shard_task, tasks)):
+            results = pool.map(_shard_task, tasks) if pool else map(_shard_task, tasks)
+            for tiles, info in zip(shards.values(), results):
                 for z, k in info["output_tiles"].items():
                     totals[int(z)] = totals.get(int(z), 0) + k
-                bar.update(info["input_tiles"])
+                done += info["input_tiles"]
+                refused.update(tuple(r) for r in info["skipped_files"])  # a border tile is read by each neighbour shard
+                bar.update(len(tiles))
         finally:
             if pool:
                 pool.shutdown()
     if row_scheme == "tms":
         _write_tilemap(out_dir, zoom, levels)
     out_zoom = zoom + levels
-    return {"input_tiles": sum(map(len, shards.values())), "skipped_files": len(rejected),
+    logger.info(f"upscaled {done} zoom-{zoom} tiles in {len(shards)} shards; skipped {len(rejected) + len(refused)} "
+                f"files ({len(refused)} that do not decode)")
+    return {"input_tiles": done, "skipped_files": len(rejected) + len(refused),
             "output_tiles": totals.get(out_zoom, 0), "intermediate_tiles": {z: k for z, k in totals.items() if z != out_zoom},
             "input_zoom": zoom, "output_zoom": out_zoom, "scheme": row_scheme, "method": upscaler.name,
             "shards": len(shards)}

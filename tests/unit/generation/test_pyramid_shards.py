@@ -2,6 +2,7 @@
 alpha-weighted 2x2 average of the new finest zoom."""
 import hashlib
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -152,3 +153,56 @@ def test_real_tiles_sharded_equals_unsharded_and_is_a_complete_z23_to_z25_pyrami
                     assert path.exists() == bool(has_data), path
     xml = (tmp_path / "sharded" / "tilemapresource.xml").read_text()
     assert 'href="24"' in xml and 'href="25"' in xml
+
+
+def _tile_file(root, x, y, zoom=10):
+    return root / str(zoom) / str(x) / f"{tms_to_xyz_row(zoom, y)}.png"
+
+
+@pytest.fixture
+def opened(monkeypatch):
+    """Every image file opened (PIL.Image.open), in order."""
+    paths, real_open = [], Image.open
+
+    def counting_open(fp, *args, **kwargs):
+        paths.append(Path(fp))
+        return real_open(fp, *args, **kwargs)
+
+    monkeypatch.setattr(Image, "open", counting_open)
+    return paths
+
+
+def test_upscale_pyramid_opens_only_the_tiles_it_upscales_and_their_border(tmp_path, opened):
+    """`rockzoom upscale-pyramid --max-tiles N` on a large tree: the tiles are listed from their names (or read from
+    --index), and only the N tiles and their one-tile border are decoded, each once; a corrupt tile elsewhere in the
+    tree is never opened. (It used to index, i.e. decode, the whole tree first: its cost grew with the tree.)"""
+    tree = tmp_path / "in"
+    make_tree(tree)
+    _tile_file(tree, 105, 206).write_bytes(b"not a png")  # far from the selected region
+    up = ClassicalUpscaler("bicubic", 2)
+    region = sorted(_tile_file(tree, x, y) for x in (101, 102) for y in (203, 204, 205))
+    info = upscale_pyramid(tree, tmp_path / "names", up, zoom=10, max_tiles=2)
+    assert info["input_tiles"] == 2 and info["output_tiles"] == 8
+    assert sorted(opened) == region  # the first two tiles in (x, y) order, x=101 y=203..204, and their border
+
+    from rockzoom.data.tiles import build_index
+
+    build_index(tree, 10, tmp_path / "index.csv", tmp_path / "rejected.csv")
+    opened.clear()
+    by_index = upscale_pyramid(tree, tmp_path / "indexed", up, zoom=10, max_tiles=2, index_csv=tmp_path / "index.csv")
+    assert sorted(opened) == region and by_index["input_tiles"] == 2
+    assert digest(tmp_path / "indexed") == digest(tmp_path / "names")
+
+
+def test_a_tile_that_does_not_decode_is_a_missing_tile(tmp_path):
+    """Listed from names, a corrupt tile is skipped (counted) and its neighbours see no context from it: the same
+    pyramid as the tree without that file."""
+    make_tree(tmp_path / "in")
+    make_tree(tmp_path / "ref")
+    _tile_file(tmp_path / "in", 102, 204).write_bytes(b"not a png")
+    _tile_file(tmp_path / "ref", 102, 204).unlink()
+    up = ClassicalUpscaler("bicubic", 2)
+    got = upscale_pyramid(tmp_path / "in", tmp_path / "out", up, zoom=10, shard_tiles=2)
+    ref = upscale_pyramid(tmp_path / "ref", tmp_path / "out_ref", up, zoom=10, shard_tiles=2)
+    assert got["input_tiles"] == ref["input_tiles"] == 18 and got["skipped_files"] == 1
+    assert digest(tmp_path / "out") == digest(tmp_path / "out_ref")
