@@ -34,8 +34,6 @@ from rockzoom.texture import BANK_FORMAT
 from rockzoom.texture.colour_reference import build_colour_reference, match_colours, smooth_to_view
 from rockzoom.util.checkpoint import save_checkpoint
 
-FORMAT = BANK_FORMAT
-
 
 # ---------------------------------------------------------------------------------------------------- resampling
 def _to_tensor(image: np.ndarray) -> torch.Tensor:
@@ -123,7 +121,7 @@ class PatchBanks:
 
     def save(self, path: str | Path) -> None:
         """One torch.save file of plain tensors, loadable with weights_only=True; written atomically."""
-        payload = {"format": FORMAT, "levels": int(self.levels), "factor": float(self.factor),
+        payload = {"format": BANK_FORMAT, "levels": int(self.levels), "factor": float(self.factor),
                    "patch": int(self.patch), "keys": [k.contiguous() for k in self.keys],
                    "values": [v.contiguous() for v in self.values], "info": dict(self.info)}
         if self.colour_views is not None:
@@ -134,7 +132,7 @@ class PatchBanks:
     @classmethod
     def load(cls, path: str | Path) -> "PatchBanks":
         d = torch.load(Path(path), map_location="cpu", weights_only=True)
-        if d.get("format") != FORMAT:
+        if d.get("format") != BANK_FORMAT:
             raise ValueError(f"{path}: not a patch bank file ({d.get('format')!r})")
         return cls(levels=d["levels"], factor=d["factor"], patch=d["patch"], keys=list(d["keys"]),
                    values=list(d["values"]), info=dict(d["info"]), colour_views=d.get("colour_views"),
