@@ -284,8 +284,7 @@ def run_shard(index_csv: str | Path, tile_dir: str | Path, out_dir: str | Path, 
     tiles = plan_shards(records, shard_tiles, max_tiles).get(shard)
     if tiles is None:
         raise ValueError(f"pyramid shard {shard!r} holds no tile of {index_csv} (shard_tiles={shard_tiles})")
-    near = _files_near({(f.x, f.y): f for f in records}, tiles)
-    info = upscale_shard(near, tiles, out_dir, upscaler, zoom=zoom, row_scheme=resolve_scheme(tile_dir, scheme),
+    info = upscale_shard(records, tiles, out_dir, upscaler, zoom=zoom, row_scheme=resolve_scheme(tile_dir, scheme),
                          context=context, batch_size=batch_size)
     info.update(shard=shard, method=upscaler.name)
     _atomic_text(Path(shard_json), json.dumps(info, indent=2))
