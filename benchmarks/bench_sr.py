@@ -50,14 +50,15 @@ from rockzoom.util.logs import console_logging  # noqa: E402
 
 
 def seconds_per_step(net_cfg: dict, train_cfg: dict, data_dir: Path, scale: int, device: str,
-                     clock=time.perf_counter) -> float:
-    """Time a few optimizer steps of the real training batch shape (after one warm-up step) by ``clock``."""
+                     clock=time.perf_counter, repeats: int = 3) -> float:
+    """Median time of ``repeats`` optimizer steps of the real training batch shape (after one warm-up step) by
+    ``clock``."""
     pairs = make_pairs(load_split(data_dir, "train"), scale, limit=8)
     model = SR_NETS.from_config(net_cfg, scale=scale).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
     gen = torch.Generator().manual_seed(0)
     times = []
-    for i in range(4):
+    for i in range(repeats + 1):
         batch = sample_patches(pairs, train_cfg["lr_patch"], train_cfg["engine"]["batch_size"], gen)
         batch = {k: v.to(device) for k, v in batch.items()}
         t0 = clock()
@@ -141,14 +142,18 @@ def tiled_vs_whole(model: Path, data_dir: Path, work: Path, size: int, whole: bo
 def curve(args, sr: dict, data: dict[int, Path], scale: int) -> int:
     from sr_curve import cpu_seconds, run_curve
 
+    wall = args.clock == "wall"
+
     index_csv = (args.data_root or args.work) / "tiles" / "index.csv"
     tables = []
     for run in args.curve_runs:
         net, lr_source = run.split(":")
-        t_step = seconds_per_step(sr["nets"][net], sr["train"], data[256], scale, args.device, clock=cpu_seconds)
+        t_step = seconds_per_step(sr["nets"][net], sr["train"], data[256], scale, args.device,
+                                  clock=time.perf_counter if wall else cpu_seconds)
         table = run_curve(data, index_csv, args.work, net_name=net, net_cfg=sr["nets"][net], train_cfg=sr["train"],
                           lr_source=lr_source, minutes=args.curve_minutes, seconds_per_step=t_step,
-                          device=args.device)
+                          device=args.device, clock=time.perf_counter if wall else None,
+                          eval_device=args.eval_device, self_ensemble_last=not args.no_self_ensemble)
         tables.append(table)
         table.to_csv(args.work / "curve.csv", mode="a", index=False, header=len(tables) == 1,
                      float_format="%.4f")
@@ -156,12 +161,14 @@ def curve(args, sr: dict, data: dict[int, Path], scale: int) -> int:
     full = pd.concat(tables)
     full.to_csv(args.work / "curve.csv", index=False, float_format="%.4f")
     print(f"curve: {args.work / 'curve.csv'} ({torch.get_num_threads()} threads, device {args.device}; cpu_min = the "
+          + ("wall-clock minutes of training (column clock = wall), " if wall else "") +
           f"training process's CPU minutes, wall_min beside)")
-    plot_curve(full, args.work / "curve.png")
+    plot_curve(full, args.work / "curve.png", ticks=args.curve_minutes,
+               xlabel="training wall-clock minutes (" + args.device + ")" if wall else None)
     return 0
 
 
-def plot_curve(table, path: Path) -> None:
+def plot_curve(table, path: Path, ticks=(2, 5, 10, 20, 40), xlabel: str | None = None) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -177,10 +184,9 @@ def plot_curve(table, path: Path) -> None:
                     label=f"{net}, trained on {trained} LR, tested on {evaluated} LR")
         n = int(plain[plain["hr"] == size]["n"].iloc[0])
         ax.axhline(1.0, color="gray", ls="--", lw=0.8)
-        ax.set(xscale="log", xlabel="training CPU-minutes (2 threads)", ylabel="PSNR gain over bicubic (dB)",
+        ax.set(xscale="log", xlabel=xlabel or "training CPU-minutes (2 threads)", ylabel="PSNR gain over bicubic (dB)",
                title=f"x4 on the s{size} test split (n={n})")
-        ticks = [2, 5, 10, 20, 40]
-        ax.set_xticks(ticks, [str(t) for t in ticks])
+        ax.set_xticks(list(ticks), [f"{t:g}" for t in ticks])
         ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.legend(fontsize=7)
     fig.tight_layout()
@@ -197,6 +203,13 @@ def main() -> int:
     p.add_argument("--minutes", type=float, default=10.0, help="training wall-clock budget")
     p.add_argument("--net", default="rlfn", help="net name in config sr.nets")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    p.add_argument("--config", nargs="+", default=[], type=Path,
+                   help="config overlays on config/config.yaml (e.g. config/gpu.yaml), later wins")
+    p.add_argument("--clock", default="cpu", choices=["cpu", "wall"],
+                   help="--curve minutes: the training process's CPU time, or wall-clock time (use wall on a GPU)")
+    p.add_argument("--eval-device", default=None, choices=["cpu", "cuda"],
+                   help="--curve: where snapshots are evaluated (default --device; cpu = fp32 scores)")
+    p.add_argument("--no-self-ensemble", action="store_true", help="--curve: skip the x8 self-ensemble evaluation")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: all cores)")
     p.add_argument("--whole-sizes", type=int, nargs="*", default=[2048],
                    help="input sizes for the tiled-vs-whole check (whole-image needs ~13 GB at 4096²)")
@@ -209,7 +222,7 @@ def main() -> int:
     console_logging()
     torch.set_num_threads(args.threads or os.cpu_count() or 1)
     args.work.mkdir(parents=True, exist_ok=True)
-    config = load_config()  # the packaged defaults (= config/config.yaml), validated, engine defaults applied below
+    config = load_config(*args.config)  # the packaged defaults (= config/config.yaml) + overlays, validated
     sr = {**config["sr"], "train": stage_settings(config, "sr.train")}
     net_cfg, train_cfg = sr["nets"][args.net], copy.deepcopy(sr["train"])
     scale = 4

@@ -33,14 +33,15 @@ class Snapshots:
     """``on_step_end`` hook: after the first periodic save past each budget point, copy the EMA weights out."""
 
     def __init__(self, state_dir: Path, out_dir: Path, minutes: list[float], model_kwargs: dict, save_every: int,
-                 stage_config: dict):
+                 stage_config: dict, clock=None):
         self.state_dir, self.out_dir, self.left = state_dir, out_dir, sorted(minutes)
         self.model_kwargs, self.save_every, self.stage_config = model_kwargs, save_every, stage_config
-        self.t0, self.wall0 = cpu_seconds(), time.perf_counter()
+        self.clock = clock or cpu_seconds
+        self.t0, self.wall0 = self.clock(), time.perf_counter()
         self.taken: list[dict] = []
 
     def __call__(self, step: int) -> None:
-        elapsed = (cpu_seconds() - self.t0) / 60
+        elapsed = (self.clock() - self.t0) / 60
         if not self.left or elapsed < self.left[0] or step % self.save_every:
             return
         state = load_checkpoint(self.state_dir / STATE_FILE)
@@ -53,10 +54,10 @@ class Snapshots:
                                                state_dict=weights, step=step, best_val=None, data_hash=""))
         wall = (time.perf_counter() - self.wall0) / 60
         self.taken.append({"budget_min": budget, "minutes": elapsed, "wall_minutes": wall, "step": step, "path": path})
-        logger.info(f"snapshot {budget:g} min: step {step} at {elapsed:.2f} CPU-minutes ({wall:.2f} wall)")
+        logger.info(f"snapshot {budget:g} min: step {step} at {elapsed:.2f} clock minutes ({wall:.2f} wall)")
 
     def finish(self, step: int) -> dict:
-        return {"budget_min": None, "minutes": (cpu_seconds() - self.t0) / 60,
+        return {"budget_min": None, "minutes": (self.clock() - self.t0) / 60,
                 "wall_minutes": (time.perf_counter() - self.wall0) / 60, "step": step}
 
 
@@ -67,23 +68,28 @@ def cpu_seconds() -> float:
 
 def run_curve(data: dict[int, Path], index_csv: Path, work: Path, *, net_name: str, net_cfg: dict, train_cfg: dict,
               lr_source: str, minutes: list[float], seconds_per_step: float, seed: int = 0,
-              device: str = "cpu", self_ensemble_last: bool = True) -> pd.DataFrame:
+              device: str = "cpu", self_ensemble_last: bool = True, clock=None,
+              eval_device: str | None = None) -> pd.DataFrame:
     """Train ``net_name`` on ``data[256]`` with LR from ``lr_source`` for max(minutes); -> one row per snapshot, LR kind
-    and test size: PSNR of the net and its gain over bicubic and Lanczos."""
+    and test size: PSNR of the net and its gain over bicubic and Lanczos. ``clock``: the minutes' clock (default: this
+    process's CPU seconds; ``time.perf_counter`` for wall minutes, as on a GPU); ``eval_device``: where the snapshots
+    are evaluated (default ``device``; "cpu" keeps a GPU run's scores in fp32, free of the bf16 inference)."""
     scale = 4
     cfg = copy.deepcopy(train_cfg)
     cfg["lr_source"] = lr_source
     steps = max(20, int(max(minutes) * 60 / (seconds_per_step * 1.05)))
-    save_every = 10
+    save_every = max(10, steps // 200)  # a snapshot is taken at a save; GPU runs have thousands of short steps
     cfg["engine"].update(steps=steps, val_every=max(50, steps // 4), save_every=save_every,
-                         log_every=max(10, steps // 20), device=device)
+                         log_every=max(10, steps // 20), device=device,
+                         # a long run's warm-up (config/gpu.yaml: 2000 steps) would fill a short curve
+                         warmup_steps=min(cfg["engine"].get("warmup_steps", 0), steps // 20))
     out = work / "curve" / f"{net_name}-{lr_source}"
     state_dir = out / "run.state"
     n_params = count_parameters(SR_NETS.from_config(net_cfg, scale=scale))
     logger.info(f"curve {net_name} ({n_params} params), LR {lr_source}: {steps} steps planned "
                 f"({seconds_per_step:.2f} s/step measured)")
     snaps = Snapshots(state_dir, out, minutes[:-1], {"scale": scale, **net_cfg}, save_every,
-                      {"scale": scale, "net": dict(net_cfg), "train": cfg})
+                      {"scale": scale, "net": dict(net_cfg), "train": cfg}, clock=clock)
     result = train_sr(data[256], model_out=out / "final" / "model.pt", metrics_csv=out / "metrics.csv",
                       curve_png=out / "curve.png", scale=scale, net=net_cfg, train_cfg=cfg, seed=seed,
                       state_dir=state_dir, index_csv=index_csv, progress=False, on_step_end=snaps)
@@ -93,7 +99,7 @@ def run_curve(data: dict[int, Path], index_csv: Path, work: Path, *, net_name: s
         last = point is points[-1]
         for size, d in data.items():
             table = eval_sr(d, scale=scale, models=[point["path"]], table_csv=out / f"eval_{point['budget_min']:g}_{size}.csv",
-                            crops_png=out / f"crops_{point['budget_min']:g}_{size}.png", device=device,
+                            crops_png=out / f"crops_{point['budget_min']:g}_{size}.png", device=eval_device or device,
                             measure_memory=False, lr_sources=("bicubic", "pyramid"), index_csv=index_csv,
                             self_ensemble=self_ensemble_last and last)
             for lr_kind, group in table.groupby("lr_source"):
@@ -103,7 +109,7 @@ def run_curve(data: dict[int, Path], index_csv: Path, work: Path, *, net_name: s
                         continue
                     rows.append({"net": net_name, "trained_on": lr_source, "evaluated_on": lr_kind, "hr": size,
                                  "n": int(by.loc[method, "n"]), "budget_min": point["budget_min"],
-                                 "cpu_min": round(point["minutes"], 2),
+                                 "cpu_min": round(point["minutes"], 2), "clock": "cpu" if clock is None else "wall",
                                  "wall_min": round(point["wall_minutes"], 2), "step": point["step"],
                                  "self_ensemble": method.endswith("+x8"),
                                  "psnr": by.loc[method, "psnr_pooled"],

@@ -47,7 +47,7 @@ def _to_tensor(image: np.ndarray) -> torch.Tensor:
 
 def _to_uint8(t: torch.Tensor) -> np.ndarray:
     a = ((t[0].permute(1, 2, 0) + 1.0) * 127.5).round().clamp(0, 255)
-    return a.to(torch.uint8).numpy()
+    return a.to(torch.uint8).cpu().numpy()
 
 
 def _resize(x: torch.Tensor, size: tuple[int, int], circular: bool = False) -> torch.Tensor:
@@ -61,8 +61,8 @@ def _resize(x: torch.Tensor, size: tuple[int, int], circular: bool = False) -> t
         return F.interpolate(x, size=size, mode="bicubic", align_corners=False, antialias=shrink)
     pad = 3
     xp = F.pad(x, (pad, pad, pad, pad), mode="circular")
-    ys = (torch.arange(size[0], dtype=torch.float32) + 0.5) * (h / size[0]) - 0.5 + pad
-    xs = (torch.arange(size[1], dtype=torch.float32) + 0.5) * (w / size[1]) - 0.5 + pad
+    ys = (torch.arange(size[0], dtype=torch.float32, device=x.device) + 0.5) * (h / size[0]) - 0.5 + pad
+    xs = (torch.arange(size[1], dtype=torch.float32, device=x.device) + 0.5) * (w / size[1]) - 0.5 + pad
     gy = 2 * ys / (h + 2 * pad - 1) - 1
     gx = 2 * xs / (w + 2 * pad - 1) - 1
     grid = torch.stack(torch.meshgrid(gy, gx, indexing="ij")[::-1], dim=-1)[None].expand(x.shape[0], -1, -1, -1)
@@ -90,8 +90,8 @@ def periodic_component(x: torch.Tensor) -> torch.Tensor:
     v[..., -1, :] -= jump_y
     v[..., :, 0] += jump_x
     v[..., :, -1] -= jump_x
-    fy = torch.cos(2 * math.pi * torch.arange(h, dtype=torch.float64) / h)[:, None]
-    fx = torch.cos(2 * math.pi * torch.arange(w, dtype=torch.float64) / w)[None, :]
+    fy = torch.cos(2 * math.pi * torch.arange(h, dtype=torch.float64, device=x.device) / h)[:, None]
+    fx = torch.cos(2 * math.pi * torch.arange(w, dtype=torch.float64, device=x.device) / w)[None, :]
     denom = 2 * fy + 2 * fx - 4
     denom[0, 0] = 1.0
     s_hat = torch.fft.fft2(v.double()) / denom
@@ -247,14 +247,14 @@ def nearest(queries: torch.Tensor, keys: torch.Tensor, *, alpha: float | None = 
         # min_q d(q, k) = k2 + min_q (q2 - 2 q.k): rows [q, q2] times columns [-2 k, 1]
         sub = torch.cat([queries[::min_stride], q2[::min_stride]], 1)
         kt = torch.cat([-2 * keys, torch.ones_like(k2)], 1).T.contiguous()
-        mins = torch.full((keys.shape[0],), float("inf"))
+        mins = torch.full((keys.shape[0],), float("inf"), device=keys.device)
         for s in range(0, sub.shape[0], chunk):
             torch.minimum(mins, (sub[s:s + chunk] @ kt).min(0).values, out=mins)
         scale = 1.0 / (alpha + (mins[:, None] + k2).clamp_min(0))
     # d(q, k) * scale_k = [q, 1, q2] . [-2 k scale_k, k2 scale_k, scale_k]
     qa = torch.cat([queries, ones_q, q2], 1)
     kt = torch.cat([-2 * keys * scale, k2 * scale, scale], 1).T.contiguous()
-    out = torch.empty(queries.shape[0], dtype=torch.long)
+    out = torch.empty(queries.shape[0], dtype=torch.long, device=queries.device)
     for s in range(0, queries.shape[0], chunk):
         out[s:s + chunk] = (qa[s:s + chunk] @ kt).argmin(1)
     return out
@@ -296,7 +296,7 @@ def _fold(patches: torch.Tensor, shape: tuple[int, int], patch: int, stride: int
     else:
         hp = oy + h + (-(oy + h - patch)) % stride
         wp = ox + w + (-(ox + w - patch)) % stride
-    ones = torch.ones(1, patch * patch, patches.shape[0])
+    ones = torch.ones(1, patch * patch, patches.shape[0], device=patches.device)
     if weight is not None:
         c = patches.shape[1] // (patch * patch)
         patches = patches * weight.repeat(c)[None]
@@ -307,7 +307,7 @@ def _fold(patches: torch.Tensor, shape: tuple[int, int], patch: int, stride: int
         return summed[..., oy:oy + h, ox:ox + w] / count[..., oy:oy + h, ox:ox + w]
 
     def wrap(a: torch.Tensor) -> torch.Tensor:
-        out = torch.zeros(a.shape[:2] + (h, w))
+        out = torch.zeros(a.shape[:2] + (h, w), device=a.device)
         for y0 in range(0, hp, h):
             for x0 in range(0, wp, w):
                 part = a[..., y0:y0 + h, x0:x0 + w]
@@ -328,7 +328,7 @@ def synthesize(start: np.ndarray, banks: PatchBanks, *, seed: int = 0, iteration
                noise: float = 0.05, pca_dims: int | None = 16, min_stride: int = 4, stride: int = 2,
                stride_from: int = 48, sigma: float | None = 0.7, lock: int | None = 8,
                lock_strength: float = 1.0, colour_match: int | None = None, colour_strength: float = 1.0,
-               smooth_start: int | None = None) -> np.ndarray:
+               smooth_start: int | None = None, device: str | torch.device = "cpu") -> np.ndarray:
     """Detail for a coarse sample: uint8 (H, W, 3) start -> uint8 (out_h, out_w, 3) (out_size: an int for a
     square, (h, w), or None for the start's size; the start is resized to it, so its layout stretches).
 
@@ -352,6 +352,8 @@ def synthesize(start: np.ndarray, banks: PatchBanks, *, seed: int = 0, iteration
       None: off). Both act on the start, so ``lock`` keeps the adjusted start's coarse view.
     - pca_dims: match in that many principal components of each level's bank (None: the full patch dims).
     - min_stride: the completeness minimum over queries is taken on every min_stride-th query.
+    - device: where the matching runs ("cuda" for a GPU); the random draws stay on the CPU, so a seed gives the
+      same grid offsets and noise on every device (nearest-patch ties may still resolve differently).
     """
     iterations = default_iterations(banks.levels) if iterations is None else tuple(iterations)
     if len(iterations) != banks.levels:
@@ -364,7 +366,8 @@ def synthesize(start: np.ndarray, banks: PatchBanks, *, seed: int = 0, iteration
                               strength=colour_strength)
     if smooth_start:
         start = smooth_to_view(start, smooth_start)
-    x0 = _to_tensor(start)
+    device = torch.device(device)
+    x0 = _to_tensor(start).to(device)
     if out_size is None:
         out_shape = tuple(x0.shape[-2:])
     elif isinstance(out_size, int):
@@ -377,7 +380,7 @@ def synthesize(start: np.ndarray, banks: PatchBanks, *, seed: int = 0, iteration
     if sigma:
         r = torch.arange(p, dtype=torch.float32) - (p - 1) / 2
         g = torch.exp(-0.5 * (r / sigma) ** 2)
-        weight = (g[:, None] * g[None, :]).flatten()
+        weight = (g[:, None] * g[None, :]).flatten().to(device)
     lock_shape = None
     if lock:
         lock_shape = (max(1, out_shape[0] // lock), max(1, out_shape[1] // lock))
@@ -392,14 +395,14 @@ def synthesize(start: np.ndarray, banks: PatchBanks, *, seed: int = 0, iteration
             cur = _resize(x0, shape)
             if seamless:
                 cur = periodic_component(cur)
-            cur = cur + noise * torch.randn(cur.shape, generator=gen)
+            cur = cur + noise * torch.randn(cur.shape, generator=gen).to(device)
         else:
             cur = _resize(cur, shape, circular=seamless)
         if min(shape) < p:
             continue
         for t in range(iterations[level]):
-            keys = banks.keys[level] if t == 0 else banks.values[level]
-            values = banks.values[level]
+            keys = (banks.keys[level] if t == 0 else banks.values[level]).to(device)
+            values = banks.values[level].to(device)
             step = min(stride, p) if min(shape) >= stride_from else 1
             off = tuple(int(v) for v in torch.randint(0, step, (2,), generator=gen))
             q = _unfold(cur, p, step, off, seamless)
