@@ -10,7 +10,6 @@ import hashlib
 import json
 import logging
 import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +34,7 @@ from rockzoom.data.tiles import (
     decode_tile_rgba,
     read_index,
 )
+from rockzoom.util.pool import ordered_map, warm_pool
 from rockzoom.util.progress import progress
 
 logger = logging.getLogger(__name__)
@@ -159,6 +159,13 @@ def build_dataset(index_csv: str | Path, blocks_csv: str | Path, out_dir: str | 
         from rockzoom.data.fit import check_size_supported
 
         check_size_supported(fit_json, size)
+    with warm_pool(workers) as pool:  # workers started before the sample plan exists (see rockzoom.util.pool)
+        return _build_dataset(index_csv, blocks_csv, out_dir, size=size, min_valid=min_valid, guard_tiles=guard_tiles,
+                              max_pixels=max_pixels, max_samples=max_samples, seed=seed, pool=pool)
+
+
+def _build_dataset(index_csv: str | Path, blocks_csv: str | Path, out_dir: str | Path, *, size: int, min_valid: float,
+                   guard_tiles: int, max_pixels: int, max_samples: int | None, seed: int, pool) -> dict:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     zoom, block_zoom, assignment = read_blocks(blocks_csv)
@@ -179,7 +186,7 @@ def build_dataset(index_csv: str | Path, blocks_csv: str | Path, out_dir: str | 
     else:
         # A crop's valid fraction needs its tile's mask: a first parallel pass measures them.
         tiles = list(dict.fromkeys(s.members[0].path for s in samples))
-        fractions = dict(zip(tiles, _pool_map(_crop_fractions, [(p, size, max_pixels) for p in tiles], workers,
+        fractions = dict(zip(tiles, _pool_map(_crop_fractions, [(p, size, max_pixels) for p in tiles], pool,
                                               f"s{size} crop masks")))
         for s in samples:
             frac = float(fractions[s.members[0].path][s.oy // size, s.ox // size])
@@ -188,7 +195,7 @@ def build_dataset(index_csv: str | Path, blocks_csv: str | Path, out_dir: str | 
     valid_counts = {split: len(kept[split]) for split in SPLITS}
     for i, split in enumerate(SPLITS):
         kept[split] = cap_samples(kept[split], max_samples, seed=seed * 1000 + size * 10 + i)
-        _write_split(out_dir, split, [s for s, _ in kept[split]], size, n, max_pixels, workers)
+        _write_split(out_dir, split, [s for s, _ in kept[split]], size, n, max_pixels, pool)
     summary_splits = {}
     for split in SPLITS:
         _write_samples_csv(out_dir / f"{split}_samples.csv", kept[split], size, zoom)
@@ -233,12 +240,9 @@ def build_dataset(index_csv: str | Path, blocks_csv: str | Path, out_dir: str | 
     return summary
 
 
-def _pool_map(fn, tasks: list, workers: int, desc: str) -> list:
-    """fn over tasks in order, in `workers` processes, with a progress line."""
-    if workers <= 1 or len(tasks) <= 1:
-        return [fn(t) for t in progress(tasks, desc=desc)]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(progress(pool.map(fn, tasks), total=len(tasks), desc=desc))
+def _pool_map(fn, tasks: list, pool, desc: str) -> list:
+    """fn over tasks in order, on the worker pool (None: in this process), with a progress line."""
+    return list(progress(ordered_map(fn, tasks, pool), total=len(tasks), desc=desc))
 
 
 def _crop_fractions(task: tuple) -> np.ndarray:
@@ -249,12 +253,13 @@ def _crop_fractions(task: tuple) -> np.ndarray:
     return mask.reshape(per, size, per, size).mean(axis=(1, 3))
 
 
-# Samples per worker task: about 64 MiB of pixels, so a worker's memory stays flat whatever the split's size.
-_CHUNK_BYTES = 64 << 20
+# Samples per worker task: about 16 MiB of pixels (the pages of the memory map a worker has written count in its RSS
+# until the task ends), so a worker's memory stays flat whatever the split's size.
+_CHUNK_BYTES = 16 << 20
 
 
 def _write_split(out_dir: Path, split: str, samples: list[Sample], size: int, n: int, max_pixels: int,
-                 workers: int) -> None:
+                 pool) -> None:
     """Create {split}_images/masks.npy as memory maps (through temporary names) and fill them chunk by chunk."""
     final = (images_path(out_dir, split), masks_path(out_dir, split))
     tmp = tuple(p.with_name(p.name + ".tmp.npy") for p in final)
@@ -264,7 +269,7 @@ def _write_split(out_dir: Path, split: str, samples: list[Sample], size: int, n:
     tasks = [(str(tmp[0]), str(tmp[1]), start, [(s.ox, s.oy, [m.path for m in s.members]) for s in
                                                  samples[start:start + per_chunk]], size, n, max_pixels)
              for start in range(0, len(samples), per_chunk)]
-    _pool_map(_fill_chunk, tasks, workers, f"s{size} {split} ({len(samples)} samples, {len(tasks)} chunks)")
+    _pool_map(_fill_chunk, tasks, pool, f"s{size} {split} ({len(samples)} samples, {len(tasks)} chunks)")
     for t, f in zip(tmp, final):
         os.replace(t, f)
 

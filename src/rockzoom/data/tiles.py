@@ -10,7 +10,6 @@ import logging
 import os
 import re
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import numpy as np
 from PIL import Image
 
 from rockzoom.data import geotiff_source
+from rockzoom.util.pool import ordered_map, warm_pool
 from rockzoom.util.progress import progress
 
 logger = logging.getLogger(__name__)
@@ -175,13 +175,12 @@ def iter_index(
     """Yield the usable tiles of tile_dir/zoom/x/y.ext in (x, y) order, decoded by `workers` processes; append
     (path, reason) of each refused file to `rejected` (in path order once the iterator is exhausted). Of several
     files for one (x, y), the first in path order that decodes is kept, the later ones are refused as duplicates."""
-    named, refused = list_tile_files(tile_dir, zoom, scheme)
-    tasks = [(path, zoom, x, y, tile_size, max_pixels) for path, x, y in named]
-    pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 and len(tasks) > 1 else None
-    try:
-        results = pool.map(_describe_task, tasks, chunksize=16) if pool else map(_describe_task, tasks)
+    with warm_pool(workers) as pool:  # workers started before the file list exists (see rockzoom.util.pool)
+        named, refused = list_tile_files(tile_dir, zoom, scheme)
+        tasks = ((path, zoom, x, y, tile_size, max_pixels) for path, x, y in named)
+        results = ordered_map(_describe_task, tasks, pool if len(named) > 1 else None, chunksize=16)
         kept: TileRecord | None = None
-        for (path, x, y), result in zip(named, progress(results, total=len(tasks), desc=f"index z{zoom}")):
+        for (path, x, y), result in zip(named, progress(results, total=len(named), desc=f"index z{zoom}")):
             if kept is not None and (kept.x, kept.y) == (x, y):
                 refused.append((path, f"duplicate tile (x={x}, y={y}) already read from {kept.path}"))
             elif isinstance(result, str):
@@ -189,9 +188,6 @@ def iter_index(
             else:
                 kept = result
                 yield result
-    finally:
-        if pool:
-            pool.shutdown(cancel_futures=True)
     rejected.extend((str(p), reason) for p, reason in sorted(refused, key=lambda t: t[0]))
 
 
