@@ -28,17 +28,19 @@ ROCKZOOM = [sys.executable, "-m", "rockzoom"]
 STAGES = ("index", "datasets", "pyramid")
 
 
-def measure(cmd: list[str]) -> tuple[float, float, float]:
-    """Run cmd; (wall seconds, CPU seconds of it and its workers, peak summed RSS of them in MiB). CPU seconds do not
-    depend on what else the machine runs; wall seconds do."""
+def measure(cmd: list[str]) -> tuple[float, float, float, float]:
+    """Run cmd; (wall seconds, CPU seconds of it and its workers, peak summed RSS and peak summed PSS of them in MiB).
+    CPU seconds do not depend on what else the machine runs; wall seconds do. Summed RSS counts the pages that forked
+    workers share with their parent once per process; PSS splits them, so summed PSS is what the processes occupy."""
     t0 = time.perf_counter()
     cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    parent, peak = psutil.Process(proc.pid), 0
+    parent, peak, peak_pss = psutil.Process(proc.pid), 0, 0
     while proc.poll() is None:
         try:
-            rss = sum(p.memory_info().rss for p in [parent, *parent.children(recursive=True)])
-            peak = max(peak, rss)
+            infos = [p.memory_full_info() for p in [parent, *parent.children(recursive=True)]]
+            peak = max(peak, sum(i.rss for i in infos))
+            peak_pss = max(peak_pss, sum(i.pss for i in infos))
         except psutil.Error:
             pass
         time.sleep(0.1)
@@ -47,7 +49,7 @@ def measure(cmd: list[str]) -> tuple[float, float, float]:
     if proc.returncode:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr.read()[-3000:]}")
     cpu = cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime
-    return wall, cpu, peak / 2**20
+    return wall, cpu, peak / 2**20, peak_pss / 2**20
 
 
 def bench_tree(tree: Path, work: Path, pyramid_tiles: int, sr: bool, pyramid_workers: tuple[int, ...] = (1, 2),
@@ -56,9 +58,9 @@ def bench_tree(tree: Path, work: Path, pyramid_tiles: int, sr: bool, pyramid_wor
     rows = []
 
     def add(stage, cmd, n):
-        wall, cpu, rss = measure(cmd)
+        wall, cpu, rss, pss = measure(cmd)
         rows.append({"tree": tree.name, "tiles": tiles, "stage": stage, "n": n, "seconds": round(wall, 1),
-                     "s_per_tile": wall / n, "cpu_s_per_tile": cpu / n, "peak_rss_mib": round(rss)})
+                     "s_per_tile": wall / n, "cpu_s_per_tile": cpu / n, "peak_rss_mib": round(rss), "peak_pss_mib": round(pss)})
         print(json.dumps(rows[-1]), flush=True)
 
     out = work / tree.name
@@ -95,11 +97,11 @@ def bench_tree(tree: Path, work: Path, pyramid_tiles: int, sr: bool, pyramid_wor
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| tree | tiles | stage | n | wall s | wall s/tile | CPU s/tile | peak RSS MiB |",
-             "|---|---:|---|---:|---:|---:|---:|---:|"]
+    lines = ["| tree | tiles | stage | n | wall s | wall s/tile | CPU s/tile | peak RSS MiB (summed) | peak PSS MiB |",
+             "|---|---:|---|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         lines.append(f"| {r['tree']} | {r['tiles']} | {r['stage']} | {r['n']} | {r['seconds']} | "
-                     f"{r['s_per_tile']:.4f} | {r['cpu_s_per_tile']:.4f} | {r['peak_rss_mib']} |")
+                     f"{r['s_per_tile']:.4f} | {r['cpu_s_per_tile']:.4f} | {r['peak_rss_mib']} | {r['peak_pss_mib']} |")
     return "\n".join(lines)
 
 

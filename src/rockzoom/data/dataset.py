@@ -40,7 +40,7 @@ from rockzoom.util.progress import progress
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sample:
     x: int  # top-left zoom tile (XYZ)
     y: int

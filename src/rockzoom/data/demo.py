@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from rockzoom.data.tilemap import tilemap_xml
 from rockzoom.data.tiles import TILE_SIZE, tms_to_xyz_row
 from rockzoom.util.progress import progress
 
@@ -24,16 +25,6 @@ ORIGIN_X, ORIGIN_Y = 1_400_000, 3_260_000
 _L = np.array([-0.55, -0.45, 0.70])
 LIGHT = tuple(float(v) for v in _L / np.linalg.norm(_L))  # from the upper left, ~45 degrees high (python floats keep float32 math)
 
-TILEMAP_XML = """<?xml version="1.0" encoding="utf-8"?>
-<TileMap version="1.0.0" tilemapservice="http://tms.osgeo.org/1.0.0">
-  <Title>rockzoom procedural demo field</Title>
-  <SRS>EPSG:3857</SRS>
-  <TileFormat width="256" height="256" mime-type="image/png" extension="png" />
-  <TileSets profile="mercator">
-{tilesets}
-  </TileSets>
-</TileMap>
-"""
 
 
 def _smooth_noise(rng: np.random.Generator, shape: tuple[int, int], cell: int) -> np.ndarray:
@@ -183,9 +174,8 @@ def _cut_levels(rgba: np.ndarray, out_dir: Path, zoom: int, x0: int, y0: int,
 
 
 def _write_tilemap(out_dir: Path, zoom: int, levels: int) -> None:
-    tilesets = [f'    <TileSet href="{zoom - level}" units-per-pixel="{2 ** level}" order="{zoom - level}" />'
-                for level in range(levels)]
-    (out_dir / "tilemapresource.xml").write_text(TILEMAP_XML.format(tilesets="\n".join(tilesets)))
+    xml = tilemap_xml("rockzoom procedural demo field", [zoom - level for level in range(levels)])
+    (out_dir / "tilemapresource.xml").write_text(xml)
 
 
 def write_pyramid(rgba: np.ndarray, out_dir: str | Path, zoom: int, x0: int, y0: int, levels: int, workers: int = 2) -> int:

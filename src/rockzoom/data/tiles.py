@@ -239,18 +239,18 @@ def write_index(records: Iterable[TileRecord], rejected: list[tuple[str, str]], 
 
 def read_index(index_csv: str | Path) -> list[TileRecord]:
     with Path(index_csv).open(newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    if rows and set(INDEX_COLUMNS) - set(rows[0]):
-        raise ValueError(f"{index_csv}: missing columns {sorted(set(INDEX_COLUMNS) - set(rows[0]))}; "
-                         "rebuild it (snakemake --forcerun index_tiles)")
-    return [
-        TileRecord(
-            z=int(r["z"]), x=int(r["x"]), y=int(r["y"]), path=r["path"], width=int(r["width"]),
-            height=int(r["height"]), valid_fraction=float(r["valid_fraction"]),
-            mean_luma=float(r["mean_luma"]), mode=r["mode"], sha1=r["sha1"],
-        )
-        for r in rows
-    ]
+        reader = csv.DictReader(fh)  # streamed: a list of the rows' dicts would be several times the records' size
+        if reader.fieldnames and set(INDEX_COLUMNS) - set(reader.fieldnames):
+            raise ValueError(f"{index_csv}: missing columns {sorted(set(INDEX_COLUMNS) - set(reader.fieldnames))}; "
+                             "rebuild it (snakemake --forcerun index_tiles)")
+        return [
+            TileRecord(
+                z=int(r["z"]), x=int(r["x"]), y=int(r["y"]), path=r["path"], width=int(r["width"]),
+                height=int(r["height"]), valid_fraction=float(r["valid_fraction"]),
+                mean_luma=float(r["mean_luma"]), mode=r["mode"], sha1=r["sha1"],
+            )
+            for r in reader
+        ]
 
 
 def build_index(tile_dir: str | Path, zoom: int, index_csv: str | Path, rejected_csv: str | Path,

@@ -21,7 +21,7 @@ import torch
 from PIL import Image
 
 from rockzoom.data import geotiff_source
-from rockzoom.data.demo import TILEMAP_XML
+from rockzoom.data.tilemap import tilemap_xml
 from rockzoom.data.tiles import (
     TILE_SIZE,
     TileError,
@@ -294,9 +294,8 @@ def run_shard(index_csv: str | Path, tile_dir: str | Path, out_dir: str | Path, 
 
 def _write_tilemap(out_dir: Path, zoom: int, levels: int) -> None:
     """gdal2tiles' tilemapresource.xml for the new zooms z+1 .. z+levels."""
-    tilesets = [f'    <TileSet href="{zoom + lv}" units-per-pixel="{1 << (levels - lv)}" order="{zoom + lv}" />'
-                for lv in range(1, levels + 1)]
-    _atomic_text(out_dir / "tilemapresource.xml", TILEMAP_XML.format(tilesets="\n".join(tilesets)))
+    title = f"rockzoom x{1 << levels} super-resolution of zoom {zoom}"
+    _atomic_text(out_dir / "tilemapresource.xml", tilemap_xml(title, list(range(zoom + 1, zoom + levels + 1))))
 
 
 def finish_pyramid(out_dir: str | Path, shard_jsons: list[str | Path], summary_json: str | Path, *, zoom: int,
