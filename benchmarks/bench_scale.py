@@ -1,6 +1,6 @@
 """Survey scale: seconds per tile and peak memory of index, datasets and the pyramid on trees of growing size.
 
-    python benchmarks/bench_scale.py TREE [TREE ...] [--out benchmarks/SCALE.md] [--pyramid-tiles 128]
+    python benchmarks/bench_scale.py TREE [TREE ...] [--out benchmarks/SCALE.md] [--pyramid-tiles 256]
 
 Each TREE is a zoom-23 TMS tree (make one with `rockzoom demo-tiles DIR --tiles-x N --tiles-y M --chunk-tiles 8
 --distinct-chunks 16 --workers 2`, under /work/scratch, never in the repo). Every stage runs as its own `rockzoom`
@@ -110,7 +110,7 @@ def main() -> int:
     ap.add_argument("trees", nargs="+", type=Path)
     ap.add_argument("--out", type=Path, default=None, help="markdown table (and .json beside it)")
     ap.add_argument("--work", type=Path, default=None, help="scratch folder for the outputs (default: a temp dir)")
-    ap.add_argument("--pyramid-tiles", type=int, default=128)
+    ap.add_argument("--pyramid-tiles", type=int, default=256)
     ap.add_argument("--sr-tree", default=None, help="name of the tree to run the SR net on (e.g. the smallest)")
     ap.add_argument("--stages", nargs="+", choices=STAGES, default=list(STAGES),
                     help="the stages to run (datasets without index reuse the index in --work if there is one, else "
