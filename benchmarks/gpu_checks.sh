@@ -31,7 +31,7 @@ part() {  # part NAME SECONDS CMD...: run with a time limit, log it, remember a 
   shift 2
   echo "=== $name (limit ${limit} s) $(date -u +%H:%M:%S)" | tee -a "$LOG"
   local t0=$SECONDS
-  timeout "$limit" "$@" 2>&1 | grep --line-buffered -v " INFO " | tee -a "$LOG"
+  timeout "$limit" "$@" 2>&1 | tee -a "$LOG"
   local rc=${PIPESTATUS[0]}
   echo "=== $name: rc $rc in $((SECONDS - t0)) s" | tee -a "$LOG"
   [ "$rc" = 0 ] || failed+=("$name")

@@ -109,7 +109,7 @@ def run_variant(job: dict) -> dict:
     row = {"variant": job["name"], "steps": steps, "cpu_s_per_step": job["cost"], "train_s": round(seconds, 1)}
     for lr_kind, group in table.groupby("lr_source"):
         by = group.set_index("method")
-        net = by.loc[out.name if out.name in by.index else by.index[-1]]
+        net = by.loc[out.name]  # a checkpoint is named after its folder
         row[f"n_{lr_kind}"] = int(net["n"])
         row[f"psnr_{lr_kind}"] = net["psnr_pooled"]
         row[f"gain_bicubic_{lr_kind}"] = net["psnr_pooled"] - by.loc["bicubic", "psnr_pooled"]

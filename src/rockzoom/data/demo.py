@@ -26,7 +26,6 @@ _L = np.array([-0.55, -0.45, 0.70])
 LIGHT = tuple(float(v) for v in _L / np.linalg.norm(_L))  # from the upper left, ~45 degrees high (python floats keep float32 math)
 
 
-
 def _smooth_noise(rng: np.random.Generator, shape: tuple[int, int], cell: int) -> np.ndarray:
     """Value noise: a coarse random grid bicubically enlarged (by PIL, in C), zero mean, unit-ish spread."""
     h, w = shape

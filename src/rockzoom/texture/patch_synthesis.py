@@ -400,9 +400,9 @@ def synthesize(start: np.ndarray, banks: PatchBanks, *, seed: int = 0, iteration
             cur = _resize(cur, shape, circular=seamless)
         if min(shape) < p:
             continue
+        values = banks.values[level].to(device)  # once per level, not per iteration
         for t in range(iterations[level]):
-            keys = (banks.keys[level] if t == 0 else banks.values[level]).to(device)
-            values = banks.values[level].to(device)
+            keys = banks.keys[level].to(device) if t == 0 else values
             step = min(stride, p) if min(shape) >= stride_from else 1
             off = tuple(int(v) for v in torch.randint(0, step, (2,), generator=gen))
             q = _unfold(cur, p, step, off, seamless)
