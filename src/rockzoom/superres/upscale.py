@@ -41,9 +41,10 @@ class ClassicalUpscaler(Upscaler):
     def upscale(self, image: np.ndarray) -> np.ndarray:
         h, w = image.shape[:2]
         size = (w * self.scale, h * self.scale)
-        channels = [np.asarray(Image.fromarray(np.ascontiguousarray(image[..., c], dtype=np.float32))
-                               .resize(size, self._filter)) for c in range(image.shape[2])]
-        return np.clip(np.stack(channels, axis=-1), 0.0, 1.0)
+        out = np.empty((size[1], size[0], image.shape[2]), np.float32)
+        for c in range(image.shape[2]):
+            out[..., c] = Image.fromarray(np.ascontiguousarray(image[..., c], dtype=np.float32)).resize(size, self._filter)
+        return np.clip(out, 0.0, 1.0, out=out)
 
 
 def pick_device(device: str = "auto") -> torch.device:
