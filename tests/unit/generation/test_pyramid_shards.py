@@ -105,6 +105,21 @@ def test_average_2x2_known_values():
     np.testing.assert_array_equal(average_2x2(px)[0, 0], [150, 75, 5, 128])
 
 
+@pytest.mark.parametrize("opaque", [True, False])
+def test_average_2x2_matches_the_alpha_weighted_mean_rounded_half_up(opaque):
+    """Both paths (all opaque: plain mean; with no-data and partial alpha: alpha-weighted) against float arithmetic."""
+    rng = np.random.default_rng(3)
+    px = rng.integers(0, 256, (64, 64, 4), dtype=np.uint8)
+    px[..., 3] = 255 if opaque else rng.choice([0, 1, 128, 254, 255], (64, 64))
+    f = px.astype(np.float64)
+    a = f[..., 3].reshape(32, 2, 32, 2).sum(axis=(1, 3))
+    rgb = (f[..., :3] * f[..., 3:]).reshape(32, 2, 32, 2, 3).sum(axis=(1, 3))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ref_rgb = np.where(a[..., None] > 0, np.floor(rgb / np.maximum(a, 1)[..., None] + 0.5), 0)
+    ref = np.dstack([ref_rgb, np.floor(a / 4 + 0.5)]).astype(np.uint8)
+    np.testing.assert_array_equal(average_2x2(px), ref)
+
+
 def test_shard_jobs_write_their_tiles_and_a_summary(tree, tmp_path):
     """The workflow's path: a shard list, one run per shard (any order), then the summary."""
     from rockzoom.data.tiles import build_index
