@@ -96,44 +96,12 @@ def _decode_window(files: Sequence[TileFiles]) -> tuple[dict[tuple[int, int], np
     return window, refused
 
 
-def _context_canvas(by_key: dict[tuple[int, int], TileRecord], x: int, y: int, context: int) -> np.ndarray:
-    """RGBA canvas of the tile at (x, y) plus `context` pixels of each neighbour."""
-    center, _ = decode_tile_rgba(by_key[(x, y)].path)
-    canvas = np.pad(center, ((context, context), (context, context), (0, 0)), mode="edge")
-    size = TILE_SIZE + 2 * context
-    for dy in (-1, 0, 1):
-        for dx in (-1, 0, 1):
-            if (dx, dy) == (0, 0) or (x + dx, y + dy) not in by_key:
-                continue
-            tile, _ = decode_tile_rgba(by_key[(x + dx, y + dy)].path)
-            # Canvas rows/cols covered by this neighbour, and the matching rows/cols inside the neighbour tile.
-            cy0, cy1 = max(0, context + dy * TILE_SIZE), min(size, context + (dy + 1) * TILE_SIZE)
-            cx0, cx1 = max(0, context + dx * TILE_SIZE), min(size, context + (dx + 1) * TILE_SIZE)
-            ty0, tx0 = cy0 - (context + dy * TILE_SIZE), cx0 - (context + dx * TILE_SIZE)
-            canvas[cy0:cy1, cx0:cx1] = tile[ty0:ty0 + (cy1 - cy0), tx0:tx0 + (cx1 - cx0)]
-    return canvas
-
-
 def _fill_no_data(rgba: np.ndarray) -> np.ndarray:
     rgb = rgba[..., :3].astype(np.float32) / 255.0
     valid = rgba[..., 3] > 0
     if valid.any() and not valid.all():
         rgb[~valid] = rgb[valid].mean(axis=0)
     return rgb
-
-
-def upscale_tile(by_key: dict[tuple[int, int], TileRecord], x: int, y: int, upscaler: Upscaler,
-                 context: int = 16) -> tuple[np.ndarray, np.ndarray]:
-    """Upscale one tile with neighbour context; returns (rgb uint8, alpha uint8) of (256*s)^2 pixels."""
-    s = upscaler.scale
-    canvas = _context_canvas(by_key, x, y, context)
-    up = upscaler.upscale(_fill_no_data(canvas))
-    core = up[context * s:(context + TILE_SIZE) * s, context * s:(context + TILE_SIZE) * s]
-    alpha = canvas[context:context + TILE_SIZE, context:context + TILE_SIZE, 3]
-    alpha = alpha.repeat(s, 0).repeat(s, 1)
-    rgb = np.rint(np.clip(core, 0, 1) * 255).astype(np.uint8)
-    rgb[alpha == 0] = 0
-    return rgb, alpha
 
 
 def _check_scale(s: int) -> int:
@@ -185,7 +153,8 @@ def _save_png(tile: np.ndarray, path: Path) -> None:
 
 
 def _window_canvas(window: dict[tuple[int, int], np.ndarray], x: int, y: int, context: int) -> np.ndarray:
-    """What _context_canvas builds, from tiles already decoded into `window` (no file is read twice)."""
+    """RGBA canvas of the tile at (x, y) plus `context` pixels of each neighbour present in `window` (the tile's own
+    edge pixels repeated where a neighbour is missing)."""
     canvas = np.pad(window[(x, y)], ((context, context), (context, context), (0, 0)), mode="edge")
     size = TILE_SIZE + 2 * context
     for dy in (-1, 0, 1):
