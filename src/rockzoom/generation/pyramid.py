@@ -10,15 +10,14 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 import zlib
 from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Iterable, Sequence
-from contextlib import nullcontext
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
-import torch
 from PIL import Image
 
 from rockzoom.data import geotiff_source
@@ -34,7 +33,7 @@ from rockzoom.data.tiles import (
     resolve_scheme,
     tms_to_xyz_row,
 )
-from rockzoom.superres.upscale import NetUpscaler, Upscaler
+from rockzoom.superres.upscale import Upscaler
 from rockzoom.util.progress import progress_bar
 
 logger = logging.getLogger(__name__)
@@ -172,18 +171,6 @@ def _window_canvas(window: dict[tuple[int, int], np.ndarray], x: int, y: int, co
     return canvas
 
 
-def _upscale_batch(upscaler: Upscaler, images: list[np.ndarray]) -> list[np.ndarray]:
-    """Run the upscaler on a batch of equal-sized images: one forward pass for a net, one call each otherwise."""
-    if isinstance(upscaler, NetUpscaler) and len(images) > 1 and not upscaler.self_ensemble:
-        x = torch.from_numpy(np.ascontiguousarray(np.stack(images).transpose(0, 3, 1, 2), dtype=np.float32))
-        autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if upscaler.device.type == "cuda"
-                    else nullcontext())
-        with torch.no_grad(), autocast:
-            y = upscaler.model(x.to(upscaler.device))
-        return list(y.float().clamp_(0, 1).permute(0, 2, 3, 1).cpu().numpy())
-    return [upscaler.upscale(im) for im in images]
-
-
 def average_2x2(rgba: np.ndarray) -> np.ndarray:
     """One zoom level up, as gdal2tiles builds overviews (average of each 2x2 block), weighted by alpha so no-data
     does not darken valid pixels: rgb = sum(rgb*a)/sum(a), alpha = mean(a), rounded half up."""
@@ -259,7 +246,7 @@ def upscale_shard(records: Sequence[TileRecord | TileFiles], tiles: list[tuple[i
     for start in range(0, len(tiles), batch_size):
         batch = tiles[start:start + batch_size]
         canvases = [_window_canvas(window, x, y, context) for x, y in batch]
-        ups = _upscale_batch(upscaler, [_fill_no_data(c) for c in canvases])
+        ups = upscaler.upscale_batch([_fill_no_data(c) for c in canvases])
         for (x, y), canvas, up in zip(batch, canvases, ups):
             for z, k in _write_tile_levels(out_dir, _tile_rgba(up, canvas, context, s), x, y, zoom, levels,
                                            row_scheme).items():
@@ -309,6 +296,12 @@ def finish_pyramid(out_dir: str | Path, shard_jsons: list[str | Path], summary_j
     return summary
 
 
+def _one_torch_thread() -> None:
+    """Pool initializer: the workers are the parallelism. A forked worker has torch only if the upscaler needed it."""
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
+
+
 def _shard_task(args: tuple) -> dict:
     return upscale_shard(*args[:4], **args[4])
 
@@ -346,8 +339,7 @@ def upscale_pyramid(tile_dir: str | Path, out_dir: str | Path, upscaler: Upscale
     totals: dict[int, int] = {}
     done, refused = 0, set()
     with progress_bar(sum(map(len, shards.values())), f"upscale z{zoom} x{upscaler.scale}", unit="tile") as bar:
-        # one torch thread per worker process: the workers are the parallelism
-        pool = (ProcessPoolExecutor(max_workers=workers, initializer=torch.set_num_threads, initargs=(1,))
+        pool = (ProcessPoolExecutor(max_workers=workers, initializer=_one_torch_thread)
                 if workers > 1 and len(tasks) > 1 else None)
         try:
             results = pool.map(_shard_task, tasks) if pool else map(_shard_task, tasks)

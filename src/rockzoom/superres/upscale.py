@@ -2,20 +2,21 @@
 
 ``Upscaler.upscale(image)`` maps a float32 (H, W, 3) image in [0, 1] to float32 (H*s, W*s, 3) in [0, 1].
 Classical methods (PIL bicubic a=-0.5, Lanczos a=3) resample each channel as a 32-bit float image, so nothing is
-rounded to uint8 before the evaluator sees it. Learned nets are rebuilt from an ``sr``/``sr_gan`` checkpoint.
+rounded to uint8 before the evaluator sees it. Learned nets are rebuilt from an ``sr``/``sr_gan`` checkpoint. torch is
+imported only by the net path, so a classical upscale (a Lanczos pyramid job) does not pay its ~1 s import.
 """
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from contextlib import nullcontext
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 from PIL import Image
 
-from rockzoom.models.registry import SR_NETS
-from rockzoom.util.checkpoint import load_checkpoint
+if TYPE_CHECKING:
+    import torch
 
 CLASSICAL_METHODS = {"bicubic": Image.Resampling.BICUBIC, "lanczos": Image.Resampling.LANCZOS}
 SR_KINDS = ("sr", "sr_gan")
@@ -28,6 +29,10 @@ class Upscaler(ABC):
     @abstractmethod
     def upscale(self, image: np.ndarray) -> np.ndarray:
         """float32 (H, W, 3) in [0,1] -> float32 (H*scale, W*scale, 3) in [0,1]."""
+
+    def upscale_batch(self, images: list[np.ndarray]) -> list[np.ndarray]:
+        """``upscale`` of each of a batch of equal-sized images (a net runs them in one forward pass)."""
+        return [self.upscale(im) for im in images]
 
 
 class ClassicalUpscaler(Upscaler):
@@ -48,6 +53,8 @@ class ClassicalUpscaler(Upscaler):
 
 
 def pick_device(device: str = "auto") -> torch.device:
+    import torch
+
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(device)
@@ -67,6 +74,9 @@ class NetUpscaler(Upscaler):
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str = "auto", name: str | None = None,
                         self_ensemble: bool = False) -> NetUpscaler:
+        from rockzoom.models.registry import SR_NETS
+        from rockzoom.util.checkpoint import load_checkpoint
+
         payload = load_checkpoint(path)
         if payload.get("kind") not in SR_KINDS:
             raise ValueError(f"{path}: checkpoint kind {payload.get('kind')!r} is not an SR model {SR_KINDS}")
@@ -77,12 +87,15 @@ class NetUpscaler(Upscaler):
         return cls(model, kwargs["scale"], name=name or default_name, device=device, self_ensemble=self_ensemble)
 
     def _forward(self, x: torch.Tensor) -> torch.Tensor:
+        import torch
+
         autocast = torch.autocast("cuda", dtype=torch.bfloat16) if self.device.type == "cuda" else nullcontext()
-        with autocast:
+        with torch.no_grad(), autocast:
             return self.model(x).float()
 
-    @torch.no_grad()
     def upscale(self, image: np.ndarray) -> np.ndarray:
+        import torch
+
         x = torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1), dtype=np.float32))[None].to(self.device)
         if not self.self_ensemble:
             y = self._forward(x)
@@ -95,6 +108,15 @@ class NetUpscaler(Upscaler):
                     y = y + (out.flip(-1) if flip else out)
             y = y / 8
         return y[0].clamp_(0, 1).permute(1, 2, 0).cpu().numpy()
+
+    def upscale_batch(self, images: list[np.ndarray]) -> list[np.ndarray]:
+        if len(images) < 2 or self.self_ensemble:
+            return super().upscale_batch(images)
+        import torch
+
+        x = torch.from_numpy(np.ascontiguousarray(np.stack(images).transpose(0, 3, 1, 2), dtype=np.float32))
+        y = self._forward(x.to(self.device))
+        return list(y.clamp_(0, 1).permute(0, 2, 3, 1).cpu().numpy())
 
 
 def build_upscaler(method: str | None = None, checkpoint: str | Path | None = None, scale: int | None = None,
