@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -64,3 +67,17 @@ def test_pyramid_refuses_a_non_power_of_two_scale(tmp_path):
     make_tms_tree(tmp_path / "in", np.random.default_rng(2), nx=1, ny=1)
     with pytest.raises(ValueError, match="power-of-two"):
         upscale_pyramid(tmp_path / "in", tmp_path / "out", ClassicalUpscaler("bicubic", 3), zoom=10)
+
+
+def test_a_classical_pyramid_does_not_import_torch(tmp_path):
+    """A Lanczos pyramid job (one per shard in the workflow) starts without torch's ~1 s import."""
+    code = ("import sys, numpy as np; from PIL import Image; from pathlib import Path\n"
+            f"d = Path({str(tmp_path)!r}) / '10' / '3'; d.mkdir(parents=True)\n"
+            "Image.fromarray(np.full((256, 256, 4), 200, np.uint8)).save(d / '5.png')\n"
+            "from rockzoom.generation.pyramid import upscale_pyramid\n"
+            "from rockzoom.superres.upscale import build_upscaler\n"
+            f"info = upscale_pyramid({str(tmp_path)!r}, {str(tmp_path / 'out')!r}, build_upscaler(method='lanczos', "
+            "scale=2), zoom=10, scheme='xyz')\n"
+            "print(info['output_tiles'], 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["4", "False"]
