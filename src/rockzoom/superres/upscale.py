@@ -94,9 +94,14 @@ class NetUpscaler(Upscaler):
             return self.model(x).float()
 
     def upscale(self, image: np.ndarray) -> np.ndarray:
+        return self.upscale_batch([image])[0]
+
+    def upscale_batch(self, images: list[np.ndarray]) -> list[np.ndarray]:
+        """One forward pass over the stacked batch (eight with the self-ensemble)."""
         import torch
 
-        x = torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1), dtype=np.float32))[None].to(self.device)
+        x = torch.from_numpy(np.ascontiguousarray(np.stack(images).transpose(0, 3, 1, 2), dtype=np.float32))
+        x = x.to(self.device)
         if not self.self_ensemble:
             y = self._forward(x)
         else:
@@ -107,15 +112,6 @@ class NetUpscaler(Upscaler):
                     out = torch.rot90(self._forward(t), -k, (-2, -1))
                     y = y + (out.flip(-1) if flip else out)
             y = y / 8
-        return y[0].clamp_(0, 1).permute(1, 2, 0).cpu().numpy()
-
-    def upscale_batch(self, images: list[np.ndarray]) -> list[np.ndarray]:
-        if len(images) < 2 or self.self_ensemble:
-            return super().upscale_batch(images)
-        import torch
-
-        x = torch.from_numpy(np.ascontiguousarray(np.stack(images).transpose(0, 3, 1, 2), dtype=np.float32))
-        y = self._forward(x.to(self.device))
         return list(y.clamp_(0, 1).permute(0, 2, 3, 1).cpu().numpy())
 
 
