@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import escape
 
 # metres per pixel of a 256 px web-mercator tile at zoom 0 (gdal2tiles' GlobalMercator.initialResolution)
 INITIAL_RESOLUTION = 2 * math.pi * 6378137 / 256
@@ -21,7 +21,7 @@ def tilemap_xml(title: str, zooms: list[int]) -> str:
   <Title>{escape(title)}</Title>
   <SRS>EPSG:3857</SRS>
   <TileFormat width="256" height="256" mime-type="image/png" extension="png" />
-  <TileSets profile={quoteattr("mercator")}>
+  <TileSets profile="mercator">
 {tilesets}
   </TileSets>
 </TileMap>
