@@ -81,6 +81,19 @@ def reference_upscale_tile(by_key, x, y, upscaler, context=16):
     return out, alpha
 
 
+def reference_average_2x2(rgba):
+    """gdal2tiles' alpha-weighted 2x2 average in float arithmetic: rgb = sum(rgb*a)/sum(a), alpha = mean(a), each
+    rounded half up."""
+    f = rgba.astype(np.float64)
+    a = f[..., 3]
+    h, w = a.shape[0] // 2, a.shape[1] // 2
+    a_sum = a.reshape(h, 2, w, 2).sum(axis=(1, 3))
+    rgb_sum = (f[..., :3] * a[..., None]).reshape(h, 2, w, 2, 3).sum(axis=(1, 3))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ref_rgb = np.where(a_sum[..., None] > 0, np.floor(rgb_sum / np.maximum(a_sum, 1)[..., None] + 0.5), 0)
+    return np.dstack([ref_rgb, np.floor(a_sum / 4 + 0.5)]).astype(np.uint8)
+
+
 def test_sharded_pyramid_is_byte_identical_to_one_shard_and_to_the_per_tile_path(tree, tmp_path):
     up = ClassicalUpscaler("lanczos", 4)
     one = upscale_pyramid(tree, tmp_path / "one", up, zoom=10, shard_tiles=64, batch_size=3)
@@ -110,14 +123,8 @@ def test_intermediate_zoom_is_the_alpha_weighted_average_of_the_finest(tree, tmp
     fine, (fx0, fy0) = mosaic(tmp_path / "out", 12)
     mid, (mx0, my0) = mosaic(tmp_path / "out", 11)
     assert (fx0, fy0) == (2 * mx0, 2 * my0)
-    f = fine.astype(np.float64)
-    a = f[..., 3]
-    h, w = a.shape[0] // 2, a.shape[1] // 2
-    a_sum = a.reshape(h, 2, w, 2).sum(axis=(1, 3))
-    rgb_sum = (f[..., :3] * a[..., None]).reshape(h, 2, w, 2, 3).sum(axis=(1, 3))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ref_rgb = np.where(a_sum[..., None] > 0, np.floor(rgb_sum / np.maximum(a_sum, 1)[..., None] + 0.5), 0)
-    ref = np.dstack([ref_rgb, np.floor(a_sum / 4 + 0.5)]).astype(np.uint8)
+    ref = reference_average_2x2(fine)
+    h, w = ref.shape[:2]
     np.testing.assert_array_equal(mid[:h, :w], ref[:mid.shape[0], :mid.shape[1]])
     assert (mid[..., 3] == 0).any() and (mid[..., 3] == 255).any()  # the hole and the no-data corner carried up
 
@@ -137,13 +144,7 @@ def test_average_2x2_matches_the_alpha_weighted_mean_rounded_half_up(opaque):
     rng = np.random.default_rng(3)
     px = rng.integers(0, 256, (64, 64, 4), dtype=np.uint8)
     px[..., 3] = 255 if opaque else rng.choice([0, 1, 128, 254, 255], (64, 64))
-    f = px.astype(np.float64)
-    a = f[..., 3].reshape(32, 2, 32, 2).sum(axis=(1, 3))
-    rgb = (f[..., :3] * f[..., 3:]).reshape(32, 2, 32, 2, 3).sum(axis=(1, 3))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ref_rgb = np.where(a[..., None] > 0, np.floor(rgb / np.maximum(a, 1)[..., None] + 0.5), 0)
-    ref = np.dstack([ref_rgb, np.floor(a / 4 + 0.5)]).astype(np.uint8)
-    np.testing.assert_array_equal(average_2x2(px), ref)
+    np.testing.assert_array_equal(average_2x2(px), reference_average_2x2(px))
 
 
 def test_shard_jobs_write_their_tiles_and_a_summary(tree, tmp_path):
