@@ -32,6 +32,7 @@ import torch.nn.functional as F
 
 from rockzoom.texture import BANK_FORMAT
 from rockzoom.texture.colour_reference import build_colour_reference, match_colours, smooth_to_view
+from rockzoom.texture.quilting import QuiltSource, quilt as quilt_blocks
 from rockzoom.util.checkpoint import save_checkpoint
 
 
@@ -114,6 +115,21 @@ class PatchBanks:
     # the training tiles' coarse views and colour quantiles (texture.colour_reference), for colour_match
     colour_views: torch.Tensor | None = None
     colour_quantiles: torch.Tensor | None = None
+    # up to quilt_tiles training tiles (uint8 (N, H, W, 3), masks (N, H, W)), the quilting step's source blocks
+    quilt_images: torch.Tensor | None = None
+    quilt_masks: torch.Tensor | None = None
+    _quilt_sources: dict = field(default_factory=dict, repr=False)
+
+    def quilt_source(self, block: int, cell: int) -> QuiltSource:
+        """The quilting candidates of the stored source tiles (built on first use, then kept)."""
+        if self.quilt_images is None:
+            raise ValueError("quilt needs patch banks built with quilt_tiles > 0 (rebuild them)")
+        key = (int(block), int(cell))
+        if key not in self._quilt_sources:
+            self._quilt_sources[key] = QuiltSource.build(self.quilt_images.numpy(), self.quilt_masks.numpy(),
+                                                         block=block, cell=cell, stride=max(cell, block // 2),
+                                                         seed=int(self.info.get("seed", 0)))
+        return self._quilt_sources[key]
 
     def scale(self, level: int) -> float:
         """Level `level`'s size relative to the training images (the finest level is 1)."""
@@ -127,6 +143,8 @@ class PatchBanks:
         if self.colour_views is not None:
             payload.update(colour_views=self.colour_views.contiguous(),
                            colour_quantiles=self.colour_quantiles.contiguous())
+        if self.quilt_images is not None:
+            payload.update(quilt_images=self.quilt_images.contiguous(), quilt_masks=self.quilt_masks.contiguous())
         save_checkpoint(path, payload)
 
     @classmethod
@@ -136,7 +154,8 @@ class PatchBanks:
             raise ValueError(f"{path}: not a patch bank file ({d.get('format')!r})")
         return cls(levels=d["levels"], factor=d["factor"], patch=d["patch"], keys=list(d["keys"]),
                    values=list(d["values"]), info=dict(d["info"]), colour_views=d.get("colour_views"),
-                   colour_quantiles=d.get("colour_quantiles"))
+                   colour_quantiles=d.get("colour_quantiles"), quilt_images=d.get("quilt_images"),
+                   quilt_masks=d.get("quilt_masks"))
 
 
 def _dihedral(p: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
@@ -155,13 +174,15 @@ def _dihedral(p: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
 
 
 def build_banks(images: np.ndarray, masks: np.ndarray | None = None, *, levels: int = 6, factor: float = 0.75,
-                patch: int = 5, bank_size: int | list[int] = 16384, seed: int = 0, margin: int = 2) -> PatchBanks:
+                patch: int = 5, bank_size: int | list[int] = 16384, seed: int = 0, margin: int = 2,
+                quilt_tiles: int = 0) -> PatchBanks:
     """Patch banks from training images (uint8 (N, H, W, 3)) and masks (bool (N, H, W), True = valid data).
 
     Per level every image is resized to its scale; a patch position qualifies only when the patch and `margin`
     pixels around it (the reach of the one-level blur of the keys) are valid data. bank_size positions (one number,
     or one per level coarsest first) are drawn (seeded) uniformly from the qualifying positions of all images, each
-    with a random flip / quarter turn. Keys and values of a patch get the same transform."""
+    with a random flip / quarter turn. Keys and values of a patch get the same transform. quilt_tiles: also keep up
+    to that many of the images (seeded pick), the quilting step's source."""
     images = np.asarray(images)
     if images.ndim != 4 or images.shape[-1] < 3:
         raise ValueError(f"expected (N, H, W, 3) images, got {images.shape}")
@@ -176,6 +197,10 @@ def build_banks(images: np.ndarray, masks: np.ndarray | None = None, *, levels: 
     bank = PatchBanks(levels=levels, factor=float(factor), patch=int(patch), keys=[], values=[],
                       info={"n_images": int(n), "seed": int(seed), "margin": int(margin)})
     bank.colour_views, bank.colour_quantiles = build_colour_reference(images, masks)
+    if quilt_tiles:
+        keep = torch.randperm(n, generator=torch.Generator().manual_seed(int(seed)))[:quilt_tiles].sort().values
+        bank.quilt_images = torch.from_numpy(np.ascontiguousarray(images[keep.numpy(), ..., :3]))
+        bank.quilt_masks = torch.from_numpy(np.ascontiguousarray(masks[keep.numpy()]))
     reach = patch + 2 * margin
     prepared = []
     for i in range(n):
@@ -328,7 +353,8 @@ def synthesize(start: np.ndarray, banks: PatchBanks, *, seed: int = 0, iteration
                noise: float = 0.05, pca_dims: int | None = 16, min_stride: int = 4, stride: int = 2,
                stride_from: int = 48, sigma: float | None = 0.7, lock: int | None = 8,
                lock_strength: float = 1.0, colour_match: int | None = None, colour_strength: float = 1.0,
-               smooth_start: int | None = None, device: str | torch.device = "cpu") -> np.ndarray:
+               smooth_start: int | None = None, quilt: int | None = None, quilt_overlap: int = 4,
+               quilt_cell: int = 4, quilt_alpha: float = 0.1, device: str | torch.device = "cpu") -> np.ndarray:
     """Detail for a coarse sample: uint8 (H, W, 3) start -> uint8 (out_h, out_w, 3) (out_size: an int for a
     square, (h, w), or None for the start's size; the start is resized to it, so its layout stretches).
 
@@ -350,6 +376,10 @@ def synthesize(start: np.ndarray, banks: PatchBanks, *, seed: int = 0, iteration
       colour_strength: how far (0..1) from the start's own colours towards theirs.
     - smooth_start: then replace the start by its 1/smooth_start view (removes a ViT decoder's patch-grid edges;
       None: off). Both act on the start, so ``lock`` keeps the adjusted start's coarse view.
+    - quilt: last, rebuild the result from whole blocks of that many px of the banks' source tiles, laid to follow
+      it (``texture.quilting``, Efros-Freeman texture transfer; quilt_overlap px of overlap, matched on quilt_cell px
+      cell means, quilt_alpha the weight of the overlap error), then lock again: every pixel is a real pixel among
+      its real neighbours, where the averaged patches leave a fine texture a classifier tells apart (None: off).
     - pca_dims: match in that many principal components of each level's bank (None: the full patch dims).
     - min_stride: the completeness minimum over queries is taken on every min_stride-th query.
     - device: where the matching runs ("cuda" for a GPU); the random draws stay on the CPU, so a seed gives the
@@ -418,8 +448,21 @@ def synthesize(start: np.ndarray, banks: PatchBanks, *, seed: int = 0, iteration
             idx = nearest(q, kq, alpha=alpha, min_stride=min_stride)
             cur = _fold(values[idx], shape, p, step, off, seamless, weight)
         if lock_shape is not None and iterations[level]:
-            # keep the start's layout: swap the current image's coarse view for the start's
-            low = _resize(_resize(cur, lock_shape), shape, circular=seamless)
-            cur = cur + lock_strength * (_resize(start_view, shape, circular=seamless) - low)
-            cur = cur.clamp(-1.0, 1.0)  # a near-white start would otherwise push values past the range
+            cur = _lock(cur, start_view, lock_shape, lock_strength, seamless)
+    if quilt:
+        source = banks.quilt_source(quilt, quilt_cell)
+        out = quilt_blocks(_to_uint8(cur.clamp(-1, 1)), source, overlap=quilt_overlap, alpha=quilt_alpha,
+                           seamless=seamless, seed=int(torch.randint(0, 2**31 - 1, (1,), generator=gen)))
+        cur = _to_tensor(out).to(device)
+        if lock_shape is not None:
+            cur = _lock(cur, start_view, lock_shape, lock_strength, seamless)
     return _to_uint8(cur.clamp(-1, 1))
+
+
+def _lock(cur: torch.Tensor, start_view: torch.Tensor, lock_shape: tuple[int, int], strength: float,
+          seamless: bool) -> torch.Tensor:
+    """Keep the start's layout: swap the current image's coarse view for the start's."""
+    shape = tuple(cur.shape[-2:])
+    low = _resize(_resize(cur, lock_shape), shape, circular=seamless)
+    cur = cur + strength * (_resize(start_view, shape, circular=seamless) - low)
+    return cur.clamp(-1.0, 1.0)  # a near-white start would otherwise push values past the range
