@@ -126,8 +126,9 @@ class PatchBanks:
             raise ValueError("quilt needs patch banks built with quilt_tiles > 0 (rebuild them)")
         key = (int(block), int(cell))
         if key not in self._quilt_sources:
+            stride = cell * max(1, block // (2 * cell))  # candidates every half block, on the cell grid
             self._quilt_sources[key] = QuiltSource.build(self.quilt_images.numpy(), self.quilt_masks.numpy(),
-                                                         block=block, cell=cell, stride=max(cell, block // 2),
+                                                         block=block, cell=cell, stride=stride,
                                                          seed=int(self.info.get("seed", 0)))
         return self._quilt_sources[key]
 
@@ -354,7 +355,7 @@ def synthesize(start: np.ndarray, banks: PatchBanks, *, seed: int = 0, iteration
                stride_from: int = 48, sigma: float | None = 0.7, lock: int | None = 8,
                lock_strength: float = 1.0, colour_match: int | None = None, colour_strength: float = 1.0,
                smooth_start: int | None = None, quilt: int | None = None, quilt_overlap: int = 4,
-               quilt_cell: int = 4, quilt_alpha: float = 0.1, device: str | torch.device = "cpu") -> np.ndarray:
+               quilt_cell: int = 4, quilt_alpha: float = 0.03, device: str | torch.device = "cpu") -> np.ndarray:
     """Detail for a coarse sample: uint8 (H, W, 3) start -> uint8 (out_h, out_w, 3) (out_size: an int for a
     square, (h, w), or None for the start's size; the start is resized to it, so its layout stretches).
 

@@ -172,7 +172,7 @@ def _keep_new(diff: np.ndarray, sides: dict) -> np.ndarray:
     return keep
 
 
-def quilt(guide: np.ndarray, source: QuiltSource, *, overlap: int = 4, alpha: float = 0.1, candidates: int = 128,
+def quilt(guide: np.ndarray, source: QuiltSource, *, overlap: int = 4, alpha: float = 0.03, candidates: int = 128,
           tolerance: float = 0.1, seamless: bool = False, seed: int = 0) -> np.ndarray:
     """Rebuild uint8 (H, W, 3) ``guide`` from source blocks that follow its cell means (module docstring)."""
     g = np.asarray(guide)[..., :3]
