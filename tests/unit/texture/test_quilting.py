@@ -83,8 +83,9 @@ def _wrap_ratio(img: np.ndarray) -> float:
 
 def test_seamless_wraps_without_a_border(field, source):
     ratios = {s: np.mean([_wrap_ratio(quilt(g, source, seed=0, seamless=s)) for g in field[1]]) for s in (False, True)}
-    assert ratios[True] <= 1.3
-    assert ratios[False] > ratios[True]
+    # at the level of interior neighbour differences (the guides themselves do not tile), well below plain quilting's
+    assert ratios[True] <= 1.5
+    assert ratios[False] > 1.5 * ratios[True]
 
 
 def test_synthesis_quilt_step_needs_banks_with_source_tiles_and_keeps_the_layout(field):
