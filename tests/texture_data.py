@@ -1,4 +1,5 @@
-"""Small dataset folders (arrays contract) of smooth random textures, for SR and refiner tests."""
+"""Small dataset folders (arrays contract) of smooth random textures, for SR and refiner tests; the seam measure of
+the seamless texture tests."""
 from __future__ import annotations
 
 import json
@@ -26,3 +27,11 @@ def write_texture_dataset(d: Path, counts: dict[str, int], size: int, nodata_row
         save_split(d, split, images, masks)
     (d / "summary.json").write_text(json.dumps({"manifest_hash": "fixture"}))
     return d
+
+
+def wrap_edge_ratio(img: np.ndarray) -> float:
+    """Mean difference across the wrap-around edges over the mean interior neighbour difference (~1: no seam)."""
+    a = img.astype(np.float64)
+    interior = np.concatenate([np.abs(np.diff(a, axis=1)).ravel(), np.abs(np.diff(a, axis=0)).ravel()]).mean()
+    wrap = np.concatenate([np.abs(a[:, -1] - a[:, 0]).ravel(), np.abs(a[-1] - a[0]).ravel()]).mean()
+    return wrap / interior
