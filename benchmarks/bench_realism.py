@@ -42,7 +42,8 @@ def main() -> int:
            "--snakefile", str(REPO / "Snakefile"), "--directory", str(args.work), "--cores", str(args.cores),
            "--configfile", str(REPO / "config/config.yaml"), str(REPO / "config/real-tiles.yaml"), str(overlay)]
     if args.reuse:
-        cmd[3:3] = ["--rerun-triggers", "mtime", "params", "input"]
+        at = cmd.index("--snakefile")  # before an option, so the trigger list does not swallow the targets
+        cmd[at:at] = ["--rerun-triggers", "mtime", "params", "input"]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=args.work)
     if proc.returncode:
