@@ -118,7 +118,7 @@ class PatchBanks:
     # up to quilt_tiles training tiles (uint8 (N, H, W, 3), masks (N, H, W)), the quilting step's source blocks
     quilt_images: torch.Tensor | None = None
     quilt_masks: torch.Tensor | None = None
-    _quilt_sources: dict = field(default_factory=dict, repr=False)
+    _quilt_sources: dict = field(default_factory=dict, init=False, repr=False, compare=False)  # a cache
 
     def quilt_source(self, block: int, cell: int) -> QuiltSource:
         """The quilting candidates of the stored source tiles (built on first use, then kept)."""

@@ -67,16 +67,19 @@ class QuiltSource:
         if len(tile_i) == 0:
             raise ValueError(f"quilting: no fully valid {block} px block in the source tiles")
         nx = ok.shape[2]
-        base = grids[tile_i, :, pos].reshape(-1, 3, k, k)
-        where, feats = [], []
+        # (position, transform) pairs, subsampled before any transformed feature exists (memory ~ max_candidates)
+        total = 8 * len(tile_i)
+        pairs = torch.arange(total)
+        if max_candidates and total > max_candidates:
+            gen = torch.Generator().manual_seed(int(seed))
+            pairs = torch.randperm(total, generator=gen)[:max_candidates].sort().values
+        turn, at = pairs // len(tile_i), pairs % len(tile_i)
+        base = grids[tile_i[at], :, pos[at]].reshape(-1, 3, k, k)
+        feats = torch.empty(len(pairs), 3 * k * k)
         for t in range(8):
-            where.append(torch.stack([tile_i, (pos // nx) * stride, (pos % nx) * stride,
-                                      torch.full_like(tile_i, t)], 1))
-            feats.append(_dihedral(base, t).flatten(1))
-        where, feats = torch.cat(where), torch.cat(feats)
-        if max_candidates and len(where) > max_candidates:
-            pick = torch.randperm(len(where), generator=torch.Generator().manual_seed(int(seed)))[:max_candidates]
-            where, feats = where[pick], feats[pick]
+            sel = (turn == t).nonzero(as_tuple=True)[0]
+            feats[sel] = _dihedral(base[sel], t).flatten(1)
+        where = torch.stack([tile_i[at], (pos[at] // nx) * stride, (pos[at] % nx) * stride, turn], 1)
         mean = feats.mean(0)
         basis = None
         if dims and dims < feats.shape[1]:
@@ -157,18 +160,18 @@ def _keep_new(diff: np.ndarray, sides: dict) -> np.ndarray:
     overlap strip (sides: name -> strip width; diff: squared difference new - current per pixel)."""
     b = diff.shape[0]
     keep = np.ones((b, b), bool)
-    cols = np.arange(b)
+    i = np.arange(b)  # a column index for the vertical strips, a row index for the horizontal ones
     for side, width in sides.items():
         if width <= 0:
             continue
         if side == "left":
-            keep &= cols[None, :] >= _cut(diff[:, :width])[:, None]
+            keep &= i[None, :] >= _cut(diff[:, :width])[:, None]
         elif side == "right":
-            keep &= cols[None, :] <= (b - width + _cut(diff[:, b - width:]))[:, None]
+            keep &= i[None, :] <= (b - width + _cut(diff[:, b - width:]))[:, None]
         elif side == "top":
-            keep &= cols[:, None] >= _cut(diff[:width, :].T)[None, :]
+            keep &= i[:, None] >= _cut(diff[:width, :].T)[None, :]
         else:  # bottom
-            keep &= cols[:, None] <= (b - width + _cut(diff[b - width:, :].T))[None, :]
+            keep &= i[:, None] <= (b - width + _cut(diff[b - width:, :].T))[None, :]
     return keep
 
 
