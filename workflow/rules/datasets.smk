@@ -51,6 +51,9 @@ rule build_dataset:
     conda:
         "../../envs/rockzoom.yaml"
     threads: workflow.cores
+    # every dataset before any training job: a size the tree cannot support then stops its targets before any
+    # training starts, whatever the timing of the jobs already running
+    priority: 10
     resources:
         mem_mb=lambda w: 2000 + int(w.S) ** 2 * 3 * 40 // 2**20,
         runtime=20,
