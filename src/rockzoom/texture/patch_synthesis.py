@@ -32,7 +32,7 @@ import torch.nn.functional as F
 
 from rockzoom.texture import BANK_FORMAT
 from rockzoom.texture.colour_reference import build_colour_reference, match_colours, smooth_to_view
-from rockzoom.texture.quilting import QuiltSource, quilt as quilt_blocks
+from rockzoom.texture.quilting import QuiltSource, dihedral_each, quilt as quilt_blocks
 from rockzoom.util.checkpoint import save_checkpoint
 
 
@@ -159,21 +159,6 @@ class PatchBanks:
                    quilt_masks=d.get("quilt_masks"))
 
 
-def _dihedral(p: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
-    """Apply dihedral transform k[i] in 0..7 (rotation k % 4 quarter turns, then a flip when k >= 4) to each
-    (C, P, P) patch of p (n, C, P, P)."""
-    out = torch.empty_like(p)
-    for t in range(8):
-        sel = (k == t).nonzero(as_tuple=True)[0]
-        if len(sel) == 0:
-            continue
-        q = torch.rot90(p[sel], t % 4, dims=(-2, -1))
-        if t >= 4:
-            q = torch.flip(q, dims=(-1,))
-        out[sel] = q
-    return out
-
-
 def build_banks(images: np.ndarray, masks: np.ndarray | None = None, *, levels: int = 6, factor: float = 0.75,
                 patch: int = 5, bank_size: int | list[int] = 16384, seed: int = 0, margin: int = 2,
                 quilt_tiles: int = 0) -> PatchBanks:
@@ -243,8 +228,8 @@ def build_banks(images: np.ndarray, masks: np.ndarray | None = None, *, levels: 
                 dst.append(src[0][:, ys, xs].permute(1, 0, 2, 3))  # (k, C, P, P)
         k = torch.cat(keys)
         v = torch.cat(values)
-        bank.keys.append(_dihedral(k, turns).reshape(take, -1).contiguous())
-        bank.values.append(_dihedral(v, turns).reshape(take, -1).contiguous())
+        bank.keys.append(dihedral_each(k, turns).reshape(take, -1).contiguous())
+        bank.values.append(dihedral_each(v, turns).reshape(take, -1).contiguous())
     return bank
 
 

@@ -22,10 +22,17 @@ import torch
 import torch.nn.functional as F
 
 
-def _dihedral(x: torch.Tensor, t: int) -> torch.Tensor:
-    """Transform t in 0..7 (t % 4 quarter turns, then a flip when t >= 4) of the last two dims."""
-    x = torch.rot90(x, t % 4, dims=(-2, -1))
-    return torch.flip(x, dims=(-1,)) if t >= 4 else x
+def dihedral_each(p: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    """Apply dihedral transform k[i] in 0..7 (k % 4 quarter turns, then a flip when k >= 4) to the last two dims of
+    each p[i] (the patch banks' and the quilting candidates' flips and rotations)."""
+    out = torch.empty_like(p)
+    for t in range(8):
+        sel = (k == t).nonzero(as_tuple=True)[0]
+        if len(sel) == 0:
+            continue
+        q = torch.rot90(p[sel], t % 4, dims=(-2, -1))
+        out[sel] = torch.flip(q, dims=(-1,)) if t >= 4 else q
+    return out
 
 
 @dataclass
@@ -74,11 +81,7 @@ class QuiltSource:
             gen = torch.Generator().manual_seed(int(seed))
             pairs = torch.randperm(total, generator=gen)[:max_candidates].sort().values
         turn, at = pairs // len(tile_i), pairs % len(tile_i)
-        base = grids[tile_i[at], :, pos[at]].reshape(-1, 3, k, k)
-        feats = torch.empty(len(pairs), 3 * k * k)
-        for t in range(8):
-            sel = (turn == t).nonzero(as_tuple=True)[0]
-            feats[sel] = _dihedral(base[sel], t).flatten(1)
+        feats = dihedral_each(grids[tile_i[at], :, pos[at]].reshape(-1, 3, k, k), turn).flatten(1)
         where = torch.stack([tile_i[at], (pos[at] // nx) * stride, (pos[at] % nx) * stride, turn], 1)
         mean = feats.mean(0)
         basis = None
@@ -114,13 +117,8 @@ class QuiltSource:
         r = np.arange(self.block)
         ys = (w[:, 1, None] + r)[:, :, None]
         xs = (w[:, 2, None] + r)[:, None, :]
-        out = self.tiles[w[:, 0, None, None], ys, xs].transpose(0, 3, 1, 2).astype(np.float32)  # (K, 3, B, B)
-        for t in range(1, 8):
-            sel = np.flatnonzero(w[:, 3] == t)
-            if len(sel):
-                q = np.rot90(out[sel], t % 4, axes=(2, 3))
-                out[sel] = q[..., ::-1] if t >= 4 else q
-        return out
+        out = torch.from_numpy(self.tiles[w[:, 0, None, None], ys, xs].transpose(0, 3, 1, 2).astype(np.float32))
+        return dihedral_each(out, torch.from_numpy(w[:, 3])).numpy()  # (K, 3, B, B)
 
 
 def _positions(size: int, block: int, overlap: int, seamless: bool) -> list[int]:
@@ -212,12 +210,13 @@ def quilt(guide: np.ndarray, source: QuiltSource, *, overlap: int = 4, alpha: fl
                     sl = {"left": np.s_[:, :width], "right": np.s_[:, b - width:],
                           "top": np.s_[:width, :], "bottom": np.s_[b - width:, :]}[side]
                     laid[sl] = True
-            if laid.any():
+            overlapping = laid.any()
+            if overlapping:
                 ov = ((blocks - current[None]) ** 2)[:, :, laid].mean((1, 2))
                 err = (1 - alpha) * err + alpha * ov
             choice = rng.choice(np.flatnonzero(err <= err.min() * (1 + tolerance) + 1e-9))
             new = blocks[choice]
-            keep = _keep_new(((new - current) ** 2).sum(0), sides) if laid.any() else np.ones((b, b), bool)
+            keep = _keep_new(((new - current) ** 2).sum(0), sides) if overlapping else np.ones((b, b), bool)
             current[:, keep] = new[:, keep]
             canvas[np.ix_(np.arange(3), rows, cols)] = current
     return np.clip(canvas, 0, 255).round().astype(np.uint8).transpose(1, 2, 0)
