@@ -459,6 +459,23 @@ def check(cfg: dict) -> None:
     _check_net_keywords(cfg)
     _check_keywords(cfg)
     _check_ae_variants(cfg)
+    _check_detail_levels(cfg)
+
+
+def _check_detail_levels(cfg: dict) -> None:
+    """The detail stage's coarsest level must hold a patch at every size it runs at (detail options, benchmark)."""
+    from rockzoom.texture.patch_synthesis import check_levels
+
+    banks = cfg.get("detail", {}).get("banks")
+    if not banks:
+        return
+    sizes = {o["ae_size"] for o in cfg.get("options", {}).values() if o.get("detail")}
+    sizes |= set(cfg.get("benchmark", {}).get("ae_sizes", ()))
+    for size in sorted(sizes):
+        try:
+            check_levels(size, levels=banks["levels"], factor=banks["factor"], patch=banks["patch"])
+        except ValueError as e:
+            raise ConfigError(f"config key detail.banks: {e}") from None
 
 
 def _check_net_keywords(cfg: dict) -> None:

@@ -159,7 +159,18 @@ class PatchBanks:
                    quilt_masks=d.get("quilt_masks"))
 
 
-def build_banks(images: np.ndarray, masks: np.ndarray | None = None, *, levels: int = 6, factor: float = 0.75,
+def check_levels(size: int, *, levels: int, factor: float, patch: int, margin: int = 2) -> None:
+    """Raise ValueError when the coarsest of ``levels`` levels of ``size`` px images is smaller than a patch with its
+    blur margin (it would hold no patch to bank)."""
+    coarsest = min(_level_shape((size, size), float(factor) ** (levels - 1)))
+    reach = patch + 2 * margin
+    if coarsest < reach:
+        raise ValueError(f"{levels} levels at factor {factor} make the coarsest level of {size} px images "
+                         f"{coarsest} px, smaller than a {patch} px patch with its {margin} px margin ({reach} px); "
+                         f"lower the levels or raise the factor")
+
+
+def build_banks(images: np.ndarray, masks: np.ndarray | None = None, *, levels: int = 9, factor: float = 0.75,
                 patch: int = 5, bank_size: int | list[int] = 16384, seed: int = 0, margin: int = 2,
                 quilt_tiles: int = 0) -> PatchBanks:
     """Patch banks from training images (uint8 (N, H, W, 3)) and masks (bool (N, H, W), True = valid data).
@@ -176,6 +187,7 @@ def build_banks(images: np.ndarray, masks: np.ndarray | None = None, *, levels: 
     masks = np.ones(images.shape[:3], bool) if masks is None else np.asarray(masks, bool)
     if masks.shape != images.shape[:3]:
         raise ValueError(f"masks {masks.shape} do not match images {images.shape}")
+    check_levels(min(images.shape[1:3]), levels=levels, factor=factor, patch=patch, margin=margin)
     sizes = [bank_size] * levels if np.isscalar(bank_size) else list(bank_size)
     if len(sizes) != levels:
         raise ValueError(f"bank_size has {len(sizes)} entries for {levels} levels")

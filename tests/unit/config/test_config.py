@@ -139,6 +139,7 @@ def test_engine_defaults_reach_every_stage(tmp_path):
     ({"engine_defaults": {"ema_decay": 1.5}}, "engine_defaults.ema_decay"),
     ({"ae_variants": {"progressive": {"progressive": {"steps": [1, 2]}}}}, "ae_variants.progressive.progressive.steps"),
     ({"split": {"block_zoom": 23}}, "dataset.sizes"),
+    ({"detail": {"banks": {"levels": 14}}}, "detail.banks"),  # 256 px * 0.75^13 = 6 px < a 5 px patch + margins
 ])
 def test_bad_config_names_the_key(tmp_path, change, key):
     p = tmp_path / "bad.yaml"

@@ -130,3 +130,13 @@ def test_nearest_completeness_uses_the_unused_key():
     assert ps.nearest(queries, keys, alpha=0.005).tolist() == [0, 0, 1]
     many = torch.randn(64, 8, generator=torch.Generator().manual_seed(0))
     assert torch.equal(ps.nearest(many, many, alpha=0.005, chunk=7), torch.arange(64))
+
+
+def test_too_many_levels_for_the_image_size_is_named():
+    ps.check_levels(256, levels=9, factor=0.75, patch=5)  # coarsest 26 px >= 9 px: fine
+    with pytest.raises(ValueError, match=r"9 levels at factor 0.75 .* 64 px images 6 px"):
+        ps.check_levels(64, levels=9, factor=0.75, patch=5)
+    small = np.full((2, 64, 64, 3), 128, np.uint8)
+    with pytest.raises(ValueError, match="lower the levels"):
+        ps.build_banks(small, levels=9, patch=5, bank_size=16)
+    assert ps.build_banks(small, levels=6, patch=5, bank_size=16).levels == 6  # 64 * 0.75^5 = 15 px
