@@ -466,9 +466,7 @@ def _check_detail_levels(cfg: dict) -> None:
     """The detail stage's coarsest level must hold a patch at every size it runs at (detail options, benchmark)."""
     from rockzoom.texture.patch_synthesis import check_levels
 
-    banks = cfg.get("detail", {}).get("banks")
-    if not banks:
-        return
+    banks = cfg["detail"]["banks"]  # schema-filled
     sizes = {o["ae_size"] for o in cfg.get("options", {}).values() if o.get("detail")}
     sizes |= set(cfg.get("benchmark", {}).get("ae_sizes", ()))
     for size in sorted(sizes):
