@@ -3,8 +3,8 @@ measured in one run of the workflow's own rules (nothing here re-implements a st
 
 Runs `snakemake results/benchmark/realism.md option_t option_a` on the real pyramid (config/config.yaml +
 config/real-tiles.yaml, the 256 px benchmark sizes only; option_a runs the detail stage by default) in --work, then
-prints the realism table, the real-vs-real floor, the detail stage's gain, and from the options' provenance the seconds
-per sample: option_t (AE 256 + detail, 256 px) and option_a (AE 256 + detail + learned SR x4, 1024 px).
+prints the realism table, the real-vs-real floor, the detail stage's gain and layout, and from the options' provenance
+the seconds per sample: option_t (AE 256 + detail, 256 px) and option_a (AE 256 + detail + learned SR x4, 1024 px).
 
     .venv/bin/python benchmarks/bench_realism.py --work /tmp/bench_realism
 """
@@ -64,15 +64,19 @@ def main() -> int:
           f"({best_ae['method']})")
     print(f"{detail['method']}: C2ST {detail['c2st']:.3f} [{detail['c2st_ci_low']:.2f}, {detail['c2st_ci_high']:.2f}], "
           f"KID {detail['kid']:.1f} (closes {closed:.0%} of the KID gap from the best AE row to real vs real), "
-          f"patch copy 32 px {detail['patch_copy_32']:.3f}, n = {detail['n']}")
+          f"patch copy 32 px {detail['patch_copy_32']:.3f}, n = {detail['n']}; layout (1/8 view vs its AE sample) "
+          f"{detail['layout_db']:.1f} dB mean, {detail['layout_min_db']:.1f} dB min")
     for option, size in (("option_t", 256), ("option_a", 1024)):
         prov = json.loads((results / "generated" / option / "provenance.json").read_text())
         s = prov["seconds"]
+        layout = prov["checks"].get("layout")
         print(f"{option}: {prov['output_size']} px, {s['per_image']:.1f} s per sample (decode "
               f"{s['sample_and_decode'] / prov['n']:.2f} + detail {s['detail'] / prov['n']:.1f} + upscale "
               f"{s['upscale'] / prov['n']:.2f} s), n = {prov['n']}; realism: "
               + (f"C2ST {prov['realism']['c2st']:.3f}" if prov.get("realism", {}).get("measured")
-                 else prov.get("realism", {}).get("why", "not measured")))
+                 else prov.get("realism", {}).get("why", "not measured"))
+              + (f"; layout {layout['mean_db']:.1f} dB mean, {layout['min_db']:.1f} min, "
+                 f"{sum(v >= 22 for v in layout['psnr_db'])} of {prov['n']} >= 22 dB" if layout else ""))
     return 0
 
 

@@ -407,7 +407,8 @@ def realism_generator_rows(cfg: dict) -> list[dict]:
                          "images": paths.sample_file(arch, S, sampler, "npy")})
         sampler = cfg["generate"]["sampler"]
         rows.append({"name": f"AE {S} samples ({sampler}) + detail", "data_dir": data,
-                     "images": paths.detail_samples(arch, S, sampler)})
+                     "images": paths.detail_samples(arch, S, sampler),
+                     "starts": paths.sample_file(arch, S, sampler, "npy")})
     return rows
 
 
@@ -432,7 +433,7 @@ def realism_upscaler_rows(cfg: dict) -> list[BenchmarkRow]:
 def realism_inputs(cfg: dict) -> list[str]:
     generators = realism_generator_rows(cfg)
     files = {f"{r['data_dir']}/summary.json" for r in generators}
-    files |= {r["images"] for r in generators if r["images"]}
+    files |= {r[key] for r in generators for key in ("images", "starts") if r.get(key)}
     files |= {f for row in realism_upscaler_rows(cfg) for f in row.inputs()}
     return sorted(files)
 

@@ -24,7 +24,7 @@ from rockzoom.generation.sheets import contact_sheet
 from rockzoom.metrics.spectrum import spectrum_distance
 from rockzoom.superres.upscale import Upscaler, build_upscaler, upscale_tiled
 from rockzoom.texture.patch_synthesis import PatchBanks
-from rockzoom.texture.stage import add_detail
+from rockzoom.texture.stage import add_detail, layout_summary
 from rockzoom.util.hashing import file_sha256
 from rockzoom.util.provenance import machine_description
 
@@ -67,7 +67,7 @@ def generate(ae_model: str | Path, prior_path: str | Path, latents_dir: str | Pa
     latents = sample_latents(prior, sampler, n, seed, temperature, perturb_sigma)
     native = decode_array(model, latents)
     t_decode = time.perf_counter() - t0
-    t_detail = 0.0
+    t_detail, coarse = 0.0, native
     if detail is not None:
         t1 = time.perf_counter()
         native = add_detail(native, PatchBanks.load(detail["banks"]), seed=seed, synthesis=detail["synthesis"])
@@ -93,6 +93,8 @@ def generate(ae_model: str | Path, prior_path: str | Path, latents_dir: str | Pa
         stack = np.stack(outputs)
         checks["spectrum_distance_db_to_real"] = spectrum_distance(stack, reference)
         checks["real_reference"] = f"{real_dir} test split, {k} images"
+    if detail is not None:
+        checks["layout"] = layout_summary(native, coarse)
     size = outputs[0].shape[0]
     provenance = {
         "sampler": sampler, "seed": seed, "n": n, "temperature": temperature, "perturb_sigma": perturb_sigma,

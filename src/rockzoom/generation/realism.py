@@ -33,12 +33,13 @@ from rockzoom.metrics.realism import (  # noqa: E402
 )
 from rockzoom.superres.data import make_pairs  # noqa: E402
 from rockzoom.superres.evaluate import run_upscaler  # noqa: E402
+from rockzoom.texture.stage import layout_summary  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
 COLUMNS = ["block", "method", "size", "n", "c2st", "c2st_ci_low", "c2st_ci_high", "kid", "kid_std", "swd_own",
-           "swd_ref", "spectrum_distance_db", "hf_energy_ratio", "patch_copy_32", "patch_copy_64", "ct_32", "psnr",
-           "ssim", "seconds_per_image"]
+           "swd_ref", "spectrum_distance_db", "hf_energy_ratio", "patch_copy_32", "patch_copy_64", "ct_32",
+           "layout_db", "layout_min_db", "psnr", "ssim", "seconds_per_image"]
 GENERATORS, UPSCALERS = "generators at their native size", "upscalers on real inputs"
 BLOCK_NOTES = {
     GENERATORS: "against real held-out tiles of the same size; real vs real is the floor",
@@ -113,7 +114,8 @@ def _unless_too_few(measure, images: np.ndarray, name: str) -> dict:
 
 
 def generator_rows(rows: list[dict], settings: dict, seed: int) -> list[dict]:
-    """rows: {name, data_dir, images (npy/PNG folder) or None for the real-vs-real floor, seconds_per_image}."""
+    """rows: {name, data_dir, images (npy/PNG folder) or None for the real-vs-real floor, seconds_per_image, and
+    optionally starts: the coarse samples the images were made from, for the layout figures}."""
     out, splits = [], {}
     for spec in rows:
         data_dir = spec["data_dir"]
@@ -130,6 +132,9 @@ def generator_rows(rows: list[dict], settings: dict, seed: int) -> list[dict]:
             report = _unless_too_few(lambda: realism_report(images, test, train, heldout_masks=test_m,
                                                             train_masks=train_m, seed=seed,
                                                             **_report_kwargs(settings)), images, spec["name"])
+            if spec.get("starts"):
+                layout = layout_summary(images, load_images(spec["starts"])[: len(images)])
+                report.update(layout_db=layout["mean_db"], layout_min_db=layout["min_db"])
         out.append(_row(GENERATORS, spec["name"], report, spec.get("seconds_per_image")))
     return out
 
@@ -165,16 +170,18 @@ def format_markdown(table: pd.DataFrame) -> str:
             continue
         lines += [f"**{block.capitalize()}** ({BLOCK_NOTES[block]}; C2ST 0.5 = indistinguishable, with its 95% CI; "
                   "KID x1e3 mean ± spread over random-CNN seeds; patch copy = share of generated patches closer to a "
-                  "training patch than 95% of held-out real patches are)", "",
+                  "training patch than 95% of held-out real patches are; layout = PSNR of the 1/8 view against the AE "
+                  "sample each result started from)", "",
                   "| method | size | n | C2ST [95% CI] | KID ×1e3 | SWD | SWD (real-normalised) | spectrum dist. (dB) "
-                  "| HF ratio | patch copy 32 / 64 | C_T 32 | PSNR | SSIM | s/image |",
-                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+                  "| HF ratio | patch copy 32 / 64 | C_T 32 | layout dB mean / min | PSNR | SSIM | s/image |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for _, r in part.iterrows():
             lines.append(
                 f"| {r['method']} | {r['size']} | {r['n']} | {f(r['c2st'], 3)} [{f(r['c2st_ci_low'])}, "
                 f"{f(r['c2st_ci_high'])}] | {f(r['kid'])} ± {f(r['kid_std'])} | {f(r['swd_own'], 1)} "
                 f"| {f(r['swd_ref'], 1)} | {f(r['spectrum_distance_db'])} | {f(r['hf_energy_ratio'])} "
-                f"| {f(r['patch_copy_32'], 3)} / {f(r['patch_copy_64'], 3)} | {f(r['ct_32'])} | {f(r['psnr'])} "
+                f"| {f(r['patch_copy_32'], 3)} / {f(r['patch_copy_64'], 3)} | {f(r['ct_32'])} "
+                f"| {f(r['layout_db'], 1)} / {f(r['layout_min_db'], 1)} | {f(r['psnr'])} "
                 f"| {f(r['ssim'], 3)} | {f(r['seconds_per_image'])} |")
         lines.append("")
     return "\n".join(lines)

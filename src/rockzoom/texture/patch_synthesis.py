@@ -36,6 +36,9 @@ from rockzoom.texture.quilting import QuiltSource, dihedral_each, quilt as quilt
 from rockzoom.util.checkpoint import save_checkpoint
 
 
+LAYOUT_VIEW = 8  # layout_psnr's default view: 1/8 of the side (32 x 32 for a 256 px tile)
+
+
 # ---------------------------------------------------------------------------------------------------- resampling
 def _to_tensor(image: np.ndarray) -> torch.Tensor:
     """uint8 (H, W, 3) -> float32 (1, 3, H, W) in [-1, 1]."""
@@ -352,7 +355,8 @@ def synthesize(start: np.ndarray, banks: PatchBanks, *, seed: int = 0, iteration
                stride_from: int = 48, sigma: float | None = 0.7, lock: int | None = 8,
                lock_strength: float = 1.0, colour_match: int | None = None, colour_strength: float = 1.0,
                smooth_start: int | None = None, quilt: int | None = None, quilt_overlap: int = 4,
-               quilt_cell: int = 4, quilt_alpha: float = 0.03, device: str | torch.device = "cpu") -> np.ndarray:
+               quilt_cell: int = 4, quilt_alpha: float = 0.03, min_layout_db: float | None = None,
+               layout_view: int = LAYOUT_VIEW, device: str | torch.device = "cpu") -> np.ndarray:
     """Detail for a coarse sample: uint8 (H, W, 3) start -> uint8 (out_h, out_w, 3) (out_size: an int for a
     square, (h, w), or None for the start's size; the start is resized to it, so its layout stretches).
 
@@ -378,6 +382,9 @@ def synthesize(start: np.ndarray, banks: PatchBanks, *, seed: int = 0, iteration
       it (``texture.quilting``, Efros-Freeman texture transfer; quilt_overlap px of overlap, matched on quilt_cell px
       cell means, quilt_alpha the weight of the overlap error), then lock again: every pixel is a real pixel among
       its real neighbours, where the averaged patches leave a fine texture a classifier tells apart (None: off).
+    - min_layout_db: last, a result whose 1/layout_view view lies below this PSNR from the start's (the AE sample as
+      given, before colour_match) gets just enough of the difference of the two views added to reach it
+      (``hold_layout``), so the coarse generator keeps setting the layout of every sample (None: off).
     - pca_dims: match in that many principal components of each level's bank (None: the full patch dims).
     - min_stride: the completeness minimum over queries is taken on every min_stride-th query.
     - device: where the matching runs ("cuda" for a GPU); the random draws stay on the CPU, so a seed gives the
@@ -387,6 +394,7 @@ def synthesize(start: np.ndarray, banks: PatchBanks, *, seed: int = 0, iteration
     if len(iterations) != banks.levels:
         raise ValueError(f"{len(iterations)} iteration counts for {banks.levels} levels")
     start = np.asarray(start)[..., :3]
+    given = start
     if colour_match:
         if banks.colour_views is None:
             raise ValueError("colour_match needs patch banks with a colour reference (rebuild them)")
@@ -454,7 +462,52 @@ def synthesize(start: np.ndarray, banks: PatchBanks, *, seed: int = 0, iteration
         cur = _to_tensor(out).to(device)
         if lock_shape is not None:
             cur = _lock(cur, start_view, lock_shape, lock_strength, seamless)
-    return _to_uint8(cur.clamp(-1, 1))
+    out = _to_uint8(cur.clamp(-1, 1))
+    if min_layout_db is not None:
+        out = hold_layout(out, given, min_db=min_layout_db, view=layout_view, seamless=seamless)
+    return out
+
+
+def _area_view(image: np.ndarray, shape: tuple[int, int]) -> torch.Tensor:
+    """float (1, 3, h, w) box-average view of a uint8 (H, W, 3) image, in 0-255 units."""
+    t = torch.from_numpy(np.array(np.asarray(image)[..., :3], dtype=np.float32)).permute(2, 0, 1)[None]
+    return F.interpolate(t, size=shape, mode="area")
+
+
+def _view_shape(image: np.ndarray, view: int) -> tuple[int, int]:
+    if view < 1:
+        raise ValueError(f"layout_view must be >= 1, got {view}")
+    h, w = np.asarray(image).shape[:2]
+    return max(1, h // view), max(1, w // view)
+
+
+def layout_psnr(image: np.ndarray, start: np.ndarray, *, view: int = LAYOUT_VIEW) -> float:
+    """PSNR (dB, 0-255) between the box-average views at 1/view of ``image``'s size of ``image`` and of ``start``
+    (any size: a 256 px AE sample against its 1024 px result): how well the result keeps the start's layout
+    (view 8 of a 256 px tile: its 32 x 32 view)."""
+    shape = _view_shape(image, view)
+    mse = float(((_area_view(image, shape) - _area_view(start, shape)) ** 2).mean())
+    return float("inf") if mse == 0 else 10.0 * math.log10(255.0**2 / mse)
+
+
+def hold_layout(image: np.ndarray, start: np.ndarray, *, min_db: float, view: int = LAYOUT_VIEW,
+                seamless: bool = False, rounds: int = 6) -> np.ndarray:
+    """``image`` (uint8) unchanged if its layout_psnr to ``start`` reaches min_db; otherwise the smallest share of
+    the difference of the two views (upsampled bicubically; wrap-around when seamless) that lifts it to min_db is
+    added, re-measured after rounding and clipping (at most ``rounds`` times)."""
+    shape = _view_shape(image, view)
+    target = _area_view(start, shape)
+    size = tuple(np.asarray(image).shape[:2])
+    out = np.asarray(image)[..., :3]
+    cur = _to_tensor(out)  # kept in float between rounds, so small corrections add up past the uint8 rounding
+    for _ in range(rounds):
+        gap = min_db - layout_psnr(out, start, view=view)
+        if gap <= 0:
+            break
+        share = 1.0 - 10.0 ** (-(gap + 0.1) / 20.0)  # the view error times (1 - share) gains gap dB (+ a margin)
+        cur = (cur + share * _resize((target - _area_view(out, shape)) / 127.5, size, circular=seamless)).clamp(-1, 1)
+        out = _to_uint8(cur)
+    return out
 
 
 def _lock(cur: torch.Tensor, start_view: torch.Tensor, lock_shape: tuple[int, int], strength: float,

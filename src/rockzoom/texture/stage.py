@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from rockzoom.data.store import load_split
-from rockzoom.texture.patch_synthesis import PatchBanks, build_banks, synthesize
+from rockzoom.texture.patch_synthesis import LAYOUT_VIEW, PatchBanks, build_banks, layout_psnr, synthesize
 
 logger = logging.getLogger(__name__)
 
@@ -38,3 +38,10 @@ def add_detail(images: np.ndarray, banks: PatchBanks, *, seed: int, synthesis: d
         out.append(synthesize(image, banks, seed=seed * 100_003 + i, **synthesis))
         logger.info("detail %d/%d in %.1f s", i + 1, len(images), time.perf_counter() - t0)
     return np.stack(out)
+
+
+def layout_summary(detailed: np.ndarray, starts: np.ndarray, view: int = LAYOUT_VIEW) -> dict:
+    """How well the detail kept each start's layout: layout_psnr of each result against its start (dB)."""
+    db = [layout_psnr(d, s, view=view) for d, s in zip(detailed, starts)]
+    return {"view": view, "psnr_db": [round(v, 2) for v in db], "mean_db": float(np.mean(db)),
+            "min_db": float(np.min(db))}

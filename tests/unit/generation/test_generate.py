@@ -52,3 +52,16 @@ def test_make_upscaler_choices(pipeline):
         make_upscaler("sr", 4, None, "cpu")
     with pytest.raises(ValueError, match="upscale must be one of"):
         make_upscaler("nearest", 4, None, "cpu")
+
+
+def test_generate_with_detail_records_each_sample_layout(pipeline, tmp_path):
+    from rockzoom.texture.stage import build_patch_banks
+
+    banks = tmp_path / "banks.pt"
+    build_patch_banks(pipeline["data64"], banks, levels=3, factor=0.75, patch=5, bank_size=256, seed=0)
+    detail = {"banks": str(banks), "synthesis": {"lock": None, "min_layout_db": 30.0}}
+    prov = _generate(pipeline, tmp_path / "d", detail=detail)
+    layout = prov["checks"]["layout"]
+    assert layout["view"] == 8 and len(layout["psnr_db"]) == 3
+    assert layout["min_db"] >= 30.0 and layout["mean_db"] >= layout["min_db"]
+    assert prov["detail"]["min_layout_db"] == 30.0

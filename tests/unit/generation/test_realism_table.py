@@ -27,10 +27,12 @@ def pipeline(tmp_path_factory):
 
 
 def test_table_has_both_blocks_and_writes_its_files(pipeline, tmp_path):
-    fake = tmp_path / "fake.npy"
-    np.save(fake, textures(6, 64, seed=9))
+    fake, starts = tmp_path / "fake.npy", tmp_path / "starts.npy"
+    images = np.minimum(textures(6, 64, seed=9), 245)
+    np.save(fake, images)
+    np.save(starts, images + 10)  # every view cell 10 brighter: layout PSNR 20 log10(255 / 10)
     generators = [{"name": "real vs real (s64)", "data_dir": str(pipeline["data64"]), "images": None},
-                  {"name": "fake", "data_dir": str(pipeline["data64"]), "images": str(fake)}]
+                  {"name": "fake", "data_dir": str(pipeline["data64"]), "images": str(fake), "starts": str(starts)}]
     upscalers = [{"name": "Bicubic", "data_dir": str(pipeline["data256"]), "scale": 4, "upscale": {"method": "bicubic"}}]
     out = dict(table_csv=tmp_path / "r.csv", table_md=tmp_path / "r.md", plot_png=tmp_path / "pd.png")
     table = run_realism_table(generators, upscalers, **out, settings=SETTINGS, device="cpu")
@@ -40,6 +42,9 @@ def test_table_has_both_blocks_and_writes_its_files(pipeline, tmp_path):
     assert table["size"].tolist() == [64, 64, 256]
     assert np.isnan(table.loc[0, "psnr"]) and table.loc[2, "psnr"] > 10  # PSNR only where a ground truth exists
     assert ((table["c2st"] >= 0) & (table["c2st"] <= 1)).all() and (table["patch_copy_32"] <= 1).all()
+    assert table.loc[1, "layout_db"] == pytest.approx(20 * np.log10(25.5), abs=1e-3)
+    assert table.loc[1, "layout_min_db"] == pytest.approx(20 * np.log10(25.5), abs=1e-3)
+    assert np.isnan(table.loc[0, "layout_db"])  # only rows with starts
     assert all(p.exists() for p in out.values())
     md = out["table_md"].read_text()
     assert "Generators at their native size" in md and "Upscalers on real inputs" in md and "| Bicubic x4 |" in md
