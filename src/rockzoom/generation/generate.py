@@ -23,7 +23,7 @@ from rockzoom.generation.realism import option_realism
 from rockzoom.generation.sheets import contact_sheet
 from rockzoom.metrics.spectrum import spectrum_distance
 from rockzoom.superres.upscale import Upscaler, build_upscaler, upscale_tiled
-from rockzoom.texture.patch_synthesis import PatchBanks
+from rockzoom.texture.patch_synthesis import LAYOUT_VIEW, PatchBanks
 from rockzoom.texture.stage import add_detail, layout_summary
 from rockzoom.util.hashing import file_sha256
 from rockzoom.util.provenance import machine_description
@@ -94,7 +94,7 @@ def generate(ae_model: str | Path, prior_path: str | Path, latents_dir: str | Pa
         checks["spectrum_distance_db_to_real"] = spectrum_distance(stack, reference)
         checks["real_reference"] = f"{real_dir} test split, {k} images"
     if detail is not None:
-        checks["layout"] = layout_summary(native, coarse)
+        checks["layout"] = layout_summary(native, coarse, detail["synthesis"].get("layout_view", LAYOUT_VIEW))
     size = outputs[0].shape[0]
     provenance = {
         "sampler": sampler, "seed": seed, "n": n, "temperature": temperature, "perturb_sigma": perturb_sigma,
