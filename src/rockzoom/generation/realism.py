@@ -168,10 +168,11 @@ def format_markdown(table: pd.DataFrame) -> str:
         part = table[table["block"] == block]
         if part.empty:
             continue
+        layout = ("; layout = PSNR of the 1/8 view against the AE sample each result started from"
+                  if block == GENERATORS else "")
         lines += [f"**{block.capitalize()}** ({BLOCK_NOTES[block]}; C2ST 0.5 = indistinguishable, with its 95% CI; "
                   "KID x1e3 mean ± spread over random-CNN seeds; patch copy = share of generated patches closer to a "
-                  "training patch than 95% of held-out real patches are; layout = PSNR of the 1/8 view against the AE "
-                  "sample each result started from)", "",
+                  f"training patch than 95% of held-out real patches are{layout})", "",
                   "| method | size | n | C2ST [95% CI] | KID ×1e3 | SWD | SWD (real-normalised) | spectrum dist. (dB) "
                   "| HF ratio | patch copy 32 / 64 | C_T 32 | layout dB mean / min | PSNR | SSIM | s/image |",
                   "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]

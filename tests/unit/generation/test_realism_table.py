@@ -48,6 +48,7 @@ def test_table_has_both_blocks_and_writes_its_files(pipeline, tmp_path):
     assert all(p.exists() for p in out.values())
     md = out["table_md"].read_text()
     assert "Generators at their native size" in md and "Upscalers on real inputs" in md and "| Bicubic x4 |" in md
+    assert "| 28.1 / 28.1 |" in md and md.count("layout = PSNR") == 1  # explained in the block that has it
     assert pd.read_csv(out["table_csv"])["method"].tolist() == table["method"].tolist()
 
 
