@@ -30,6 +30,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from rockzoom.metrics.fidelity import psnr_from_mse
 from rockzoom.texture import BANK_FORMAT
 from rockzoom.texture.colour_reference import build_colour_reference, match_colours, smooth_to_view
 from rockzoom.texture.quilting import QuiltSource, dihedral_each, quilt as quilt_blocks
@@ -486,8 +487,11 @@ def layout_psnr(image: np.ndarray, start: np.ndarray, *, view: int = LAYOUT_VIEW
     (any size: a 256 px AE sample against its 1024 px result): how well the result keeps the start's layout
     (view 8 of a 256 px tile: its 32 x 32 view)."""
     shape = _view_shape(image, view)
-    mse = float(((_area_view(image, shape) - _area_view(start, shape)) ** 2).mean())
-    return float("inf") if mse == 0 else 10.0 * math.log10(255.0**2 / mse)
+    return _view_psnr(_area_view(image, shape), _area_view(start, shape))
+
+
+def _view_psnr(a: torch.Tensor, b: torch.Tensor) -> float:
+    return psnr_from_mse(float(((a - b) ** 2).mean()))
 
 
 def hold_layout(image: np.ndarray, start: np.ndarray, *, min_db: float, view: int = LAYOUT_VIEW,
@@ -501,11 +505,12 @@ def hold_layout(image: np.ndarray, start: np.ndarray, *, min_db: float, view: in
     out = np.asarray(image)[..., :3]
     cur = _to_tensor(out)  # kept in float between rounds, so small corrections add up past the uint8 rounding
     for _ in range(rounds):
-        gap = min_db - layout_psnr(out, start, view=view)
+        current = _area_view(out, shape)
+        gap = min_db - _view_psnr(current, target)
         if gap <= 0:
             break
         share = 1.0 - 10.0 ** (-(gap + 0.1) / 20.0)  # the view error times (1 - share) gains gap dB (+ a margin)
-        cur = (cur + share * _resize((target - _area_view(out, shape)) / 127.5, size, circular=seamless)).clamp(-1, 1)
+        cur = (cur + share * _resize((target - current) / 127.5, size, circular=seamless)).clamp(-1, 1)
         out = _to_uint8(cur)
     return out
 
