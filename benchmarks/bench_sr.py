@@ -1,7 +1,7 @@
 """Super-resolution benchmark on the real rock tiles; every number below is measured in this one run.
 
 1. Builds the real dataset with the workflow's own stages (index, blocked split at zoom 21, exact mosaics) for
-   HR 256 (and 1024 when the test split has 1024 mosaics) under --work.
+   HR 256 (and 512, 1024 where the split holds such mosaics) under --work.
 2. Trains the default CPU net (config sr.nets.rlfn, sr.train) for a wall-clock budget (--minutes; the step count is
    calibrated from a few timed steps first), and evaluates bicubic, Lanczos and the net on the test split
    (x4: 64->256 and 256->1024), printing the PSNR gains.
@@ -13,7 +13,7 @@
 
 `--curve`: instead, the quality-per-minute curve (benchmarks/sr_curve.py): the default net trained on bicubic LR and
 on the pyramid's own LR (zoom z-2), and EDSR-baseline on bicubic LR, each for --curve-minutes with snapshots at
-each point; every snapshot evaluated on both LR kinds (the 2x2 LR-kind table) on the s256 and s1024 test splits.
+each point; every snapshot evaluated on both LR kinds (the 2x2 LR-kind table) on the s256 (s512, s1024) test splits.
 
     .venv/bin/python benchmarks/bench_sr.py --curve --curve-minutes 1 2.5 5 10 20
 """
@@ -47,6 +47,8 @@ from rockzoom.superres.data import make_pairs, sample_patches  # noqa: E402
 from rockzoom.superres.evaluate import eval_sr  # noqa: E402
 from rockzoom.superres.train import masked_charbonnier, train_sr  # noqa: E402
 from rockzoom.util.logs import console_logging  # noqa: E402
+
+EVAL_SIZES = (256, 512, 1024)  # HR sizes judged where the split holds them (the net trains on s256)
 
 
 def seconds_per_step(net_cfg: dict, train_cfg: dict, data_dir: Path, scale: int, device: str,
@@ -199,7 +201,7 @@ def main() -> int:
     p.add_argument("--tiles", type=Path, default=DEFAULT_TILES)
     p.add_argument("--work", type=Path, default=REPO / "results" / "bench_sr")
     p.add_argument("--data-root", type=Path, default=None,
-                   help="prebuilt dataset folders <root>/s256 (and s1024) from an earlier run; skips the tile stages")
+                   help="prebuilt dataset folders <root>/s256 (and s512, s1024) from an earlier run; skips the tile stages")
     p.add_argument("--minutes", type=float, default=10.0, help="training wall-clock budget")
     p.add_argument("--net", default="rlfn", help="net name in config sr.nets")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
@@ -228,9 +230,9 @@ def main() -> int:
     scale = 4
 
     if args.data_root is not None:
-        data = {size: args.data_root / f"s{size}" for size in (256, 1024) if (args.data_root / f"s{size}").is_dir()}
+        data = {size: args.data_root / f"s{size}" for size in EVAL_SIZES if (args.data_root / f"s{size}").is_dir()}
     else:
-        data = build_real_data(args.tiles, args.work, [256, 1024])
+        data = build_real_data(args.tiles, args.work, list(EVAL_SIZES))
     for size, d in data.items():
         counts = {s: len(load_split(d, s)) for s in ("train", "val", "test")}
         print(f"real data s{size}: {counts}")

@@ -24,7 +24,7 @@ def real_config(tmp_path, real_tiles):
 
 def test_dry_run_with_a_tile_dir_skips_the_demo(tmp_path, real_tiles):
     counts = plan(["datasets"], tmp_path, [BASE_CONFIG, TEST_CONFIG, real_config(tmp_path, real_tiles)])
-    assert "demo_tiles" not in counts and counts["build_dataset"] == 3  # the real tree: 256, 512, 1024
+    assert "demo_tiles" not in counts and counts["build_dataset"] == 2  # the real tree at block zoom 22: 256, 512
 
 
 @pytest.mark.parametrize(

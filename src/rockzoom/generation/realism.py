@@ -55,11 +55,6 @@ def _report_kwargs(settings: dict) -> dict:
             "memorisation_kwargs": settings["memorisation"]}
 
 
-def _cap(images: np.ndarray, masks: np.ndarray, limit: int | None) -> tuple[np.ndarray, np.ndarray]:
-    n = len(images) if limit is None else min(limit, len(images))
-    return np.asarray(images[:n]), np.asarray(masks[:n])
-
-
 def _row(block: str, method: str, report: dict, seconds_per_image: float | None = None, fidelity=None) -> dict:
     row = {"block": block, "method": method, "size": report["size"], "n": report["n_generated"],
            "seconds_per_image": seconds_per_image,
@@ -82,10 +77,11 @@ def load_images(path: str | Path) -> np.ndarray:
     return np.stack([np.asarray(Image.open(f).convert("RGB")) for f in files])
 
 
-def heldout_reference(data_dir: str | Path, splits, limit: int | None) -> tuple[np.ndarray, np.ndarray]:
-    """The real held-out tiles generators are judged against: the given splits of ``data_dir`` together, at most
-    ``limit`` of them (a seeded uniform draw over all of them, so a cap does not drop a whole split). Only the drawn
-    tiles are read from the memory maps."""
+def reference_tiles(data_dir: str | Path, splits, limit: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Real tiles of the given splits of ``data_dir`` together (the held-out reference generators are judged against,
+    or with ("train",) the training tiles), at most ``limit`` of them: a seeded uniform draw over all of them, so a cap
+    does not drop a whole split or, as the first ``limit`` in tile order would, keep only one end of the tree. Only
+    the drawn tiles are read from the memory maps."""
     parts = [load_split(data_dir, s) for s in splits]
     sizes = [len(p.images) for p in parts]
     total = sum(sizes)
@@ -120,9 +116,8 @@ def generator_rows(rows: list[dict], settings: dict, seed: int) -> list[dict]:
     for spec in rows:
         data_dir = spec["data_dir"]
         if data_dir not in splits:
-            train_split = load_split(data_dir, "train")
-            splits[data_dir] = (heldout_reference(data_dir, settings["heldout_splits"], settings["max_images"]),
-                                _cap(train_split.images, train_split.masks, settings["max_images"]))
+            splits[data_dir] = (reference_tiles(data_dir, settings["heldout_splits"], settings["max_images"]),
+                                reference_tiles(data_dir, ("train",), settings["max_images"]))
         (test, test_m), (train, train_m) = splits[data_dir]
         if spec["images"] is None:
             report = _unless_too_few(lambda: real_vs_real(train, test, train_masks=train_m, heldout_masks=test_m,
@@ -143,7 +138,7 @@ def upscaler_rows(rows: list[dict], settings: dict, seed: int, device: str) -> l
     """rows: benchmark row specs (rockzoom.generation.benchmark) with scale > 1 and no AE step."""
     out = []
     for spec in rows:
-        test, train = load_split(spec["data_dir"], "test"), load_split(spec["data_dir"], "train")
+        test = load_split(spec["data_dir"], "test")
         pairs = make_pairs(test, spec["scale"], limit=settings["max_images"])
         chain = build_chain(spec, device)
         t0 = time.perf_counter()
@@ -151,7 +146,7 @@ def upscaler_rows(rows: list[dict], settings: dict, seed: int, device: str) -> l
         per_image = (time.perf_counter() - t0) / len(pairs)
         preds = np.rint(np.clip(preds, 0.0, 1.0) * 255.0).astype(np.uint8)  # as a PNG would store them
         fidelity = evaluate(preds, pairs.hr, pairs.hr_mask, border=spec["scale"], seed=seed)
-        train_images, train_masks = _cap(train.images, train.masks, settings["max_images"])
+        train_images, train_masks = reference_tiles(spec["data_dir"], ("train",), settings["max_images"])
         report = _unless_too_few(lambda: realism_report(preds, pairs.hr, train_images, generated_masks=pairs.hr_mask,
                                                         heldout_masks=pairs.hr_mask, train_masks=train_masks,
                                                         seed=seed, **_report_kwargs(settings)), preds, spec["name"])
@@ -233,22 +228,21 @@ def option_realism(generated: np.ndarray, real_dir: str | Path, out_dir: str | P
                    settings: dict) -> dict:
     """A generated option's realism figures against real tiles of its output size, and its real-or-generated sheet
     (``real_or_generated.png``, key in ``real_or_generated_key.csv``)."""
-    train = load_split(real_dir, "train")
-    test_images, test_masks = heldout_reference(real_dir, settings["heldout_splits"], settings["max_images"])
+    train_images, train_masks = reference_tiles(real_dir, ("train",), settings["max_images"])
+    test_images, test_masks = reference_tiles(real_dir, settings["heldout_splits"], settings["max_images"])
     result = {"real_reference": f"{real_dir}: {len(test_images)} held-out ({'+'.join(settings['heldout_splits'])}) "
-                                f"and {len(train.images)} training images"}
+                                f"and {len(train_images)} training images"}
     if scale > 1:
         result["note"] = CROSS_SCALE_NOTE
     n_sheet = min(settings["sheet_n"], len(test_images), len(generated))
     if n_sheet >= 1:
         real_or_generated_sheet(test_images, generated, Path(out_dir) / "real_or_generated.png",
                                 Path(out_dir) / "real_or_generated_key.csv", n=n_sheet, seed=seed)
-    if len(test_images) < settings["min_images"] or len(generated) < settings["min_images"] or len(train.images) < 1:
+    if len(test_images) < settings["min_images"] or len(generated) < settings["min_images"] or len(train_images) < 1:
         result["measured"] = False
         result["why"] = (f"needs at least {settings['min_images']} generated and held-out real images and one "
-                         f"training image; has {len(generated)}, {len(test_images)} and {len(train.images)}")
+                         f"training image; has {len(generated)}, {len(test_images)} and {len(train_images)}")
         return result
-    train_images, train_masks = _cap(train.images, train.masks, settings["max_images"])
     try:
         result.update(realism_report(generated, test_images, train_images, heldout_masks=test_masks,
                                      train_masks=train_masks, seed=seed, **_report_kwargs(settings)))

@@ -10,7 +10,7 @@ from rockzoom.generation.realism import (
     COLUMNS,
     GENERATORS,
     UPSCALERS,
-    heldout_reference,
+    reference_tiles,
     option_realism,
     run_realism_table,
 )
@@ -66,15 +66,27 @@ def test_option_realism_measures_and_writes_the_sheet(pipeline, tmp_path):
     assert three["measured"] is False and "at least 4 usable images" in three["why"]
 
 
-def test_heldout_reference_is_val_and_test_never_train_and_capped_by_share(pipeline):
+def test_reference_tiles_is_val_and_test_never_train_and_capped_by_share(pipeline):
     data = pipeline["data64"]
     val, test, train = (np.asarray(load_split(data, s).images) for s in ("val", "test", "train"))
-    images, masks = heldout_reference(data, ["val", "test"], None)
+    images, masks = reference_tiles(data, ["val", "test"], None)
     assert np.array_equal(images, np.concatenate([val, test])) and masks.shape == images.shape[:3]
-    only_test, _ = heldout_reference(data, ["test"], None)
+    only_test, _ = reference_tiles(data, ["test"], None)
     assert np.array_equal(only_test, test)
-    capped, _ = heldout_reference(data, ["val", "test"], 3)
+    capped, _ = reference_tiles(data, ["val", "test"], 3)
     assert len(capped) == 3
     pool = {a.tobytes() for a in np.concatenate([val, test])}
     assert all(a.tobytes() in pool for a in capped)
     assert not {a.tobytes() for a in train} & {a.tobytes() for a in capped}
+
+
+def test_reference_tiles_capped_is_a_draw_over_the_whole_split_not_its_first_tiles(pipeline):
+    data = pipeline["data64"]
+    train = np.asarray(load_split(data, "train").images)
+    drawn, masks = reference_tiles(data, ("train",), len(train) // 2)
+    assert len(drawn) == len(train) // 2 and masks.shape == drawn.shape[:3]
+    index = {a.tobytes(): i for i, a in enumerate(train)}
+    rows = [index[a.tobytes()] for a in drawn]  # every drawn tile is a training tile
+    assert max(rows) >= len(train) // 2  # tile order is position in the tree: the cap reaches its far end
+    again, _ = reference_tiles(data, ("train",), len(train) // 2)
+    assert np.array_equal(drawn, again)  # seeded
