@@ -177,9 +177,10 @@ def plot_curve(table, path: Path, ticks=(2, 5, 10, 20, 40), xlabel: str | None =
     import matplotlib.pyplot as plt
     import matplotlib.ticker
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=False)
     plain = table[~table["self_ensemble"]]
-    for ax, size in zip(axes, sorted(plain["hr"].unique())):
+    sizes = sorted(plain["hr"].unique())
+    fig, axes = plt.subplots(1, len(sizes), figsize=(5.5 * len(sizes), 4), sharey=False, squeeze=False)
+    for ax, size in zip(axes[0], sizes):
         for (net, trained, evaluated), g in plain[plain["hr"] == size].groupby(["net", "trained_on", "evaluated_on"]):
             g = g.sort_values("cpu_min")
             ax.plot(g["cpu_min"], g["gain_bicubic"], marker="o",

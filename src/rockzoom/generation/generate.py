@@ -112,6 +112,9 @@ def generate(ae_model: str | Path, prior_path: str | Path, latents_dir: str | Pa
     if real_dir is not None and realism is not None:
         provenance["realism"] = option_realism(stack, real_dir, out_dir, scale=provenance["scale"], seed=seed,
                                                settings=realism)
+    elif realism is not None:
+        provenance["realism"] = {"measured": False,
+                                 "why": f"no real {size} px images: {size} is not among this tree's dataset.sizes"}
     if sr_model is not None and upscale == "sr":
         provenance["checkpoints"]["sr"] = {"path": str(sr_model), "sha256": file_sha256(sr_model)}
     (out_dir / "provenance.json").write_text(json.dumps(provenance, indent=2))
