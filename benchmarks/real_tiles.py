@@ -3,8 +3,8 @@ split settings of config/config.yaml + config/real-tiles.yaml (or another overla
 workflow uses."""
 from __future__ import annotations
 
+import logging
 import os
-import sys
 from pathlib import Path
 
 import yaml
@@ -15,6 +15,7 @@ from rockzoom.data.tiles import TILE_SIZE, build_index
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_TILES = Path(os.environ.get("ROCKZOOM_REAL_TILES", REPO.parent / "shared" / "data" / "rock-tiles"))
 REAL_CONFIG = REPO / "config" / "real-tiles.yaml"
+logger = logging.getLogger(__name__)
 
 
 def real_settings(overlay: Path = REAL_CONFIG) -> dict:
@@ -34,8 +35,7 @@ def build_real_data(tiles: Path, work: Path, sizes: list[int], overlay: Path = R
     if split["block_zoom"] != "auto":
         fits = [s for s in sizes if s <= TILE_SIZE << (cfg["tiles"]["zoom"] - int(split["block_zoom"]))]
         for s in sorted(set(sizes) - set(fits)):
-            print(f"real tiles: no {s} px samples, a split block at zoom {split['block_zoom']} is smaller",
-                  file=sys.stderr)
+            logger.warning("real tiles: no %d px samples, a split block at zoom %s is smaller", s, split["block_zoom"])
         sizes = fits
     tiles_dir = work / "tiles"
     if not (tiles_dir / "blocks.csv").exists():
