@@ -196,7 +196,8 @@ def plot_perception_distortion(table: pd.DataFrame, path: str | Path) -> None:
         lo, hi = part["psnr"].min(), part["psnr"].max()
         pad = max(0.1, hi - lo) * 0.2
         ax.set_xlim(lo - pad, hi + 2 * pad)  # room for the labels on the right
-    floor = table[(table["block"] == GENERATORS) & table["method"].str.startswith("real vs real")]
+    floor = table[(table["block"] == GENERATORS) & table["method"].str.startswith("real vs real")
+                  & table["size"].isin(part["size"])]  # the floor of the upscalers' own output size
     for _, r in floor.iterrows():
         ax.axhline(r["c2st"], color="k", lw=0.8, ls="--", label=r["method"])
     ax.axhline(0.5, color="grey", lw=0.6)
