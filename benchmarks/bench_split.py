@@ -21,7 +21,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 from real_tiles import DEFAULT_TILES, REPO, build_real_data  # noqa: E402
 
-from rockzoom.data.store import load_split  # noqa: E402
+from rockzoom.generation.realism import reference_tiles  # noqa: E402
 from rockzoom.metrics.realism import c2st  # noqa: E402
 from rockzoom.util.logs import console_logging  # noqa: E402
 
@@ -50,14 +50,13 @@ def main() -> int:
     rows = []
     for name, overlay in SPLITS.items():
         d = build_real_data(args.tiles, args.work / overlay.stem, [256], overlay)[256]
-        train, val, test = (load_split(d, s, mmap=False) for s in ("train", "val", "test"))
-        tr = (train.images, train.masks)
-        held = (np.concatenate([val.images, test.images]), np.concatenate([val.masks, test.masks]))
+        tr, held, val, test = (reference_tiles(d, splits, None) for splits in (["train"], ["val", "test"], ["val"],
+                                                                               ["test"]))
         half = np.random.default_rng(0).permutation(len(tr[0]))
         a, b = np.sort(half[: len(half) // 2]), np.sort(half[len(half) // 2:])
-        rows.append((name, len(tr[0]), len(val), len(test),
+        rows.append((name, len(tr[0]), len(val[0]), len(test[0]),
                      accuracy(held, tr, seeds),
-                     accuracy((val.images, val.masks), (test.images, test.masks), seeds),
+                     accuracy(val, test, seeds),
                      accuracy((tr[0][a], tr[1][a]), (tr[0][b], tr[1][b]), seeds)))
     print(f"\nC2ST accuracy (0.5 = alike), 256 px tiles, 64 px crops, mean ± sd over {len(seeds)} seeds; "
           "n = complete tiles a side")

@@ -10,7 +10,8 @@ from pathlib import Path
 import yaml
 
 from rockzoom.data.dataset import build_dataset, make_split
-from rockzoom.data.tiles import TILE_SIZE, build_index
+from rockzoom.data.split import check_size
+from rockzoom.data.tiles import build_index
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_TILES = Path(os.environ.get("ROCKZOOM_REAL_TILES", REPO.parent / "shared" / "data" / "rock-tiles"))
@@ -27,16 +28,22 @@ def real_settings(overlay: Path = REAL_CONFIG) -> dict:
     return merged
 
 
+def _fits(size: int, zoom: int, block_zoom: int) -> bool:
+    try:
+        check_size(size, zoom, block_zoom)
+    except ValueError as e:
+        logger.warning("real tiles: no %d px samples: %s", size, e)
+        return False
+    return True
+
+
 def build_real_data(tiles: Path, work: Path, sizes: list[int], overlay: Path = REAL_CONFIG) -> dict[int, Path]:
     """results/data/s{S}-style folders for each size under work/data (reused when already built); a size larger than
     the configured split's blocks hold (1024 px at block zoom 22) is left out, with a message."""
     cfg = real_settings(overlay)
     split = cfg["split"]
     if split["block_zoom"] != "auto":
-        fits = [s for s in sizes if s <= TILE_SIZE << (cfg["tiles"]["zoom"] - int(split["block_zoom"]))]
-        for s in sorted(set(sizes) - set(fits)):
-            logger.warning("real tiles: no %d px samples, a split block at zoom %s is smaller", s, split["block_zoom"])
-        sizes = fits
+        sizes = [s for s in sizes if _fits(s, cfg["tiles"]["zoom"], int(split["block_zoom"]))]
     tiles_dir = work / "tiles"
     if not (tiles_dir / "blocks.csv").exists():
         build_index(tiles, cfg["tiles"]["zoom"], tiles_dir / "index.csv", tiles_dir / "rejected.csv")

@@ -136,7 +136,7 @@ def generator_rows(rows: list[dict], settings: dict, seed: int) -> list[dict]:
 
 def upscaler_rows(rows: list[dict], settings: dict, seed: int, device: str) -> list[dict]:
     """rows: benchmark row specs (rockzoom.generation.benchmark) with scale > 1 and no AE step."""
-    out = []
+    out, train_tiles = [], {}
     for spec in rows:
         test = load_split(spec["data_dir"], "test")
         pairs = make_pairs(test, spec["scale"], limit=settings["max_images"])
@@ -146,7 +146,9 @@ def upscaler_rows(rows: list[dict], settings: dict, seed: int, device: str) -> l
         per_image = (time.perf_counter() - t0) / len(pairs)
         preds = np.rint(np.clip(preds, 0.0, 1.0) * 255.0).astype(np.uint8)  # as a PNG would store them
         fidelity = evaluate(preds, pairs.hr, pairs.hr_mask, border=spec["scale"], seed=seed)
-        train_images, train_masks = reference_tiles(spec["data_dir"], ("train",), settings["max_images"])
+        if spec["data_dir"] not in train_tiles:  # the upscaler rows share one data dir: read its tiles once
+            train_tiles[spec["data_dir"]] = reference_tiles(spec["data_dir"], ("train",), settings["max_images"])
+        train_images, train_masks = train_tiles[spec["data_dir"]]
         report = _unless_too_few(lambda: realism_report(preds, pairs.hr, train_images, generated_masks=pairs.hr_mask,
                                                         heldout_masks=pairs.hr_mask, train_masks=train_masks,
                                                         seed=seed, **_report_kwargs(settings)), preds, spec["name"])
