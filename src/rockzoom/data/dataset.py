@@ -22,6 +22,7 @@ from rockzoom.data.split import (
     check_size,
     complete_groups,
     read_blocks,
+    survey_tiles,
     tiles_per_side,
     too_close_to_held_out,
     write_blocks,
@@ -84,13 +85,18 @@ def make_split(index_csv: str | Path, blocks_csv: str | Path, *, zoom: int, bloc
                     + "/".join(str(f.blocks[k]) for k in SPLITS) + " blocks")
     for size in fit.unsupported:
         logger.warning(fit.message(size))
+    if fit.isolated:
+        logger.warning(f"{len(fit.isolated)} isolated tile(s) (no indexed neighbour) left out of the split and the "
+                       "datasets: " + ", ".join(f"{r.path} (x={r.x}, y={r.y})" for r in fit.isolated[:20])
+                       + (" ..." if len(fit.isolated) > 20 else ""))
     return counts
 
 
 def plan_samples(records: list[TileRecord], size: int, zoom: int, block_zoom: int,
                  assignment: dict[tuple[int, int], str], guard_tiles: int) -> tuple[list[Sample], int]:
     """All candidate samples of one size with their split; training samples inside the guard band are dropped.
-    Returns (samples, number dropped by the guard band)."""
+    `records` are the survey's tiles (split.survey_tiles: isolated ones lie in no block). Returns (samples, number
+    dropped by the guard band)."""
     shift = zoom - block_zoom
     block_tiles = 1 << shift
     held_out = {b for b, s in assignment.items() if s != "train"}
@@ -170,7 +176,7 @@ def _build_dataset(index_csv: str | Path, blocks_csv: str | Path, out_dir: str |
     out_dir.mkdir(parents=True, exist_ok=True)
     zoom, block_zoom, assignment = read_blocks(blocks_csv)
     check_size(size, zoom, block_zoom)
-    records = read_index(index_csv)
+    records, _ = survey_tiles(read_index(index_csv))  # isolated tiles are in no split (as in make_split)
     samples, guarded = plan_samples(records, size, zoom, block_zoom, assignment, guard_tiles)
     del records
     n = tiles_per_side(size)

@@ -2,7 +2,8 @@
 
 A size's needs come from the config (rockzoom.config.needs: split -> targets). For each candidate block zoom the
 blocks are assigned exactly as `split_blocks` would, the samples of each size counted from the index (no decoding),
-and the zoom kept that supports the most needed sizes, then has the most test blocks. What it cannot support is said
+and the zoom kept that supports the most needed sizes, then has the most test blocks. Isolated tiles (strays with no
+indexed neighbour, split.survey_tiles) are left out first, so they cannot move the split. What it cannot support is said
 in one line per size, with the numbers and the keys to change; `build_dataset` of that size fails with that line.
 """
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from rockzoom.data.dataset import plan_samples
-from rockzoom.data.split import assign_blocks, complete_groups, tiles_per_side
+from rockzoom.data.split import assign_blocks, complete_groups, survey_tiles, tiles_per_side
 from rockzoom.data.store import SPLITS
 from rockzoom.data.tiles import TILE_SIZE, TileRecord
 
@@ -62,6 +63,7 @@ class SplitFit:
     blocks: dict[str, int]  # blocks per split
     sizes: dict[int, SizeFit]
     assignment: dict[tuple[int, int], str] = field(repr=False, default_factory=dict)
+    isolated: list[TileRecord] = field(repr=False, default_factory=list)  # left out of the split and the datasets
 
     @property
     def unsupported(self) -> list[int]:
@@ -95,6 +97,7 @@ class SplitFit:
                                "message": None if f.supported else self.message(s)}
                       for s, f in sorted(self.sizes.items())},
             "unsupported": self.unsupported,
+            "isolated_tiles": [{"x": r.x, "y": r.y, "path": r.path} for r in self.isolated],
         }
 
 
@@ -123,11 +126,15 @@ def size_counts(records: list[TileRecord], size: int, zoom: int, block_zoom: int
 def fit_split(records: list[TileRecord], *, zoom: int, block_zoom: int | str, sizes: list[int],
               needs: dict[int, dict[str, list[str]]], fractions: dict[str, float], seed: int, min_valid: float,
               guard_tiles: int, stratify: str = "luminance") -> SplitFit:
-    """The split for `block_zoom` (an int: that zoom, as set) or the auto-fitted one ("auto")."""
+    """The split for `block_zoom` (an int: that zoom, as set) or the auto-fitted one ("auto"), of the survey's tiles
+    (isolated ones are set aside and listed in the result)."""
     sizes = sorted(set(sizes) | set(needs))
+    records, isolated = survey_tiles(records)
     if block_zoom != AUTO:
-        return _try(records, zoom, int(block_zoom), sizes, needs, fractions, seed, min_valid, guard_tiles, stratify,
-                    auto=False, strict=True)
+        fit = _try(records, zoom, int(block_zoom), sizes, needs, fractions, seed, min_valid, guard_tiles, stratify,
+                   auto=False, strict=True)
+        fit.isolated = isolated
+        return fit
     fits = [f for bz in range(zoom, max(zoom - MAX_LEVELS, 0) - 1, -1)
             if (f := _try(records, zoom, bz, sizes, needs, fractions, seed, min_valid, guard_tiles, stratify,
                           auto=True, strict=False)) is not None]
@@ -135,10 +142,12 @@ def fit_split(records: list[TileRecord], *, zoom: int, block_zoom: int | str, si
         raise ValueError(
             f"split.block_zoom=auto: no block zoom between {zoom} and {max(zoom - MAX_LEVELS, 0)} gives {len(records)} "
             f"zoom-{zoom} tiles a train, val and test block holding a sample of any of dataset.sizes={sizes} with "
-            f"valid fraction >= {min_valid}; add tiles or lower dataset.min_valid")
+            f"valid fraction >= {min_valid}; add tiles or lower dataset.min_valid"
+            + (f" ({len(isolated)} isolated tile(s) without an indexed neighbour were left out)" if isolated else ""))
     best = max(fits, key=lambda f: (len(sizes) - len(f.unsupported), f.blocks["test"], f.block_zoom))
     for f in fits:
         logger.debug(f"block zoom {f.block_zoom}: blocks {f.blocks}, unsupported sizes {f.unsupported}")
+    best.isolated = isolated
     return best
 
 

@@ -2,7 +2,8 @@
 
 Zoom levels and their tile counts, the row scheme, the extent, a coverage map (present / partial no-data / rejected /
 missing per tile, with the auto-fitted split's blocks), valid-fraction and brightness histograms, complete mosaics per
-size, the split the auto-fit chooses and the targets this tree can run; optionally a starting config.
+size, the split the auto-fit chooses and the targets this tree can run; optionally a starting config. Isolated tiles
+(no indexed neighbour: strays, left out of the split) are listed; the extent and the map leave them out.
 """
 from __future__ import annotations
 
@@ -16,9 +17,9 @@ import numpy as np
 
 from rockzoom.config.needs import by_size
 from rockzoom.data.fit import SplitFit, fit_split
-from rockzoom.data.split import complete_groups
+from rockzoom.data.split import complete_groups, isolated_positions, survey_tiles
 from rockzoom.data.store import SPLITS
-from rockzoom.data.tiles import TILE_SIZE, TileRecord, _parse_tile_name, resolve_scheme, tms_to_xyz_row
+from rockzoom.data.tiles import TILE_SIZE, TileError, TileRecord, parse_tile_name, resolve_scheme, tms_to_xyz_row
 
 logger = logging.getLogger(__name__)
 
@@ -46,9 +47,16 @@ class Inspection:
     fit: SplitFit | None
     fit_error: str | None
     runnable: dict[str, str | None]  # target -> None (runs) or the size that stops it
+    isolated: list[TileRecord]  # tiles without an indexed neighbour (split.survey_tiles), left out of the split
+
+    @property
+    def survey(self) -> list[TileRecord]:
+        lone = {(r.x, r.y) for r in self.isolated}
+        return [r for r in self.records if (r.x, r.y) not in lone]
 
     def summary(self) -> dict:
-        xs, ys = [r.x for r in self.records], [r.y for r in self.records]
+        survey = self.survey
+        xs, ys = [r.x for r in survey], [r.y for r in survey]
         return {
             "tile_dir": self.tile_dir,
             "scheme": self.scheme,
@@ -56,6 +64,7 @@ class Inspection:
             "zoom": self.zoom,
             "tiles": len(self.records),
             "rejected": len(self.rejected),
+            "isolated_tiles": [{"x": r.x, "y": r.y, "path": r.path} for r in self.isolated],
             "grid": {"x": [min(xs), max(xs)], "y_xyz": [min(ys), max(ys)],
                      "columns": max(xs) - min(xs) + 1, "rows": max(ys) - min(ys) + 1},
             "extent_lonlat": extent_lonlat(self.zoom, min(xs), min(ys), max(xs), max(ys)),
@@ -78,13 +87,17 @@ class Inspection:
             "zoom levels: " + ", ".join(f"z{z}: {n} files" for z, n in s["zoom_levels"].items()),
             f"zoom {self.zoom}: {s['tiles']} usable tiles, {s['rejected']} rejected, on a {g['columns']} x {g['rows']} "
             f"grid (x {g['x'][0]}-{g['x'][1]}, XYZ y {g['y_xyz'][0]}-{g['y_xyz'][1]}); "
-            f"{s['ground_m_per_px'] * 100:.2f} cm/px",
+            f"{s['ground_m_per_px'] * 100:.2f} cm/px" + (" (without the isolated tiles)" if self.isolated else ""),
             f"extent (lon/lat): {e[0]:.6f}, {e[1]:.6f} to {e[2]:.6f}, {e[3]:.6f}",
             f"valid fraction: {s['valid_fraction']['full']} tiles full, {s['valid_fraction']['partial']} partial, "
             f"{s['valid_fraction']['empty']} without data (mean {s['valid_fraction']['mean']:.3f})",
             f"complete mosaics with valid fraction >= {self.min_valid}: "
             + ", ".join(f"{k} px: {n}" for k, n in s["complete_mosaics"].items()),
         ]
+        if self.isolated:
+            lines.append(f"isolated tiles (no indexed neighbour; left out of the split and the datasets): "
+                         f"{len(self.isolated)}")
+            lines += [f"  {r.path} (x {r.x}, XYZ y {r.y})" for r in self.isolated]
         if self.fit:
             f = self.fit
             lines.append(f"split: block zoom {f.block_zoom} ({'auto-fitted' if f.auto else 'as set'}, "
@@ -160,12 +173,13 @@ def inspect_tree(tile_dir: str | Path, records: list[TileRecord], rejected: list
                         stratify=split["stratify"])
     except ValueError as exc:
         error = str(exc)
-    xs, ys = [r.x for r in records], [r.y for r in records]
+    survey, isolated = survey_tiles(records)
+    xs, ys = [r.x for r in survey], [r.y for r in survey]
     side = max(max(xs) - min(xs), max(ys) - min(ys)) + 1
     mosaic_sizes = sorted({TILE_SIZE << k for k in range(int(np.log2(side)) + 1)} | {s for s in sizes if s >= TILE_SIZE})
     return Inspection(str(tile_dir), zoom, resolve_scheme(tile_dir, scheme), zoom_counts(tile_dir), records, rejected,
-                      min_valid, count_complete(records, min_valid, mosaic_sizes), fit, error,
-                      runnable_targets(target_needs, fit))
+                      min_valid, count_complete(survey, min_valid, mosaic_sizes), fit, error,
+                      runnable_targets(target_needs, fit), isolated)
 
 
 def inspect_with_config(tile_dir: str | Path, cfg: dict, records: list[TileRecord],
@@ -229,28 +243,29 @@ def tile_xy_of_rejected(tile_dir: str | Path, zoom: int, scheme: str, rejected: 
     for path, _ in rejected:
         p = Path(path)
         try:
-            name = _parse_tile_name(zoom_dir, p)
-        except ValueError:
-            name = None
-        if name is not None:
-            x, y = name
-            out.append((x, tms_to_xyz_row(zoom, y) if scheme == "tms" else y))
+            x, y = parse_tile_name(zoom_dir, p, zoom)
+        except (TileError, ValueError):  # not named as a tile of this zoom, or not under zoom_dir
+            continue
+        out.append((x, tms_to_xyz_row(zoom, y) if scheme == "tms" else y))
     return out
 
 
 def coverage_grid(ins: Inspection) -> tuple[np.ndarray, int, int]:
-    """RGB image, one pixel per zoom tile over the bounding box (plus rejected tiles); returns (rgb, x0, y0)."""
+    """RGB image, one pixel per zoom tile over the bounding box of the tiles and the rejected files named as tiles,
+    those without a neighbour among them left out (a stray far away would make the map as large as the gap; one
+    inside the box is drawn); returns (rgb, x0, y0)."""
     rejected_xy = tile_xy_of_rejected(ins.tile_dir, ins.zoom, ins.scheme, ins.rejected)
-    xs = [r.x for r in ins.records] + [x for x, _ in rejected_xy]
-    ys = [r.y for r in ins.records] + [y for _, y in rejected_xy]
-    x0, y0 = min(xs), min(ys)
-    rgb = np.empty((max(ys) - y0 + 1, max(xs) - x0 + 1, 3))
+    cells = {(r.x, r.y) for r in ins.records} | set(rejected_xy)
+    placed = cells - isolated_positions(cells)
+    x0, y0 = min(x for x, _ in placed), min(y for _, y in placed)
+    h, w = max(y for _, y in placed) - y0 + 1, max(x for x, _ in placed) - x0 + 1
+    rgb = np.empty((h, w, 3))
     rgb[:] = COLOURS["missing"]
-    for r in ins.records:
-        kind = "present" if r.valid_fraction >= 1.0 else ("no data" if r.valid_fraction == 0 else "partial")
-        rgb[r.y - y0, r.x - x0] = COLOURS[kind]
-    for x, y in rejected_xy:
-        rgb[y - y0, x - x0] = COLOURS["rejected"]
+    kinds = [((r.x, r.y), "present" if r.valid_fraction >= 1.0 else ("no data" if r.valid_fraction == 0 else "partial"))
+             for r in ins.records] + [(xy, "rejected") for xy in rejected_xy]
+    for (x, y), kind in kinds:
+        if 0 <= y - y0 < h and 0 <= x - x0 < w:
+            rgb[y - y0, x - x0] = COLOURS[kind]
     return rgb, x0, y0
 
 
@@ -286,6 +301,8 @@ def write_coverage_map(ins: Inspection, path: str | Path) -> None:
     ax.set_xlabel(f"x - {x0}")
     ax.set_ylabel(f"XYZ y - {y0} (north up)")
     title = f"zoom {ins.zoom}: {len(ins.records)} tiles, {len(ins.rejected)} rejected"
+    if ins.isolated:
+        title += f", {len(ins.isolated)} isolated"
     if ins.fit is not None:
         title += f"; split blocks at zoom {ins.fit.block_zoom}"
     ax.set_title(title, fontsize=10)

@@ -37,6 +37,23 @@ def check_size(size: int, zoom: int, block_zoom: int | None) -> None:
         raise ValueError(f"dataset size {size} is not a divisor of 256")
 
 
+def isolated_positions(xy: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    """The positions none of whose 8 neighbours is in `xy`; none when that is every position (no survey)."""
+    lone = {(x, y) for x, y in xy
+            if not any((x + dx, y + dy) in xy for dx in (-1, 0, 1) for dy in (-1, 0, 1) if dx or dy)}
+    return set() if len(lone) == len(xy) else lone
+
+
+def survey_tiles(records: list[TileRecord]) -> tuple[list[TileRecord], list[TileRecord]]:
+    """(the survey's tiles, the isolated ones). A tile is isolated when none of its 8 neighbours is indexed while
+    other tiles have neighbours: a stray far from the survey (a stale tile of an earlier flight, one written under
+    the wrong zoom). Isolated tiles are left out of the split and the datasets, so a stray neither adds a block nor
+    reshuffles the draw of the held-out ones. A tree whose tiles all lack neighbours is kept whole (no survey to
+    stray from)."""
+    lone = isolated_positions({(r.x, r.y) for r in records})
+    return [r for r in records if (r.x, r.y) not in lone], [r for r in records if (r.x, r.y) in lone]
+
+
 def complete_groups(records: list[TileRecord], n: int) -> dict[tuple[int, int], list[TileRecord]]:
     """Every complete n x n neighbourhood aligned on the parent-tile grid, keyed by its top-left tile."""
     by_key = {(r.x, r.y): r for r in records}
@@ -91,8 +108,9 @@ def assign_blocks(
     """Map each block (bx, by) to a split. Val/test blocks are drawn first among blocks that hold at least one
     sample of the largest configured size, so every size gets a test sample when the data allows; otherwise raise.
     stratify="luminance" draws them across the brightness range of those blocks (see draw_held_out). When fewer
-    such blocks exist than val/test need, the rest come from blocks holding the next smaller of `sizes`, and a lone
-    block of the largest size goes to test."""
+    such blocks exist than val/test need, the rest come from blocks holding the next smaller of `sizes` (never from a
+    block holding no sample of any of them: val/test then get fewer blocks), and a lone block of the largest size
+    goes to test. `records` are the survey's tiles (survey_tiles): an isolated stray would count as a block."""
     if block_zoom > zoom:
         raise ValueError(f"split.block_zoom={block_zoom} must not exceed tiles.zoom={zoom}")
     if stratify not in STRATIFY:
@@ -125,7 +143,7 @@ def assign_blocks(
             break
         tier = blocks_holding(records, size, shift, min_valid)
         held_out += [b for b in order if b in tier and b not in held_out][: n_test + n_val - len(held_out)]
-    held_out += [b for b in order if b not in held_out][: n_test + n_val - len(held_out)]
+    # A block holding no sample of any size would be held out for nothing: val/test get fewer blocks instead.
     # Alternate test/val (from a random start) so both get large samples when at least two full blocks exist and,
     # when stratified, both span the brightness range.
     start = int(rng.integers(2)) if luminance is not None else 0

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from rockzoom.data import geotiff_source
+from rockzoom.data.image_files import TooManyPixels, check_pixels, open_image
 from rockzoom.util.pool import ordered_map, warm_pool
 from rockzoom.util.progress import progress
 
@@ -29,7 +29,7 @@ SCHEMES = ("auto", "tms", "xyz")
 ACCEPTED_MODES = ("RGBA", "RGB", "LA", "L", "P", "PA", "RGBa", "La")
 INDEX_COLUMNS = ["z", "x", "y", "path", "width", "height", "valid_fraction", "mean_luma", "mode", "sha1"]
 REJECT_COLUMNS = ["path", "reason"]
-_TILE_NAME = re.compile(r"^(\d+)$")
+_TILE_NUMBER = re.compile(r"[0-9]+")  # ASCII digits only (\d also takes other scripts' digits)
 
 
 class TileError(ValueError):
@@ -77,10 +77,9 @@ def decode_tile_rgba(path: str | Path, tile_size: int = TILE_SIZE, max_pixels: i
     if path.stat().st_size == 0:
         raise TileError("empty file")
     try:
-        with Image.open(path) as im:
+        with open_image(path) as im:
             width, height = im.size
-            if width * height > max_pixels:
-                raise TileError(f"{width}x{height} exceeds the pixel limit {max_pixels} (decompression bomb)")
+            check_pixels(path, width, height, max_pixels)
             if (width, height) != (tile_size, tile_size):
                 raise TileError(f"wrong size {width}x{height}, expected {tile_size}x{tile_size}")
             mode = im.mode
@@ -90,8 +89,8 @@ def decode_tile_rgba(path: str | Path, tile_size: int = TILE_SIZE, max_pixels: i
             rgba = np.asarray(im if mode == "RGBA" else im.convert("RGBA"))
     except TileError:
         raise
-    except Image.DecompressionBombError as exc:
-        raise TileError(f"decompression bomb: {exc}") from exc
+    except TooManyPixels as exc:
+        raise TileError(exc.reason) from None
     except OSError as exc:  # PIL reports truncated and undecodable data as OSError subclasses
         text = str(exc)
         reason = "truncated" if "truncated" in text else "undecodable"
@@ -109,14 +108,22 @@ def mean_luma(rgb: np.ndarray, mask: np.ndarray) -> float:
     return float((valid @ np.array([0.299, 0.587, 0.114])).mean())
 
 
-def _parse_tile_name(zoom_dir: Path, path: Path) -> tuple[int, int] | None:
+def parse_tile_name(zoom_dir: Path, path: Path, zoom: int) -> tuple[int, int]:
+    """(x, y as named) of zoom_dir/x/y.ext; raise TileError with the reason when the path does not name a tile of
+    this zoom: wrong depth or extension, a column or row that is not an integer, or one outside [0, 2^zoom)."""
     rel = path.relative_to(zoom_dir).parts
+    expected = f"expected {zoom}/<x>/<y>.png|jpg|jpeg|webp|tif with integer x and y"
     if len(rel) != 2 or path.suffix.lower() not in EXTENSIONS:
-        return None
-    x_match, y_match = _TILE_NAME.match(rel[0]), _TILE_NAME.match(path.stem)
-    if not (x_match and y_match):
-        return None
-    return int(rel[0]), int(path.stem)
+        raise TileError(f"not named as a tile ({expected})")
+    for what, text in (("column (x) folder", rel[0]), ("row (y) file name", path.stem)):
+        if not _TILE_NUMBER.fullmatch(text):
+            raise TileError(f"not named as a tile: {what} {text!r} is not a non-negative integer ({expected})")
+    x, y = int(rel[0]), int(path.stem)
+    limit = 1 << zoom
+    for what, value in (("column x", x), ("row y", y)):
+        if value >= limit:
+            raise TileError(f"out of range: {what}={value} is outside [0, 2^{zoom} = {limit}) at zoom {zoom}")
+    return x, y
 
 
 def describe_tile(path: str | Path, zoom: int, x: int, y: int, tile_size: int = TILE_SIZE,
@@ -139,14 +146,15 @@ def _describe_task(task: tuple) -> TileRecord | str:
 
 
 def _named_tiles(zoom_dir: Path, zoom: int, row_scheme: str) -> tuple[list[tuple[Path, int, int]], list[tuple[Path, str]]]:
-    """Every file under zoom_dir: (path, x, XYZ y) of those named as tiles in (x, y, path) order, and the rest."""
+    """Every file under zoom_dir: (path, x, XYZ y) of those named as tiles of this zoom in (x, y, path) order, and
+    (path, reason) for the rest."""
     named, unnamed = [], []
     for path in sorted(p for p in zoom_dir.rglob("*") if p.is_file()):
-        name = _parse_tile_name(zoom_dir, path)
-        if name is None:
-            unnamed.append((path, "not named as a tile (expected {zoom}/{x}/{y}.png|jpg|jpeg|webp|tif)"))
+        try:
+            x, y = parse_tile_name(zoom_dir, path, zoom)
+        except TileError as exc:
+            unnamed.append((path, str(exc)))
             continue
-        x, y = name
         named.append((path, x, tms_to_xyz_row(zoom, y) if row_scheme == "tms" else y))
     named.sort(key=lambda t: (t[1], t[2]))  # stable: paths of one (x, y) stay in path order
     return named, unnamed

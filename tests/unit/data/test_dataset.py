@@ -124,23 +124,29 @@ def test_real_tiles_build_s256_and_s1024_with_bad_files_rejected(real_tiles, tmp
     col = sorted((tree / "23").iterdir())[3]
     first = sorted(col.iterdir())[0]
     data = first.read_bytes()
-    (col / "99999990.png").write_bytes(data[: len(data) // 3])
-    (col / "99999991.png").write_bytes(b"")
-    Image.new("RGB", (300, 300)).save(col / "99999992.png")
-    Image.open(first).convert("L").save(col / "99999993.png")
-    (col / "99999994.png").write_text("not a png")
+    far = int(first.stem) - 100  # rows in range at zoom 23, far from the survey
+    (col / f"{far}.png").write_bytes(data[: len(data) // 3])
+    (col / f"{far - 1}.png").write_bytes(b"")
+    Image.new("RGB", (300, 300)).save(col / f"{far - 2}.png")
+    Image.open(first).convert("L").save(col / f"{far - 3}.png")  # a valid stray: indexed, isolated
+    (col / f"{far - 4}.png").write_text("not a png")
+    Image.open(first).convert("L").save(col / "9999994.png")  # valid image, row >= 2^23
     out = tmp_path / "out"
     build_index(tree, 23, out / "index.csv", out / "rejected.csv")
     recs = read_index(out / "index.csv")
     with (out / "rejected.csv").open() as fh:
         rejected = {row["path"].split("/")[-1]: row["reason"] for row in csv.DictReader(fh)}
-    assert rejected["99999990.png"].startswith("truncated")
-    assert rejected["99999991.png"] == "empty file"
-    assert rejected["99999992.png"].startswith("wrong size")
-    assert rejected["99999994.png"].startswith("undecodable")
-    assert any(r.path.endswith("99999993.png") and r.mode == "L" for r in recs)
+    assert rejected[f"{far}.png"].startswith("truncated")
+    assert rejected[f"{far - 1}.png"] == "empty file"
+    assert rejected[f"{far - 2}.png"].startswith("wrong size")
+    assert rejected[f"{far - 4}.png"].startswith("undecodable")
+    assert rejected["9999994.png"].startswith("out of range: row y=9999994")
+    assert any(r.path.endswith(f"{far - 3}.png") and r.mode == "L" for r in recs)
     make_split(out / "index.csv", out / "blocks.csv", zoom=23, block_zoom=21,
-               fractions={"train": 0.7, "val": 0.15, "test": 0.15}, seed=0, sizes=[256, 1024], min_valid=0.5)
+               fractions={"train": 0.7, "val": 0.15, "test": 0.15}, seed=0, sizes=[256, 1024], min_valid=0.5,
+               fit_json=out / "split.json")
+    isolated = json.loads((out / "split.json").read_text())["isolated_tiles"]
+    assert [t["path"].split("/")[-1] for t in isolated] == [f"{far - 3}.png"]
     for size in (256, 1024):
         summary = build_dataset(out / "index.csv", out / "blocks.csv", out / f"s{size}", size=size, min_valid=0.5,
                                 guard_tiles=1)

@@ -31,7 +31,7 @@ def test_index_is_byte_identical_for_one_and_two_workers(tmp_path):
     col = sorted((tree / "23").iterdir())[3]
     first = sorted(col.iterdir())[0]
     (col / "notes.txt").write_text("x")  # not named as a tile
-    (col / "99999991.png").write_bytes(b"")  # empty
+    (col / f"{int(first.stem) + 1000}.png").write_bytes(b"")  # empty
     Image.open(first).convert("RGB").save(first.with_suffix(".jpg"))  # a duplicate of an existing (x, y)
     out = {}
     for workers in (1, 2):
