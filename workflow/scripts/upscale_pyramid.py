@@ -13,4 +13,5 @@ finish_pyramid(
     zoom=snakemake.params.zoom,
     scale=snakemake.params.scale,
     row_scheme=resolve_scheme(snakemake.params.tile_dir, snakemake.params.scheme),
+    tile_dir=snakemake.params.tile_dir,
 )

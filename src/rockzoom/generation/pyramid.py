@@ -22,6 +22,7 @@ from PIL import Image
 
 from rockzoom.data import geotiff_source
 from rockzoom.data.tilemap import tilemap_xml
+from rockzoom.generation.map_page import pyramid_layers, write_map_page
 from rockzoom.data.tiles import (
     TILE_SIZE,
     TileError,
@@ -271,15 +272,30 @@ def run_shard(index_csv: str | Path, tile_dir: str | Path, out_dir: str | Path, 
     return info
 
 
-def _write_tilemap(out_dir: Path, zoom: int, levels: int) -> None:
-    """gdal2tiles' tilemapresource.xml for the new zooms z+1 .. z+levels."""
-    title = f"rockzoom x{1 << levels} super-resolution of zoom {zoom}"
-    _atomic_text(out_dir / "tilemapresource.xml", tilemap_xml(title, list(range(zoom + 1, zoom + levels + 1))))
+def write_pyramid_metadata(out_dir: str | Path, tile_dir: str | Path, *, zoom: int, scale: int, row_scheme: str,
+                           method: str, others: Sequence[tuple[str, str | Path]] = ()) -> Path:
+    """Beside the pyramid in out_dir: gdal2tiles' tilemapresource.xml for the new zooms z+1 .. z+log2(scale) (a TMS
+    tree), with its bounding box, and the map page (index.html: the input tree, this pyramid and `others` =
+    [(method, dir)] of the same input as layers, swiped against each other). Returns the page's path."""
+    levels = _check_scale(scale)
+    out_dir = Path(out_dir)
+    layers, main, notes = pyramid_layers(out_dir, tile_dir, zoom=zoom, scale=scale, row_scheme=row_scheme,
+                                         method=method, others=others)
+    if row_scheme == "tms":
+        cov = layers[main].coverage
+        title = f"rockzoom x{scale} super-resolution of zoom {zoom} ({method})"
+        _atomic_text(out_dir / "tilemapresource.xml",
+                     tilemap_xml(title, list(range(zoom + 1, zoom + levels + 1)),
+                                 cov.lonlat_bounds() if cov is not None else None))
+    return write_map_page(out_dir, f"rockzoom: zoom {zoom} to {zoom + levels} ({method} x{scale})", layers,
+                          start_zoom=zoom, right=main, notes=notes)
 
 
 def finish_pyramid(out_dir: str | Path, shard_jsons: list[str | Path], summary_json: str | Path, *, zoom: int,
-                   scale: int, row_scheme: str) -> dict:
-    """The final `upscale_pyramid` stage: tilemapresource.xml (TMS) for the new zooms and the summary of all shards."""
+                   scale: int, row_scheme: str, tile_dir: str | Path,
+                   others: Sequence[tuple[str, str | Path]] = ()) -> dict:
+    """The final `upscale_pyramid` stage: the summary of all shards, tilemapresource.xml (TMS) for the new zooms and
+    the map page (`write_pyramid_metadata`; `others` = [(method, dir)], more pyramids of the same input)."""
     levels = _check_scale(scale)
     out_dir = Path(out_dir)
     shards = [json.loads(Path(p).read_text()) for p in shard_jsons]
@@ -287,11 +303,13 @@ def finish_pyramid(out_dir: str | Path, shard_jsons: list[str | Path], summary_j
     for info in shards:
         for z, k in info["output_tiles"].items():
             totals[z] = totals.get(z, 0) + k
-    if row_scheme == "tms":
-        _write_tilemap(out_dir, zoom, levels)
+    method = shards[0]["method"] if shards else "upscaled"
+    write_pyramid_metadata(out_dir, tile_dir, zoom=zoom, scale=scale, row_scheme=row_scheme, method=method,
+                           others=others)
     summary = {"input_tiles": sum(i["input_tiles"] for i in shards), "output_tiles": totals,
                "input_zoom": zoom, "output_zoom": zoom + levels, "zooms": list(range(zoom + 1, zoom + levels + 1)),
-               "scheme": row_scheme, "method": shards[0]["method"] if shards else None, "shards": len(shards)}
+               "scheme": row_scheme, "method": method if shards else None, "shards": len(shards),
+               "page": "index.html"}
     _atomic_text(Path(summary_json), json.dumps(summary, indent=2))
     return summary
 
@@ -352,8 +370,8 @@ def upscale_pyramid(tile_dir: str | Path, out_dir: str | Path, upscaler: Upscale
         finally:
             if pool:
                 pool.shutdown()
-    if row_scheme == "tms":
-        _write_tilemap(out_dir, zoom, levels)
+    write_pyramid_metadata(out_dir, tile_dir, zoom=zoom, scale=upscaler.scale, row_scheme=row_scheme,
+                           method=upscaler.name)
     out_zoom = zoom + levels
     logger.info(f"upscaled {done} zoom-{zoom} tiles in {len(shards)} shards; skipped {len(rejected) + len(refused)} "
                 f"files ({len(refused)} that do not decode)")

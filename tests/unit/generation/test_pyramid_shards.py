@@ -161,7 +161,7 @@ def test_shard_jobs_write_their_tiles_and_a_summary(tree, tmp_path):
         run_shard(tmp_path / "index.csv", tree, tmp_path / "out", tmp_path / "s" / f"{shard}.json", net, shard=shard,
                   zoom=10, shard_tiles=2, batch_size=1)
     summary = finish_pyramid(tmp_path / "out", [tmp_path / "s" / f"{s}.json" for s in shards],
-                             tmp_path / "out" / "summary.json", zoom=10, scale=2, row_scheme="tms")
+                             tmp_path / "out" / "summary.json", zoom=10, scale=2, row_scheme="tms", tile_dir=tree)
     assert summary["input_tiles"] == 19 and summary["shards"] == len(shards) == 9
     assert summary["output_tiles"] == {"11": 19 * 4}
     ref = upscale_pyramid(tree, tmp_path / "ref", net, zoom=10, shard_tiles=2, batch_size=1)
