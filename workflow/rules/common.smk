@@ -145,6 +145,20 @@ def benchmark_inputs(wildcards):
     return sorted({f for row in rc.benchmark_rows(config) for f in row.inputs()})
 
 
+# The overview figure (README): real test tiles, the detail stage's samples, and a real tile through the main job's
+# SR net.
+FIGURE_GENERATED, FIGURE_UPSCALED = "option_t", "option_a"
+
+
+def overview_figure_inputs(wildcards):
+    generated, upscaled = rc.option(config, FIGURE_GENERATED), rc.option(config, FIGURE_UPSCALED)
+    return {
+        "real": paths.dataset_summary(generated.output_size),
+        "generated": paths.generated_dir(FIGURE_GENERATED, file="provenance.json"),
+        "sr": upscaled.sr_model.path,
+    }
+
+
 def pyramid_sr_input(wildcards):
     up = rc.pyramid_upscaler(config)
     return [up.path] if isinstance(up, rc.SrModelRef) else []

@@ -157,6 +157,26 @@ rule upscale_pyramid:
         "../scripts/upscale_pyramid.py"
 
 
+rule overview_figure:
+    input:
+        unpack(overview_figure_inputs),
+    output:
+        overview=paths.figure("overview.png"),
+    log:
+        "logs/figures/overview.log",
+    conda:
+        "../../envs/rockzoom.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        n=4,  # real and generated tiles shown
+        crop=128,  # px of the real tile shown with its x4
+        seed=config["seed"],
+    script:
+        "../scripts/overview_figure.py"
+
+
 rule immediate:
     input:
         paths.generated_dir("immediate", file="provenance.json"),
@@ -191,6 +211,11 @@ rule benchmark:
 rule pyramid:
     input:
         rules.upscale_pyramid.output.summary,
+
+
+rule figures:  # opt-in (not in `all`): rewrites the tracked docs/figures/ from this run
+    input:
+        rules.overview_figure.output.overview,
 
 
 rule all:
