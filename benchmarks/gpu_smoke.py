@@ -7,7 +7,7 @@ Checks, through the library's public API only (``rockzoom.engine``, ``rockzoom.m
   3. tiled 1024 px SR inference (256 -> x4, tile 128 + overlap 16) against the untiled result;
   4. 1024 px generation: random latents -> AE decoder (256 px) -> SR x4 tiled -> uint8 RGB.
 Prints images/s for AE training, SR training and 1024 px generation, peak VRAM and the GPU model, and writes a
-markdown block for benchmarks/RESULTS.md (``--out DIR``: smoke.md + smoke.json; ``--append FILE`` appends it).
+markdown block for docs/gpu.md (``--out DIR``: smoke.md + smoke.json; ``--append FILE`` appends it).
 Synthetic textures stand in for tiles (throughput does not depend on the content). Exit 1 when a check fails.
 
     benchmarks/gpu_smoke.sh                   # any CUDA machine, <= 8 minutes
@@ -407,7 +407,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cpu-check", action="store_true", help="tiny sizes on the CPU, same code path (< 1 min)")
     ap.add_argument("--out", type=Path, help="folder for smoke.md and smoke.json")
-    ap.add_argument("--append", type=Path, help="append the markdown block to this file (e.g. benchmarks/RESULTS.md)")
+    ap.add_argument("--append", type=Path, help="append the markdown block to this file (the measured blocks are in docs/gpu.md)")
     ap.add_argument("--skip-ddp", action="store_true", help="leave out the torchrun checks")
     ap.add_argument("--ddp-worker", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--mode", choices=sorted(MODES), help=argparse.SUPPRESS)

@@ -51,7 +51,7 @@ def effective(cfg: dict) -> dict:
     out["generate"].pop("self_ensemble")
     rlfn = out["sr"]["nets"]["rlfn"]
     if rlfn.get("n_feats") == 48 and rlfn.get("attention") is False:  # changed since a645119: gpu.yaml's rlfn
-        rlfn["attention"] = True  # without SPAN attention (it stalled at +0.42 dB on an H200, benchmarks/RESULTS.md)
+        rlfn["attention"] = True  # without SPAN attention (it stalled at +0.42 dB on an H200, docs/superres.md)
     if out["split"]["block_zoom"] == "auto":  # changed since a645119: the split is auto-fitted (was 20)
         out["split"]["block_zoom"] = 20
     out["pyramid"] = rc.pyramid_param(cfg)

@@ -80,7 +80,7 @@ def test_unet_shapes_zero_init_and_size_checks():
     with pytest.raises(ValueError, match="multiple of 4"):
         model(torch.randn(1, 3, 18, 16), torch.rand(1, 3, 18, 16), torch.rand(1))
     default = REFINER_NETS.build("unet", base_channels=32, channel_mults=[1, 2, 2], pixel_unshuffle=2)
-    assert count_parameters(default) == 894_828  # the CPU default of config.yaml (reported in the README)
+    assert count_parameters(default) == 894_828  # the CPU default of config.yaml (reported in docs/superres.md)
     assert _nonzero_unet()(x, c, torch.rand(2)).abs().mean() > 0
 
 
