@@ -45,6 +45,9 @@ from rockzoom.config.resolve import (
     progressive_stage,
     progressive_stage_data_size,
     progressive_stage_index,
+    pyramid_layer_names,
+    pyramid_layer_param,
+    pyramid_layer_upscaler,
     pyramid_out_zoom,
     pyramid_param,
     pyramid_upscaler,
@@ -71,6 +74,7 @@ __all__ = [
     "ae_variant_rows", "benchmark_rows", "check", "check_tile_dir", "default_refiner_model", "engine", "engine_defaults",
     "multiscale", "multiscale_names", "option", "progressive_chain", "progressive_names", "progressive_runtimes",
     "progressive_stage", "progressive_stage_data_size", "progressive_stage_index", "pyramid_out_zoom",
-    "pyramid_param", "pyramid_upscaler", "refiner_for_option", "refiner_upscaler", "sr_gan_settings", "sr_net",
+    "pyramid_param", "pyramid_upscaler", "pyramid_layer_names", "pyramid_layer_param", "pyramid_layer_upscaler",
+    "refiner_for_option", "refiner_upscaler", "sr_gan_settings", "sr_net",
     "stage_settings", "threads", "detail_settings", "realism_generator_rows", "realism_inputs", "realism_upscaler_rows",
 ]

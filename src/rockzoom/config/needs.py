@@ -3,7 +3,15 @@ and val splits, an evaluation at S its test split. The auto-fitted split (rockzo
 from these, and names the targets a size it cannot support affects."""
 from __future__ import annotations
 
-from rockzoom.config.resolve import SrModelRef, option, progressive_chain, progressive_names, pyramid_upscaler
+from rockzoom.config.resolve import (
+    SrModelRef,
+    option,
+    progressive_chain,
+    progressive_names,
+    pyramid_layer_names,
+    pyramid_layer_upscaler,
+    pyramid_upscaler,
+)
 
 TRAIN = ("train", "val")  # a model trained on the size: training samples and model selection
 TEST = ("test",)  # judged on the size's held-out samples
@@ -50,9 +58,9 @@ def target_needs(cfg: dict, target: str) -> dict[int, set[str]]:
         if b.get("realism"):
             add(sr.hr, ALL)  # upscalers on real inputs of the SR net's own HR size
     elif target == "pyramid":
-        up = pyramid_upscaler(cfg)
-        if isinstance(up, SrModelRef):
-            add(up.hr, TRAIN)
+        for up in [pyramid_upscaler(cfg)] + [pyramid_layer_upscaler(cfg, n) for n in pyramid_layer_names(cfg)]:
+            if isinstance(up, SrModelRef):
+                add(up.hr, TRAIN)
     elif target == "superres":
         for h in cfg["sr"]["eval"]["hr_sizes"]:
             add(h, ALL)

@@ -110,6 +110,12 @@ def pyramid_dir(zoom, file: str | None = None) -> str:
     return d if file is None else f"{d}/{file}"
 
 
+def pyramid_layer_dir(zoom, name, file: str | None = None) -> str:
+    """One more pyramid of the same tiles (config pyramid.layers), a layer of the main pyramid's map page."""
+    d = f"results/pyramid/z{zoom}-{name}"
+    return d if file is None else f"{d}/{file}"
+
+
 def pyramid_shards(zoom) -> str:
     """The shard list of a sharded pyramid (beside the tile tree, so the tree holds only tiles)."""
     return f"results/pyramid/shards-z{zoom}/shards.json"

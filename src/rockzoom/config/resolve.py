@@ -128,6 +128,26 @@ def pyramid_out_zoom(cfg: dict) -> int:
     return cfg["tiles"]["zoom"] + cfg["pyramid"]["scale"].bit_length() - 1
 
 
+def pyramid_layer_names(cfg: dict) -> list[str]:
+    """The extra pyramids of `pyramid.layers` (results/pyramid/z{Z}-{name}/), layers of the map page."""
+    return sorted(cfg["pyramid"].get("layers") or {})
+
+
+def pyramid_layer_param(cfg: dict, name: str) -> dict:
+    """The pyramid settings of layer `name`: the main pyramid's, with the layer's upscaler."""
+    if name not in pyramid_layer_names(cfg):
+        raise ConfigError(f"config key pyramid.layers: no layer {name!r} (available: {pyramid_layer_names(cfg)})")
+    p = {k: v for k, v in cfg["pyramid"].items() if k not in ("layers", "sr_model")}
+    p.update({"self_ensemble": False, **cfg["pyramid"]["layers"][name]})
+    return _legacy_sr_keys(p, p["scale"])
+
+
+def pyramid_layer_upscaler(cfg: dict, name: str) -> Upscaler:
+    p = cfg["pyramid"]["layers"][name]
+    scale = cfg["pyramid"]["scale"]
+    return SrModelRef.from_config(p["sr_model"], scale) if p["upscale"] == "sr" else Classical(p["upscale"])
+
+
 def refiner_upscaler(cfg: dict, name: str, k, H) -> Upscaler:
     """The condition of refiner results/refiner/{name}-x{k}-h{H}: a classical method or the SR model s{H}."""
     if name in CLASSICAL:
@@ -453,6 +473,7 @@ def check(cfg: dict) -> None:
     nets = cfg.get("sr", {}).get("nets", {})
     refs = [(f"options.{n}", o) for n, o in cfg.get("options", {}).items()]
     refs += [(s, cfg[s]) for s in ("benchmark", "pyramid") if s in cfg]
+    refs += [(f"pyramid.layers.{n}", p) for n, p in (cfg.get("pyramid", {}).get("layers") or {}).items()]
     for where, section in refs:
         net = (section.get("sr_model") or {}).get("net")
         if net is not None and net not in nets:
