@@ -164,6 +164,19 @@ def pyramid_sr_input(wildcards):
     return [up.path] if isinstance(up, rc.SrModelRef) else []
 
 
+def pyramid_layer_summaries():
+    """The extra pyramids of config pyramid.layers: layers of the main pyramid's map page."""
+    return [
+        paths.pyramid_layer_dir(rc.pyramid_out_zoom(config), n, file="summary.json")
+        for n in rc.pyramid_layer_names(config)
+    ]
+
+
+def pyramid_layer_sr_input(wildcards):
+    up = rc.pyramid_layer_upscaler(config, wildcards.layer)
+    return [up.path] if isinstance(up, rc.SrModelRef) else []
+
+
 def pyramid_out():
     return paths.pyramid_dir(rc.pyramid_out_zoom(config))
 

@@ -38,6 +38,30 @@ rule generate:
         "../scripts/generate.py"
 
 
+rule option_page:
+    input:
+        provenance=rules.generate.output.provenance,
+        samples=rules.generate.output.samples,
+    output:
+        page=report(
+            paths.generated_dir("{option}", file="index.html"),
+            caption="../report/option_page.rst",
+            category="Generated samples",
+            labels={"option": "{option}", "what": "page: samples and sheets"},
+        ),
+    log:
+        "logs/generate/{option}-page.log",
+    conda:
+        "../../envs/rockzoom.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        thumb=256,  # px of the thumbnails written into the page
+    script:
+        "../scripts/option_page.py"
+
+
 rule benchmark_table:
     input:
         benchmark_inputs,
@@ -139,8 +163,10 @@ rule upscale_pyramid_shard:
 rule upscale_pyramid:
     input:
         shards=pyramid_shard_outputs,
+        layers=pyramid_layer_summaries(),
     output:
         summary=paths.pyramid_dir(rc.pyramid_out_zoom(config), file="summary.json"),
+        page=paths.pyramid_dir(rc.pyramid_out_zoom(config), file="index.html"),
     log:
         "logs/upscale_pyramid/summary.log",
     conda:
@@ -153,8 +179,45 @@ rule upscale_pyramid:
         zoom=config["tiles"]["zoom"],
         scale=config["pyramid"]["scale"],
         scheme=config["tiles"]["scheme"],
+        others=[
+            [n, paths.pyramid_layer_dir(rc.pyramid_out_zoom(config), n)]
+            for n in rc.pyramid_layer_names(config)
+        ],
     script:
         "../scripts/upscale_pyramid.py"
+
+
+rule upscale_pyramid_layer:
+    input:
+        index=rules.index_tiles.output.index,
+        sr=pyramid_layer_sr_input,
+    output:
+        summary=paths.pyramid_layer_dir(
+            rc.pyramid_out_zoom(config), "{layer}", file="summary.json"
+        ),
+        page=paths.pyramid_layer_dir(
+            rc.pyramid_out_zoom(config), "{layer}", file="index.html"
+        ),
+    log:
+        "logs/upscale_pyramid/layer-{layer}.log",
+    benchmark:
+        paths.runtime_tsv("upscale_pyramid", "layer-{layer}")
+    wildcard_constraints:
+        layer=names_regex(rc.pyramid_layer_names(config)),
+    conda:
+        "../../envs/rockzoom.yaml"
+    threads: workflow.cores
+    resources:
+        gpu=config["sr"]["gpus"],
+        mem_mb=3000,
+        runtime=60,
+    params:
+        pyramid=lambda w: rc.pyramid_layer_param(config, w.layer),
+        tile_dir=tile_dir(),
+        zoom=config["tiles"]["zoom"],
+        scheme=config["tiles"]["scheme"],
+    script:
+        "../scripts/upscale_pyramid_layer.py"
 
 
 rule overview_figure:
@@ -180,26 +243,31 @@ rule overview_figure:
 rule immediate:
     input:
         paths.generated_dir("immediate", file="provenance.json"),
+        paths.generated_dir("immediate", file="index.html"),
 
 
 rule option_a:
     input:
         paths.generated_dir("option_a", file="provenance.json"),
+        paths.generated_dir("option_a", file="index.html"),
 
 
 rule option_b:
     input:
         paths.generated_dir("option_b", file="provenance.json"),
+        paths.generated_dir("option_b", file="index.html"),
 
 
 rule option_c:
     input:
         paths.generated_dir("option_c", file="provenance.json"),
+        paths.generated_dir("option_c", file="index.html"),
 
 
 rule option_t:
     input:
         paths.generated_dir("option_t", file="provenance.json"),
+        paths.generated_dir("option_t", file="index.html"),
 
 
 rule benchmark:
@@ -222,6 +290,7 @@ rule all:
     default_target: True
     input:
         [paths.generated_dir(o, file="provenance.json") for o in config["options"]],
+        [paths.generated_dir(o, file="index.html") for o in config["options"]],
         rules.benchmark.input,
         rules.upscale_pyramid.output.summary,
         all_datasets(),

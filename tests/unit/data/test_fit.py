@@ -89,12 +89,17 @@ def test_counts_from_the_index_equal_what_build_dataset_builds(tmp_path, guard):
             Image.fromarray(a, "RGBA").save(path)
     from rockzoom.data.tiles import build_index
 
+    stray = tmp_path / "tree" / "23" / "8100" / "16100.png"  # a valid tile far away: in no split, no dataset
+    stray.parent.mkdir()
+    stray.write_bytes(path.read_bytes())
     build_index(tmp_path / "tree", 23, tmp_path / "index.csv", tmp_path / "rej.csv", scheme="xyz")
     needs = {256: ALL, 512: ALL, 1024: {"test": ["benchmark"]}}
     make_split(tmp_path / "index.csv", tmp_path / "blocks.csv", zoom=23, block_zoom="auto", fractions=FRACTIONS,
                seed=0, sizes=[256, 512, 1024], min_valid=0.9, guard_tiles=guard, needs=needs,
                fit_json=tmp_path / "split.json")
     fit = json.loads((tmp_path / "split.json").read_text())
+    assert [(t["x"], t["y"]) for t in fit["isolated_tiles"]] == [(8100, 16100)]
+    assert fit["sizes"]["256"]["complete"] == 8 * 6 - 1  # the stray is not counted (the empty tile is not either)
     for size in fit["sizes"]:
         if size in map(str, fit["unsupported"]):
             with pytest.raises(ValueError, match=f"dataset size {size} px.*also unsupported"):
@@ -113,3 +118,59 @@ def test_held_out_blocks_drawn_among_a_smaller_size_when_the_largest_leaves_it_n
     f = fit(grid(13, 10, holes={(8, 2), (11, 0)}), needs, block_zoom=21, sizes=[256, 512, 1024], guard=1)
     assert f.unsupported == []
     assert f.sizes[512].counts == {"train": 7, "val": 4, "test": 4} and f.sizes[1024].counts["test"] == 1
+
+
+def _split_files(index_csv, out, cfg):
+    from rockzoom.config import size_needs
+    from rockzoom.data.dataset import make_split
+
+    sp = cfg["split"]
+    make_split(index_csv, out / "blocks.csv", zoom=cfg["tiles"]["zoom"], block_zoom=sp["block_zoom"],
+               fractions=sp["fractions"], stratify=sp["stratify"], seed=cfg["seed"], sizes=cfg["dataset"]["sizes"],
+               min_valid=cfg["dataset"]["min_valid"], guard_tiles=sp["guard_tiles"], needs=size_needs(cfg),
+               fit_json=out / "split.json")
+    return (out / "blocks.csv").read_text(), json.loads((out / "split.json").read_text())
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("overlay", ["real-tiles.yaml", None])  # the real tree's zoom-22 split; the default auto-fit
+def test_a_stray_tile_far_from_the_real_tree_does_not_move_its_split(real_tiles, repo, tmp_path, overlay):
+    """The issue's case: the real tree plus a valid tile whose row is out of range at zoom 23 (rejected; it moved the
+    auto-fit from zoom 20 to 21) and a valid tile with valid indices ~500 tiles away (isolated): the same blocks and
+    the same sample counts as the real tree alone."""
+    import csv
+    import os
+    from pathlib import Path
+
+    from rockzoom.config import load_config
+    from rockzoom.data.tiles import build_index
+
+    tree = tmp_path / "tree"
+    for col in (real_tiles / "23").iterdir():
+        (tree / "23" / col.name).mkdir(parents=True)
+        for f in col.iterdir():
+            os.symlink(f, tree / "23" / col.name / f.name)
+    os.symlink(real_tiles / "tilemapresource.xml", tree / "tilemapresource.xml")
+    first = min((real_tiles / "23").iterdir())
+    tile = min(first.iterdir())
+    os.symlink(tile, tree / "23" / first.name / "9999994.png")  # the issue's stray: row >= 2^23
+    (tree / "23" / str(int(first.name) + 500)).mkdir()
+    far = tree / "23" / str(int(first.name) + 500) / f"{int(tile.stem) - 600}.png"
+    os.symlink(tile, far)
+    build_index(tree, 23, tmp_path / "with.csv", tmp_path / "rejected.csv", workers=2)
+    with (tmp_path / "rejected.csv").open() as fh:
+        rejected = [(Path(r["path"]).name, r["reason"]) for r in csv.DictReader(fh)]
+    assert rejected == [("9999994.png", "out of range: row y=9999994 is outside [0, 2^23 = 8388608) at zoom 23")]
+    rows = (tmp_path / "with.csv").read_text().splitlines(keepends=True)
+    alone = [r for r in rows if str(far) not in r]
+    assert len(alone) == len(rows) - 1  # the far tile is indexed
+    (tmp_path / "alone.csv").write_text("".join(alone))
+    cfg = load_config(*([repo / "config" / overlay] if overlay else []))
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    blocks_alone, fit_alone = _split_files(tmp_path / "alone.csv", tmp_path / "a", cfg)
+    blocks_with, fit_with = _split_files(tmp_path / "with.csv", tmp_path / "b", cfg)
+    assert [t["path"] for t in fit_with.pop("isolated_tiles")] == [str(far)]
+    assert fit_alone.pop("isolated_tiles") == []
+    assert blocks_with == blocks_alone and fit_with == fit_alone
+    held_out = [r for r in csv.DictReader(blocks_with.splitlines()) if r["split"] != "train"]
+    assert fit_with["block_zoom"] == (22 if overlay else 20) and fit_with["unsupported"] == [] and held_out

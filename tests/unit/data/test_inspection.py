@@ -62,3 +62,21 @@ def test_inspect_cli_writes_map_summary_and_a_config_that_loads(demo, tmp_path, 
     header = (tmp_path / "mine.yaml").read_text().split("\ntiles:")[0]
     for target, why in ins.runnable.items():  # the header says what the written config runs
         assert (f"{target} ({why})" in header) if why else (target in header.split("cannot run")[0])
+
+
+def test_inspect_lists_an_isolated_tile_and_leaves_it_out_of_the_map_and_the_split(demo):
+    from dataclasses import replace
+
+    cfg = load_config()
+    records, rejected = index_tiles(demo, 23)
+    stray = replace(records[0], x=ORIGIN_X + 3000, y=ORIGIN_Y - 2000, path="stale/flight.png")
+    alone = inspect_with_config(demo, cfg, records, rejected)
+    ins = inspect_with_config(demo, cfg, records + [stray], rejected)
+    s = ins.summary()
+    assert s["isolated_tiles"] == [{"x": ORIGIN_X + 3000, "y": ORIGIN_Y - 2000, "path": "stale/flight.png"}]
+    assert alone.summary()["isolated_tiles"] == [] and s["tiles"] == 63
+    assert s["grid"] == alone.summary()["grid"] and coverage_grid(ins)[0].shape == (8, 8, 3)  # not 2008 x 3008
+    assert s["complete_mosaics"] == alone.summary()["complete_mosaics"]
+    assert ins.fit.assignment == alone.fit.assignment and s["split"]["sizes"] == alone.summary()["split"]["sizes"]
+    assert "isolated tiles (no indexed neighbour; left out of the split and the datasets): 1" in ins.text()
+    assert f"stale/flight.png (x {ORIGIN_X + 3000}, XYZ y {ORIGIN_Y - 2000})" in ins.text()

@@ -1,4 +1,5 @@
 import csv
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -109,3 +110,25 @@ def test_demo_pyramid_is_deterministic_and_has_no_data(tmp_path):
     assert min(r.valid_fraction for r in recs) < 1.0  # the no-data bite
     rgb, mask, _ = decode_tile(recs[0].path)
     assert rgb.std() > 10  # textured, not flat
+
+
+@pytest.mark.parametrize("scheme", ["xyz", "tms"])
+def test_out_of_range_indices_and_non_integer_names_are_rejected_with_reasons(tmp_path, scheme):
+    z = tmp_path / "4"  # zoom 4: x and y in [0, 16)
+    for rel in ("3/15.png", "0/0.png"):  # the last and first valid rows
+        write_tile(z / rel, rgba_tile(90))
+    for rel in ("3/16.png", "16/2.png", "3/9999994.png", "3/12a.png", "3/1.5.png", "3/-2.png", "x3/2.png",
+                "3/\u0663.png"):  # \u0663: ARABIC-INDIC DIGIT THREE, which int() would take
+        write_tile(z / rel, rgba_tile(90))  # decodable images: refused for their names alone
+    recs, rej = index_tiles(tmp_path, 4, scheme=scheme)
+    reasons = {str(Path(p).relative_to(z)): r for p, r in rej}
+    last = 0 if scheme == "tms" else 15
+    assert sorted((r.x, r.y) for r in recs) == sorted([(3, last), (0, 15 - last)])
+    assert reasons["3/16.png"] == "out of range: row y=16 is outside [0, 2^4 = 16) at zoom 4"
+    assert reasons["16/2.png"] == "out of range: column x=16 is outside [0, 2^4 = 16) at zoom 4"
+    assert reasons["3/9999994.png"].startswith("out of range: row y=9999994")
+    for rel, what in (("3/12a.png", "row (y) file name '12a'"), ("3/1.5.png", "row (y) file name '1.5'"),
+                      ("3/-2.png", "row (y) file name '-2'"), ("x3/2.png", "column (x) folder 'x3'"),
+                      ("3/\u0663.png", "row (y) file name '\u0663'")):
+        assert reasons[rel].startswith(f"not named as a tile: {what} is not a non-negative integer"), rel
+    assert len(rej) == 8
