@@ -25,10 +25,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--self-ensemble", action="store_true",
                         help="with --model: average the net over the 8 flips/rotations of each input (8x time)")
+    parser.add_argument("--max-pixels", type=int, default=None, metavar="N",
+                        help="pixel limit of an input read whole (default: tiles.max_pixels, 16777216); a larger "
+                             "image is streamed into a .tif output and refused for a PNG/JPEG output")
+    parser.add_argument("--fail-fast", action="store_true",
+                        help="stop at the first input that cannot be upscaled (default: name it, go on with the "
+                             "rest, exit 2 at the end)")
 
 
 def run(args: argparse.Namespace) -> int:
-    from rockzoom.superres.batch import plan_outputs, upscale_many
+    import logging
+
+    from rockzoom.cli import is_user_error
+    from rockzoom.superres.batch import plan_outputs, upscale_one
     from rockzoom.superres.upscale import build_upscaler
 
     if args.method and args.scale is None:
@@ -36,6 +45,23 @@ def run(args: argparse.Namespace) -> int:
     pairs = plan_outputs(args.inputs, args.output)  # before the model loads: a bad path fails at once
     upscaler = build_upscaler(method=args.method, checkpoint=args.model, scale=args.scale, device=args.device,
                               self_ensemble=args.self_ensemble)
-    for info in upscale_many(pairs, upscaler, tile=args.tile, overlap=args.overlap, cog=args.cog):
-        print(json.dumps(info))
+    log = logging.getLogger(__name__)
+    keep_going = len(pairs) > 1 and not args.fail_fast
+    failed = 0
+    for i, (src, dst) in enumerate(pairs, 1):
+        try:
+            info = upscale_one(src, dst, upscaler, tile=args.tile, overlap=args.overlap, cog=args.cog,
+                               max_pixels=args.max_pixels)
+        except (FileNotFoundError, ValueError) as exc:
+            if not (keep_going and is_user_error(exc)):
+                raise
+            failed += 1
+            reason = str(exc).removeprefix(f"{src}: ")
+            log.error(f"[{i}/{len(pairs)}] failed {src}: {reason}")
+            continue
+        print(json.dumps(info), flush=True)
+        log.info(f"[{i}/{len(pairs)}] {src} -> {dst}")
+    if failed:
+        raise ValueError(f"{failed} of {len(pairs)} inputs failed (each named above); the other "
+                         f"{len(pairs) - failed} were written")
     return 0

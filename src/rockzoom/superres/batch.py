@@ -1,7 +1,9 @@
 """Many inputs, one loaded model: expand files, folders and globs to (input, output) pairs and upscale each.
 
-A TIFF written to a TIFF goes through the windowed GeoTIFF path (georeferencing and mask kept); everything else
-through ``upscale_file`` (PIL, alpha kept).
+``upscale_one`` picks the path for a pair. A TIFF written to a TIFF goes through the windowed GeoTIFF path
+(georeferencing and mask kept), and so does a PNG/JPEG over the pixel limit written to a TIFF (read in row strips:
+memory bounded by a strip, not by the image); any other image over the limit is refused from its header, since its
+output would be held whole in memory. Everything else goes through ``upscale_file`` (PIL, alpha kept).
 """
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import glob
 import logging
 from pathlib import Path
 
-from rockzoom.data.image_files import FORMATS
+from rockzoom.data.image_files import FORMATS, TooManyPixels, check_pixels, default_max_pixels, image_size
 from rockzoom.superres.upscale import Upscaler, upscale_file
 
 logger = logging.getLogger(__name__)
@@ -62,19 +64,34 @@ def plan_outputs(inputs: list[str], output: str) -> list[tuple[Path, Path]]:
     return pairs
 
 
-def upscale_many(pairs: list[tuple[Path, Path]], upscaler: Upscaler, tile: int = 256, overlap: int = 16,
-                 cog: bool = False, progress: bool = True) -> list[dict]:
-    """Upscale every pair with the one ``upscaler``; ``cog`` writes TIFF outputs as Cloud-Optimized GeoTIFFs."""
+def upscale_one(src: Path, dst: Path, upscaler: Upscaler, tile: int = 256, overlap: int = 16, cog: bool = False,
+                max_pixels: int | None = None, progress: bool = True) -> dict:
+    """Upscale one pair with ``upscaler``; ``cog`` writes a TIFF output as a Cloud-Optimized GeoTIFF. An image over
+    ``max_pixels`` (None: ``default_max_pixels()``) is streamed into a TIFF output, and refused for any other
+    output before a pixel is read, with one line naming its size, the limit and the two ways out."""
     from rockzoom.superres.geotiff import is_tiff, upscale_geotiff
 
-    results = []
-    for i, (src, dst) in enumerate(pairs, 1):
-        if is_tiff(src) and is_tiff(dst):
-            info = upscale_geotiff(src, dst, upscaler, tile=tile, overlap=overlap, cog=cog, progress_bar=progress)
-        else:
-            if cog:
-                logger.warning(f"{dst}: --cog applies to TIFF to TIFF only; written as a plain image")
-            info = upscale_file(src, dst, upscaler, tile=tile, overlap=overlap, progress=progress)
-        results.append({"file": str(src), "out": str(dst), **info})
-        logger.info(f"[{i}/{len(pairs)}] {src} -> {dst}")
-    return results
+    src, dst = Path(src), Path(dst)
+    max_pixels = default_max_pixels() if max_pixels is None else max_pixels
+    stream = is_tiff(src) and is_tiff(dst)
+    if not stream:
+        try:
+            check_pixels(src, *image_size(src), max_pixels)
+        except TooManyPixels as exc:
+            if not is_tiff(dst):
+                raise ValueError(
+                    f"{src}: {exc.width}x{exc.height} = {exc.width * exc.height:,} pixels is over the pixel limit "
+                    f"{max_pixels:,} (tiles.max_pixels; a {dst.suffix} output is held whole in memory): write a "
+                    f"GeoTIFF output ({dst.with_suffix('.tif').name}, streamed in bounded memory) or raise the limit "
+                    "with --max-pixels") from None
+            logger.info(f"{src}: {exc.width}x{exc.height} is over the pixel limit {max_pixels}; streamed in row "
+                        "strips into the TIFF output")
+            stream = True
+    if stream:
+        info = upscale_geotiff(src, dst, upscaler, tile=tile, overlap=overlap, cog=cog, progress_bar=progress)
+    else:
+        if cog:
+            logger.warning(f"{dst}: --cog applies to TIFF to TIFF (or over the pixel limit) only; written as a plain "
+                           "image")
+        info = upscale_file(src, dst, upscaler, tile=tile, overlap=overlap, progress=progress, max_pixels=max_pixels)
+    return {"file": str(src), "out": str(dst), **info}

@@ -203,12 +203,13 @@ def upscale_tiled(upscaler: Upscaler, image: np.ndarray, tile: int = 256, overla
 
 
 def upscale_file(in_path: str | Path, out_path: str | Path, upscaler: Upscaler, tile: int = 256,
-                 overlap: int = 16, progress: bool = False) -> dict:
-    """Read an image file, upscale it tile by tile (alpha separately), write the result; returns its sizes."""
+                 overlap: int = 16, progress: bool = False, max_pixels: int | None = None) -> dict:
+    """Read an image file (refused over ``max_pixels``, see ``read_image``), upscale it tile by tile (alpha
+    separately), write the result; returns its sizes."""
     from rockzoom.data.image_files import image_format, read_image, write_image
 
     image_format(out_path)
-    rgb, alpha = read_image(in_path)
+    rgb, alpha = read_image(in_path, max_pixels=max_pixels)
     h, w = rgb.shape[:2]
     s = upscaler.scale
     out = np.empty((h * s, w * s, 3), np.uint8)
