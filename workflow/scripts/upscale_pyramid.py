@@ -14,4 +14,5 @@ finish_pyramid(
     scale=snakemake.params.scale,
     row_scheme=resolve_scheme(snakemake.params.tile_dir, snakemake.params.scheme),
     tile_dir=snakemake.params.tile_dir,
+    others=snakemake.params.others,
 )

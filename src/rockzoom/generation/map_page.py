@@ -6,9 +6,10 @@ enlarged, sit beside the output's zoom z+k tiles at the same place. Where no lay
 no-data, the page shows a checkerboard. Leaflet ships with rockzoom (`generation/static/leaflet`, BSD-2-Clause,
 licence in the page) and is written into the page, so the page is one file; the tiles are read by relative path.
 
-Each layer carries a coverage mask (one bit per tile at its finest zoom that fits `MAX_MASK_BITS`), so the page asks
-only for tiles that exist: no 404 for the holes of a tree or the tiles a `max_tiles` run did not upscale. The masks
-come from the trees' file names (no tile is decoded), read one folder at a time.
+Each layer carries a coverage mask per zoom it holds (one bit per tile of that zoom's box; a coarser bit standing for
+its children where the box passes `MAX_MASK_BITS`), so the page asks only for tiles that exist: no 404 for the holes
+of a tree, the tiles a `max_tiles` run did not upscale, or a coarser zoom made over less ground than the finest. The
+masks come from the trees' file names (no tile is decoded), read one folder at a time.
 """
 from __future__ import annotations
 
@@ -45,7 +46,9 @@ def tile_corner(x: float, y: float, zoom: int) -> tuple[float, float]:
 
 @dataclass(frozen=True)
 class Coverage:
-    """Which tiles of one zoom exist: a bit per tile of the box (x0, y0) .. (x0 + width, y0 + height), XYZ rows."""
+    """Which tiles of zoom `native` exist: a bit per tile of zoom `zoom` <= native (a tile there standing for its
+    children) over the box (x0, y0) .. (x0 + width, y0 + height), XYZ rows."""
+    native: int
     zoom: int
     x0: int
     y0: int
@@ -55,8 +58,8 @@ class Coverage:
 
     def to_json(self) -> dict:
         packed = np.packbits(self.bits.ravel())
-        return {"zoom": self.zoom, "x0": self.x0, "y0": self.y0, "width": self.width, "height": self.height,
-                "bits": base64.b64encode(packed.tobytes()).decode("ascii")}
+        return {"native": self.native, "zoom": self.zoom, "x0": self.x0, "y0": self.y0, "width": self.width,
+                "height": self.height, "bits": base64.b64encode(packed.tobytes()).decode("ascii")}
 
     def lonlat_bounds(self) -> tuple[float, float, float, float]:
         """(west, south, east, north) in degrees of the box."""
@@ -79,13 +82,18 @@ class MapLayer:
     url: str
     tms: bool
     zooms: tuple[int, ...]
-    coverage: Coverage | None
+    coverage: tuple[Coverage, ...]  # one per zoom that holds a tile
     pixelated: bool = False  # the input: its pixels shown as squares when enlarged past its finest zoom
+
+    @property
+    def finest(self) -> Coverage | None:
+        """The mask of the finest zoom holding a tile (None: the layer has no tile)."""
+        return max(self.coverage, key=lambda c: c.native, default=None)
 
     def to_json(self, min_zoom: int) -> dict:
         return {"name": self.name, "url": self.url, "tms": self.tms, "minNativeZoom": min(self.zooms),
                 "maxNativeZoom": max(self.zooms), "minZoom": min_zoom, "pixelated": self.pixelated,
-                "coverage": self.coverage.to_json() if self.coverage else None}
+                "coverage": [c.to_json() for c in self.coverage]}
 
 
 def tree_zooms(tile_dir: str | Path) -> list[int]:
@@ -128,29 +136,21 @@ def _extent(tile_dir: Path, zoom: int, row_scheme: str) -> tuple[int, int, int, 
     return None if x0 is None else (x0, y0, x1, y1)
 
 
-def coverage(tile_dir: str | Path, zooms: Sequence[int], row_scheme: str,
-             max_bits: int = MAX_MASK_BITS) -> Coverage | None:
-    """The tiles of the finest zoom of `zooms` whose mask has at most `max_bits` bits (coarser zooms otherwise, a
-    tile there standing for any of its children): two passes over file names, memory one bit per tile of the box."""
+def coverage(tile_dir: str | Path, zoom: int, row_scheme: str, max_bits: int = MAX_MASK_BITS) -> Coverage | None:
+    """The tiles of tile_dir/zoom: a bit per tile of their box, or per tile of the first coarser zoom where the box
+    has at most `max_bits` bits. Two passes over the file names; memory one bit per tile of the box. None: no tile."""
     tile_dir = Path(tile_dir)
-    finest = max(zooms)
-    box = _extent(tile_dir, finest, row_scheme)
+    box = _extent(tile_dir, zoom, row_scheme)
     if box is None:
         return None
-    mask_zoom = finest
-    while (((box[2] >> (finest - mask_zoom)) - (box[0] >> (finest - mask_zoom)) + 1)
-           * ((box[3] >> (finest - mask_zoom)) - (box[1] >> (finest - mask_zoom)) + 1)) > max_bits:
-        mask_zoom -= 1
-    source = min((z for z in zooms if z >= mask_zoom), default=finest)  # the fewest files that still say it
-    shift = finest - mask_zoom
-    x0, y0 = box[0] >> shift, box[1] >> shift
-    bits = np.zeros(((box[3] >> shift) - y0 + 1, (box[2] >> shift) - x0 + 1), bool)
-    k = source - mask_zoom
-    for x, y, _ in iter_tile_names(tile_dir, source, row_scheme):
-        j, i = (y >> k) - y0, (x >> k) - x0
-        if 0 <= j < bits.shape[0] and 0 <= i < bits.shape[1]:
-            bits[j, i] = True
-    return Coverage(mask_zoom, x0, y0, bits.shape[1], bits.shape[0], bits)
+    k = 0
+    while ((box[2] >> k) - (box[0] >> k) + 1) * ((box[3] >> k) - (box[1] >> k) + 1) > max_bits:
+        k += 1
+    x0, y0 = box[0] >> k, box[1] >> k
+    bits = np.zeros(((box[3] >> k) - y0 + 1, (box[2] >> k) - x0 + 1), bool)
+    for x, y, _ in iter_tile_names(tile_dir, zoom, row_scheme):
+        bits[(y >> k) - y0, (x >> k) - x0] = True
+    return Coverage(zoom, zoom - k, x0, y0, bits.shape[1], bits.shape[0], bits)
 
 
 def _relative_url(target: Path, page_dir: Path) -> str:
@@ -173,7 +173,8 @@ def tree_layer(name: str, tile_dir: str | Path, page_dir: str | Path, row_scheme
     ext = ext or tile_extension(tile_dir, max(zooms), row_scheme)
     base = _relative_url(tile_dir, Path(page_dir))
     url = (base + "/" if base else "") + "{z}/{x}/{y}" + ext
-    return MapLayer(name, url, row_scheme == "tms", zooms, coverage(tile_dir, zooms, row_scheme), pixelated)
+    masks = tuple(c for c in (coverage(tile_dir, z, row_scheme) for z in zooms) if c is not None)
+    return MapLayer(name, url, row_scheme == "tms", zooms, masks, pixelated)
 
 
 def _static(name: str) -> str:
@@ -270,7 +271,7 @@ def map_page_html(title: str, layers: Sequence[MapLayer], *, start_zoom: int, le
     right = min(right, len(layers) - 1)
     min_zoom = min(min(layer.zooms) for layer in layers)
     max_zoom = max(max(layer.zooms) for layer in layers)
-    focus_from = layers[right].coverage or next((la.coverage for la in layers if la.coverage), None)
+    focus_from = layers[right].finest or next((la.finest for la in layers if la.finest), None)
     focus = list(focus_from.focus()) if focus_from else [0.0, 0.0]
     # an upscaled layer is drawn from one zoom above its own (its tiles reduced), never further out: that many tiles
     layer_json = [la.to_json(min_zoom if la.pixelated else max(min_zoom, min(la.zooms) - 1)) for la in layers]

@@ -282,7 +282,7 @@ def write_pyramid_metadata(out_dir: str | Path, tile_dir: str | Path, *, zoom: i
     layers, main, notes = pyramid_layers(out_dir, tile_dir, zoom=zoom, scale=scale, row_scheme=row_scheme,
                                          method=method, others=others)
     if row_scheme == "tms":
-        cov = layers[main].coverage
+        cov = layers[main].finest
         title = f"rockzoom x{scale} super-resolution of zoom {zoom} ({method})"
         _atomic_text(out_dir / "tilemapresource.xml",
                      tilemap_xml(title, list(range(zoom + 1, zoom + levels + 1)),

@@ -1,33 +1,25 @@
 // rockzoom map page: the input tree and the upscaled trees as Leaflet tile layers, a swipe between two of them.
 // Its settings come from the page's <script id="rockzoom-config" type="application/json"> (rockzoom.generation.map_page).
-// Tiles are requested only where a layer's coverage mask says a tile exists (no mask: the layer has no tile), so the
-// page asks for no missing file.
+// Tiles are requested only where a layer's coverage masks say a tile exists (no mask for a zoom: no tile there), so
+// the page asks for no missing file.
 (function () {
   "use strict";
   var cfg = JSON.parse(document.getElementById("rockzoom-config").textContent);
 
   // ---------------------------------------------------------------- coverage masks (one bit per tile, rows in XYZ)
-  function decodeMask(c) {
-    var raw = atob(c.bits), n = c.width * c.height, bits = new Uint8Array(n);
-    for (var i = 0; i < n; i++) bits[i] = (raw.charCodeAt(i >> 3) >> (7 - (i & 7))) & 1;
-    var levels = {};
-    levels[c.zoom] = { x0: c.x0, y0: c.y0, w: c.width, h: c.height, bits: bits };
-    // coarser levels: a tile exists where any of its four children does
-    for (var z = c.zoom - 1; z >= 0 && z >= cfg.minZoom - 1; z--) {
-      var f = levels[z + 1], x0 = f.x0 >> 1, y0 = f.y0 >> 1;
-      var w = ((f.x0 + f.w - 1) >> 1) - x0 + 1, h = ((f.y0 + f.h - 1) >> 1) - y0 + 1, b = new Uint8Array(w * h);
-      for (var j = 0; j < f.h; j++) for (var k = 0; k < f.w; k++) {
-        if (f.bits[j * f.w + k]) b[(((f.y0 + j) >> 1) - y0) * w + (((f.x0 + k) >> 1) - x0)] = 1;
-      }
-      levels[z] = { x0: x0, y0: y0, w: w, h: h, bits: b };
-    }
+  // one mask per zoom the layer holds; a mask may be coarser than its zoom (a bit then stands for the children)
+  function hasTile(masks) {
+    var by = {};
+    masks.forEach(function (c) {
+      var raw = atob(c.bits), n = c.width * c.height, bits = new Uint8Array(n);
+      for (var i = 0; i < n; i++) bits[i] = (raw.charCodeAt(i >> 3) >> (7 - (i & 7))) & 1;
+      by[c.native] = { k: c.native - c.zoom, x0: c.x0, y0: c.y0, w: c.width, h: c.height, bits: bits };
+    });
     return function has(x, y, z) {
-      var m = c.zoom;
-      if (z > m) { x = x >> (z - m); y = y >> (z - m); z = m; }
-      var l = levels[z];
-      if (!l) return true;
-      var i = x - l.x0, j = y - l.y0;
-      return i >= 0 && j >= 0 && i < l.w && j < l.h && l.bits[j * l.w + i] === 1;
+      var m = by[z];
+      if (!m) return false;
+      var i = Math.floor(x / Math.pow(2, m.k)) - m.x0, j = Math.floor(y / Math.pow(2, m.k)) - m.y0;
+      return i >= 0 && j >= 0 && i < m.w && j < m.h && m.bits[j * m.w + i] === 1;
     };
   }
 
@@ -43,7 +35,7 @@
   var layers = cfg.layers.map(function (d, i) {
     var layer = new MaskedTileLayer(d.url, {
       tms: d.tms, minNativeZoom: d.minNativeZoom, maxNativeZoom: d.maxNativeZoom, minZoom: d.minZoom,
-      maxZoom: cfg.maxZoom, className: d.pixelated ? "rz-pixelated" : "", has: d.coverage ? decodeMask(d.coverage) : function () { return false; },
+      maxZoom: cfg.maxZoom, className: d.pixelated ? "rz-pixelated" : "", has: hasTile(d.coverage),
       keepBuffer: 1, updateWhenZooming: false
     });
     var s = { name: d.name, loaded: {}, failed: {}, failedUrls: [] };
