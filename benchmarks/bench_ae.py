@@ -19,7 +19,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 from real_tiles import DEFAULT_TILES, build_real_data  # noqa: E402
-from rockzoom.autoencoder.config_file import arch_config, read_config  # noqa: E402
+from rockzoom.config import ae_arch, load_config  # noqa: E402
 
 from rockzoom.autoencoder.evaluate import eval_autoencoder  # noqa: E402
 from rockzoom.autoencoder.latents import extract_latents  # noqa: E402
@@ -40,8 +40,8 @@ def main() -> int:
     args = parser.parse_args()
     console_logging()
 
-    config = read_config(args.config)
-    name, arch = arch_config(config, None, args.config)
+    config = load_config(args.config)
+    name, arch = config["ae"]["arch"], ae_arch(config)
     overrides = {k: v for k, v in (("steps", args.steps), ("batch_size", args.batch)) if v}
     arch = {**arch, "engine": {**arch["engine"], **overrides}}
     out = Path(args.out)

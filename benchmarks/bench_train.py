@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import torch
-from rockzoom.autoencoder.config_file import arch_config, read_config
+from rockzoom.config import ae_arch, load_config
 
 from rockzoom.autoencoder.loss import reconstruction_loss
 from rockzoom.autoencoder.task import model_kwargs_for
@@ -97,8 +97,8 @@ def main() -> int:
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     args = parser.parse_args()
 
-    config = read_config(args.config)
-    name, arch = arch_config(config, None, args.config)
+    config = load_config(args.config)
+    name, arch = config["ae"]["arch"], ae_arch(config)
     kwargs = model_kwargs_for(arch["model"], args.size)
     gen = torch.Generator().manual_seed(0)
     batch = {"images": torch.rand(args.batch, 3, args.size, args.size, generator=gen),
