@@ -17,7 +17,7 @@ from PIL import Image
 from browser import Chromium, find_chromium
 from rockzoom.data.tiles import tms_to_xyz_row
 from rockzoom.generation.map_page import coverage, tile_corner, tree_zooms
-from rockzoom.generation.pyramid import upscale_pyramid
+from rockzoom.generation.pyramid import upscale_pyramid, write_pyramid_metadata
 from rockzoom.superres.upscale import ClassicalUpscaler
 from test_pyramid import make_tms_tree
 
@@ -36,10 +36,14 @@ def _config(page: Path) -> dict:
 
 @pytest.fixture(scope="module")
 def pyramid(tmp_path_factory):
-    """A 3x2-tile TMS tree at zoom 23 with a no-data corner in tile (X0, Y0), 5 of its 6 tiles upscaled x4."""
+    """A 3x2-tile TMS tree at zoom 23 with a no-data corner in tile (X0, Y0), 5 of its 6 tiles upscaled x4 by
+    bicubic (out/) and by Lanczos (lanczos/); the bicubic page has the Lanczos pyramid as a third layer."""
     root = tmp_path_factory.mktemp("map")
     make_tms_tree(root / "in", np.random.default_rng(0), nx=3, ny=2, x0=X0, y0=Y0, zoom=ZOOM, hole=True)
+    upscale_pyramid(root / "in", root / "lanczos", ClassicalUpscaler("lanczos", 4), zoom=ZOOM, max_tiles=5)
     info = upscale_pyramid(root / "in", root / "out", ClassicalUpscaler("bicubic", 4), zoom=ZOOM, max_tiles=5)
+    write_pyramid_metadata(root / "out", root / "in", zoom=ZOOM, scale=4, row_scheme="tms", method="bicubic",
+                           others=[("lanczos", root / "lanczos")])
     return root, info
 
 
@@ -71,7 +75,8 @@ def test_page_needs_no_network_and_points_at_tiles_that_exist(pyramid):
     assert "Leaflet 1.9.4" in text and "Copyright (c) 2010-2023, Volodymyr Agafonkin" in text  # its BSD-2 licence
     cfg = _config(page)
     names = [la["name"] for la in cfg["layers"]]
-    assert names == ["input (z23-23)", "bicubic x4 (z24-25)"] and cfg["right"] == 1
+    assert names == ["input (z23-23)", "bicubic x4 (z24-25)", "lanczos x4 (z24-25)"] and cfg["right"] == 1
+    assert cfg["layers"][2]["url"] == "../lanczos/{z}/{x}/{y}.png"
     assert (cfg["minZoom"], cfg["maxZoom"], cfg["startZoom"]) == (23, 25, 23)
     for layer, c in [(la, c) for la in cfg["layers"] for c in la["coverage"]]:  # a tile of each mask: a file
         n = c["width"] * c["height"]
@@ -143,51 +148,51 @@ def test_real_tree_page_and_tilemap(real_tiles, tmp_path):
     assert [(la["minNativeZoom"], la["maxNativeZoom"]) for la in cfg["layers"]] == [
         (min(tree_zooms(real_tiles)), 23), (24, 25)]
     if CHROMIUM is not None:
-        shots = check_page_in_browser(tmp_path / "out" / "index.html", range(cfg["minZoom"], 26), tmp_path)
+        with Chromium(CHROMIUM) as b:
+            shots = check_page_in_browser(b, tmp_path / "out" / "index.html", range(cfg["minZoom"], 26), tmp_path)
         assert len(shots) == 26 - cfg["minZoom"]
 
 
-def check_page_in_browser(page: Path, zooms, shot_dir: Path) -> dict[int, Path]:
+def check_page_in_browser(b: Chromium, page: Path, zooms, shot_dir: Path) -> dict[int, Path]:
     """Open the page at each zoom: tiles load in every shown layer that holds that zoom (or a finer one below it),
-    nothing fails, the console is clean. Returns a screenshot per zoom."""
+    nothing fails, the console is clean, nothing remote is asked for. Returns a screenshot per zoom."""
     shots = {}
-    with Chromium(CHROMIUM) as b:
-        b.open(page.as_uri())
-        b.wait_for("window.rockzoom && window.rockzoom.idle()")
-        for z in zooms:
-            b.evaluate(f"location.hash = '#z={z}'")
-            b.wait_for(f"window.rockzoom.map.getZoom() === {z} && window.rockzoom.idle()")
-            stats, shown = b.evaluate("[window.rockzoom.stats, window.rockzoom.layers.map("
-                                      "function (l) { return window.rockzoom.map.hasLayer(l); })]")
-            cfg = _config(page)
-            for layer, s, on in zip(cfg["layers"], stats, shown):
-                assert not s["failed"], (z, layer["name"], s["failedUrls"])
-                native = min(max(z, layer["minNativeZoom"]), layer["maxNativeZoom"])
-                if on and z >= layer["minZoom"]:
-                    assert s["loaded"].get(str(native), 0) > 0, (z, layer["name"], s)
-            shots[z] = b.screenshot(shot_dir / f"map_z{z}.png")
-        assert b.console_errors() == []
-        remote = [u for u in b.requested_urls() if not u.startswith(("file:", "data:"))]
-        assert remote == []  # works offline: every request is a file beside it or data in the page
+    b.open(page.as_uri())
+    b.wait_for("window.rockzoom && window.rockzoom.idle()")
+    for z in zooms:
+        b.evaluate(f"location.hash = '#z={z}'")
+        b.wait_for(f"window.rockzoom.map.getZoom() === {z} && window.rockzoom.idle()")
+        stats, shown = b.evaluate("[window.rockzoom.stats, window.rockzoom.layers.map("
+                                  "function (l) { return window.rockzoom.map.hasLayer(l); })]")
+        cfg = _config(page)
+        for layer, s, on in zip(cfg["layers"], stats, shown):
+            assert not s["failed"], (z, layer["name"], s["failedUrls"])
+            native = min(max(z, layer["minNativeZoom"]), layer["maxNativeZoom"])
+            if on and z >= layer["minZoom"]:
+                assert s["loaded"].get(str(native), 0) > 0, (z, layer["name"], s)
+        shots[z] = b.screenshot(shot_dir / f"map_z{z}.png")
+    assert b.console_errors() == []
+    remote = [u for u in b.requested_urls() if not u.startswith(("file:", "data:"))]
+    assert remote == []  # works offline: every request is a file beside it or data in the page
     return shots
 
 
 @needs_browser
 def test_page_in_headless_chromium(pyramid, tmp_path):
     """Tiles load at zoom 23 (input native, output reduced) and 25 (input enlarged, output native) with no failed
-    request; the no-data corner shows the checkerboard; dragging the divider moves the swipe."""
+    request; the no-data corner shows the checkerboard; dragging the divider moves the swipe; the other pyramid is a
+    layer to switch to."""
     root, _ = pyramid
     page = root / "out" / "index.html"
-    shots = check_page_in_browser(page, [23, 25], tmp_path)
-    assert Image.open(shots[25]).size == (1200, 800)
     with Chromium(CHROMIUM) as b:
+        shots = check_page_in_browser(b, page, [23, 25], tmp_path)
+        assert Image.open(shots[25]).size == (1200, 800)
         lon, lat = tile_corner(X0 + 0.05, Y0 + 0.05, ZOOM)  # inside tile (X0, Y0)'s 100 px no-data corner
-        b.open(page.as_uri() + f"#z=23&lat={lat}&lng={lon}&mode=left")
-        b.wait_for("window.rockzoom && window.rockzoom.idle()")
+        b.evaluate(f"location.hash = '#z=23&lat={lat}&lng={lon}&mode=left'")
+        b.wait_for("window.rockzoom.map.getZoom() === 23 && window.rockzoom.idle()")
         b.pump(0.3)
         gray = np.asarray(Image.open(b.screenshot(tmp_path / "nodata.png")).convert("L"))
-        assert set(np.unique(gray[400 - 4:400 + 4, 600 - 4:600 + 4])) <= {204, 255}  # the map's centre: the checker
-        assert len(set(np.unique(gray[392:408, 592:608]))) == 2
+        assert set(np.unique(gray[392:408, 592:608])) == {204, 255}  # the map's centre: the checkerboard
         b.evaluate("location.hash = '#z=25&mode=swipe&split=0.5'")
         b.wait_for("window.rockzoom.map.getZoom() === 25 && window.rockzoom.idle()")
         for kind, x in (("mousePressed", 600), ("mouseMoved", 450), ("mouseMoved", 300), ("mouseReleased", 300)):
@@ -196,8 +201,15 @@ def test_page_in_headless_chromium(pyramid, tmp_path):
         b.pump(0.3)
         split, clip = b.evaluate("[window.rockzoom.state.split, window.rockzoom.layers[1].getContainer().style.clip]")
         assert split == pytest.approx(0.25, abs=0.01)
-        assert re.match(r"rect\(-?\d+px, -?\d+px, -?\d+px, (-?\d+)px\)", clip)
-        assert b.console_errors() == []
+        assert re.fullmatch(r"rect\(-?\d+px, -?\d+px, -?\d+px, -?\d+px\)", clip)
+        # the Lanczos pyramid on the right, in place of the bicubic one
+        b.evaluate("var s = document.getElementById('right'); s.value = '2'; s.dispatchEvent(new Event('change'))")
+        b.wait_for("window.rockzoom.idle()")
+        shown, stats = b.evaluate("[window.rockzoom.layers.map(function (l) { return window.rockzoom.map.hasLayer(l); "
+                                  "}), window.rockzoom.stats]")
+        assert shown == [True, False, True]
+        assert stats[2]["loaded"].get("25", 0) > 0 and not stats[2]["failed"]
+        assert "right=2" in b.evaluate("location.hash") and b.console_errors() == []
 
 
 def test_leaflet_and_its_licence_ship_as_package_data():
