@@ -66,7 +66,7 @@ class _RowStrips:
 
     def __init__(self, src, path: Path, colour: list[int], alpha: int | None):
         self.src, self.path = src, path
-        self.bands = colour + ([alpha] if alpha else [])
+        self.bands = colour + ([alpha] if alpha is not None else [])
         self.has_alpha = alpha is not None
         self.top = 0  # the file row of self.rows[0]
         self.rows = np.empty((0, src.width, len(self.bands)), np.uint8)
@@ -116,7 +116,7 @@ def upscale_geotiff(in_path: str | Path, out_path: str | Path, upscaler: Upscale
     tmp = out_path.with_name(f".{out_path.name}.tmp.tif")
     try:
         with rasterio.Env(GDAL_CACHEMAX=CACHE_MB), _open(in_path) as src:
-            info = _upscale_open(src, in_path, tmp, upscaler, tile, overlap, progress_bar)
+            info = _write_upscaled(src, in_path, tmp, upscaler, tile, overlap, progress_bar)
         if cog:
             with rasterio.Env(GDAL_CACHEMAX=CACHE_MB):
                 rasterio.shutil.copy(tmp, out_path, driver="COG", compress="deflate", predictor="YES", blocksize=512,
@@ -131,8 +131,9 @@ def upscale_geotiff(in_path: str | Path, out_path: str | Path, upscaler: Upscale
     return {**info, "cog": cog}
 
 
-def _upscale_open(src, in_path: Path, out_path: Path, upscaler: Upscaler, tile: int, overlap: int,
-                  progress_bar: bool) -> dict:
+def _write_upscaled(src, in_path: Path, out_path: Path, upscaler: Upscaler, tile: int, overlap: int,
+                    progress_bar: bool) -> dict:
+    """Upscale the open ``src`` tile by tile into a new tiled GeoTIFF at ``out_path``; -> sizes, CRS, transforms."""
     colour, mask_kind = rgb_layout(src, in_path)
     sequential = src.driver in SEQUENTIAL_DRIVERS
     if sequential and mask_kind != "alpha":
