@@ -104,18 +104,19 @@ def tree_zooms(tile_dir: str | Path) -> list[int]:
 
 def iter_tile_names(tile_dir: str | Path, zoom: int, row_scheme: str) -> Iterator[tuple[int, int, str]]:
     """(x, XYZ row, extension) of each file of tile_dir/zoom named as a tile, one x folder at a time (none where
-    the zoom folder is absent)."""
+    the zoom folder is absent; names outside [0, 2^zoom) are no tile, as the index says)."""
     zoom_dir = Path(tile_dir) / str(zoom)
     if not zoom_dir.is_dir():
         return
+    n = 1 << zoom
     with os.scandir(zoom_dir) as xs:
         for xe in xs:
-            if not (_DIGITS.match(xe.name) and xe.is_dir()):
+            if not (_DIGITS.match(xe.name) and int(xe.name) < n and xe.is_dir()):
                 continue
             with os.scandir(xe.path) as ys:
                 for ye in ys:
                     stem, ext = os.path.splitext(ye.name)
-                    if _DIGITS.match(stem) and ext.lower() in EXTENSIONS:
+                    if _DIGITS.match(stem) and int(stem) < n and ext.lower() in EXTENSIONS:
                         y = int(stem)
                         yield int(xe.name), tms_to_xyz_row(zoom, y) if row_scheme == "tms" else y, ext
 
@@ -164,8 +165,8 @@ def _relative_url(target: Path, page_dir: Path) -> str:
 
 def tree_layer(name: str, tile_dir: str | Path, page_dir: str | Path, row_scheme: str,
                zooms: Sequence[int] | None = None, pixelated: bool = False, ext: str | None = None) -> MapLayer:
-    """A tile tree as a layer of the page in page_dir: its zooms (all its zoom folders by default), coverage (None:
-    no tile) and tile file extension (read from the tree unless given)."""
+    """A tile tree as a layer of the page in page_dir: its zooms (all its zoom folders by default), a coverage mask
+    per zoom that holds a tile, and its tile file extension (read from the tree unless given)."""
     tile_dir = Path(tile_dir)
     zooms = tuple(sorted(zooms or tree_zooms(tile_dir)))
     if not zooms:
@@ -265,7 +266,8 @@ code {{ font-size: 11px; word-break: break-all; }}
 
 def map_page_html(title: str, layers: Sequence[MapLayer], *, start_zoom: int, left: int = 0, right: int = 1,
                   notes: Sequence[str] = ()) -> str:
-    """The page of `layers` (at least one); it opens at `start_zoom` on a covered tile of the right layer."""
+    """The page of `layers` (at least one); it opens at `start_zoom` on a covered tile of the right layer. `notes`
+    are HTML lines of its "zooms and files" fold."""
     if not layers:
         raise ValueError("a map page needs at least one layer")
     right = min(right, len(layers) - 1)
@@ -279,7 +281,7 @@ def map_page_html(title: str, layers: Sequence[MapLayer], *, start_zoom: int, le
               "startZoom": start_zoom, "focus": focus, "left": left, "right": right}
     items = [f"<li>{html.escape(la.name)}: zooms {min(la.zooms)}&ndash;{max(la.zooms)}, "
              f"<code>{html.escape(la.url)}</code> ({'TMS' if la.tms else 'XYZ'} rows)</li>" for la in layers]
-    items += [f"<li>{html.escape(n)}</li>" for n in notes]
+    items += [f"<li>{n}</li>" for n in notes]
     return _PAGE.format(title=html.escape(title), licence=html.escape(_static("leaflet/LICENSE")),
                         leaflet_css=_leaflet_css(), details="<ul>" + "".join(items) + "</ul>",
                         config=_script_json(config), leaflet_js=_leaflet_js(), page_js=_static("map_page.js"))
@@ -295,7 +297,7 @@ def pyramid_layers(out_dir: str | Path, tile_dir: str | Path, *, zoom: int, scal
     span = f"x{scale} (z{out_zooms[0]}-{out_zooms[-1]})"
     layers, notes = [], []
     if geotiff_source.is_geotiff(tile_dir):
-        notes.append(f"the input is a GeoTIFF ({Path(tile_dir).name}): it has no tile tree to show")
+        notes.append(f"the input is a GeoTIFF ({html.escape(Path(tile_dir).name)}): it has no tile tree to show")
     else:
         in_zooms = [z for z in tree_zooms(tile_dir) if z <= zoom]
         layers.append(tree_layer(f"input (z{in_zooms[0]}-{zoom})", tile_dir, out_dir, row_scheme, zooms=in_zooms,
@@ -303,8 +305,10 @@ def pyramid_layers(out_dir: str | Path, tile_dir: str | Path, *, zoom: int, scal
     main = len(layers)
     layers.append(tree_layer(f"{method} {span}", out_dir, out_dir, row_scheme, zooms=out_zooms, ext=".png"))
     layers += [tree_layer(f"{name} {span}", d, out_dir, row_scheme, zooms=out_zooms, ext=".png") for name, d in others]
-    notes.append("QGIS: Layer > Add Layer > XYZ Tiles, URL file:///<this folder>/{z}/{x}/"
-                 + ("{-y}" if row_scheme == "tms" else "{y}") + ".png")
+    y = "{-y}" if row_scheme == "tms" else "{y}"
+    notes.append(f'QGIS: Layer &gt; Add Layer &gt; XYZ Tiles, URL <code class="rz-here" data-tail="{{z}}/{{x}}/{y}.png">'
+                 f'file:///&lt;this folder&gt;/{{z}}/{{x}}/{y}.png</code>'
+                 + (" (tilemapresource.xml beside it: TMS, as gdal2tiles writes)" if row_scheme == "tms" else ""))
     return layers, main, notes
 
 

@@ -56,6 +56,7 @@ def test_coverage_marks_the_tiles_present_in_xyz_rows(tmp_path):
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_bytes(b"")  # names only: nothing is decoded
     (tmp_path / "10" / "5" / "notes.txt").write_text("not a tile")
+    (tmp_path / "10" / "5" / "1024.png").write_bytes(b"")  # row 1024 is outside zoom 10's [0, 1024): no tile
     cov = coverage(tmp_path, 10, "tms")
     assert (cov.native, cov.zoom, cov.x0, cov.y0, cov.width, cov.height) == (10, 10, 5, 9, 4, 4)
     assert {(cov.x0 + i, cov.y0 + j) for j, i in zip(*np.nonzero(cov.bits))} == present

@@ -171,6 +171,11 @@
     Array.prototype.forEach.call(zooms.children, function (b) { b.classList.toggle("rz-on", b.id === "zoom-" + z); });
   }
 
+  // the page's own folder in the QGIS line of the "zooms and files" fold
+  Array.prototype.forEach.call(document.querySelectorAll(".rz-here"), function (el) {
+    el.textContent = decodeURI(location.href.replace(/[#?].*$/, "").replace(/[^/]*$/, "")) + el.dataset.tail;
+  });
+
   // ---------------------------------------------------------------- for tests: tile counts and an idle flag
   window.rockzoom = {
     map: map, layers: layers, stats: stats, state: state,
