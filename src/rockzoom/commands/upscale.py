@@ -8,6 +8,7 @@ NAME = "upscale"
 HELP = ("upscale image files (PNG/JPEG/TIFF, alpha kept) or GeoTIFF orthomosaics (CRS, scaled geotransform and "
         "no-data kept; windowed) with a trained SR model or a classical method; the model is loaded once")
 METHODS = ("bicubic", "lanczos")  # = sorted(rockzoom.superres.upscale.CLASSICAL_METHODS) (literal: fast --help)
+MAX_PIXELS = 16777216  # = tiles.max_pixels of the packaged defaults, read at run time (literal: for --help only)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -16,7 +17,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("output", metavar="OUTPUT",
                         help="output file (one input; its extension picks the format) or output folder (same names)")
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--model", help="SR checkpoint (results/sr/<net>-x<k>-h<H>/model.pt)")
+    source.add_argument("--model", help="SR checkpoint: results/sr/<net>-x<k>-h<H>/model.pt (psnr kind) or "
+                                        "results/sr_perceptual/<net>-x<k>-h<H>/model.pt (perceptual kind: texture)")
     source.add_argument("--method", choices=METHODS, help="classical resampling filter")
     parser.add_argument("--scale", type=int, default=None, help="upscaling factor (required with --method)")
     parser.add_argument("--tile", type=int, default=256, help="input tile size; bounds the memory (default 256)")
@@ -25,8 +27,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--self-ensemble", action="store_true",
                         help="with --model: average the net over the 8 flips/rotations of each input (8x time)")
+    parser.add_argument("--back-project", action="store_true",
+                        help="exact LR consistency: correct each output so that its x scale box average equals the "
+                             "input")
     parser.add_argument("--max-pixels", type=int, default=None, metavar="N",
-                        help="pixel limit of an input read whole (default: tiles.max_pixels, 16777216); a larger "
+                        help=f"pixel limit of an input read whole (default: tiles.max_pixels, {MAX_PIXELS}); a larger "
                              "image is streamed into a .tif output and refused for a PNG/JPEG output")
     parser.add_argument("--fail-fast", action="store_true",
                         help="stop at the first input that cannot be upscaled (default: name it, go on with the "
@@ -44,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         raise SystemExit("rockzoom upscale: --method needs --scale")
     pairs = plan_outputs(args.inputs, args.output)  # before the model loads: a bad path fails at once
     upscaler = build_upscaler(method=args.method, checkpoint=args.model, scale=args.scale, device=args.device,
-                              self_ensemble=args.self_ensemble)
+                              self_ensemble=args.self_ensemble, back_project=args.back_project)
     log = logging.getLogger(__name__)
     keep_going = len(pairs) > 1 and not args.fail_fast
     failed = 0

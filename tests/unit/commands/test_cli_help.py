@@ -23,6 +23,7 @@ def test_every_verb_is_still_discovered():
 def test_literal_choices_match_the_library():
     from rockzoom.autoencoder.sampling import SAMPLERS
     from rockzoom.commands import build_dataset, index, sample, upscale
+    from rockzoom.data.image_files import default_max_pixels
     from rockzoom.data.split import STRATIFY
     from rockzoom.data.tiles import SCHEMES
     from rockzoom.superres.upscale import CLASSICAL_METHODS
@@ -31,3 +32,4 @@ def test_literal_choices_match_the_library():
     assert tuple(index.SCHEMES) == tuple(SCHEMES)
     assert tuple(sample.SAMPLERS) == tuple(SAMPLERS)
     assert tuple(upscale.METHODS) == tuple(sorted(CLASSICAL_METHODS))
+    assert upscale.MAX_PIXELS == default_max_pixels()
