@@ -121,7 +121,9 @@ def pyramid_upscaler(cfg: dict) -> Upscaler:
 
 
 def pyramid_param(cfg: dict) -> dict:
-    return _legacy_sr_keys(cfg["pyramid"], cfg["pyramid"]["scale"])
+    """The main pyramid's settings (its shard jobs' params): pyramid.layers, the other pyramids, left out, so adding
+    a layer does not rerun the main pyramid."""
+    return _legacy_sr_keys({k: v for k, v in cfg["pyramid"].items() if k != "layers"}, cfg["pyramid"]["scale"])
 
 
 def pyramid_out_zoom(cfg: dict) -> int:
