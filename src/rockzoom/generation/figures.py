@@ -54,12 +54,11 @@ def grid(images: list[np.ndarray], cell: int, columns: int = 2) -> np.ndarray:
 
 
 def zoom_panels(tile: np.ndarray, upscaler: Upscaler, crop: int) -> tuple[np.ndarray, np.ndarray]:
-    """The centre `crop` px of `tile` shown with each pixel repeated k times, and the same ground in the
-    upscaler's output of the whole tile (so the crop has its real context), both crop*k px."""
+    """The centre `crop` px of `tile` (the whole tile when smaller) shown with each pixel repeated k times, and the
+    same ground in the upscaler's output of the whole tile (so the crop has its real context), both crop*k px."""
     k = upscaler.scale
     h, w = tile.shape[:2]
-    if crop > min(h, w):
-        raise ValueError(f"crop {crop} px is larger than the {h}x{w} tile")
+    crop = min(crop, h, w)
     y0, x0 = (h - crop) // 2, (w - crop) // 2
     up = upscale_tiled(upscaler, tile, out=np.empty((h * k, w * k, 3), np.uint8))
     pixels = tile[y0:y0 + crop, x0:x0 + crop].repeat(k, 0).repeat(k, 1)
@@ -67,22 +66,23 @@ def zoom_panels(tile: np.ndarray, upscaler: Upscaler, crop: int) -> tuple[np.nda
 
 
 def compose(panels: list[Panel]) -> tuple[np.ndarray, list[tuple[int, int]]]:
-    """Panels side by side under their titles; returns the figure and each panel image's (top, left) corner."""
-    height = max(p.image.shape[0] for p in panels)
-    width = sum(p.image.shape[1] for p in panels) + GAP * (len(panels) + 1)
-    figure = Image.new("RGB", (width, TITLE_HEIGHT + height + GAP), BACKGROUND)
-    draw = ImageDraw.Draw(figure)
+    """Panels side by side under their titles (a panel narrower than its title is centred in a slot as wide as the
+    title); returns the figure and each panel image's (top, left) corner."""
     font = ImageFont.load_default(size=FONT_SIZE)
+    measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    title_w = [int(np.ceil(measure.textlength(p.title, font=font))) for p in panels]
+    slots = [max(p.image.shape[1], w) for p, w in zip(panels, title_w)]
+    height = max(p.image.shape[0] for p in panels)
+    figure = Image.new("RGB", (sum(slots) + GAP * (len(panels) + 1), TITLE_HEIGHT + height + GAP), BACKGROUND)
+    draw = ImageDraw.Draw(figure)
     corners, x = [], GAP
-    for p in panels:
+    for p, slot, text_w in zip(panels, slots, title_w):
         ph, pw = p.image.shape[:2]
-        top = TITLE_HEIGHT + (height - ph) // 2
-        figure.paste(Image.fromarray(p.image), (x, top))
-        text_w = draw.textlength(p.title, font=font)
-        draw.text((x + max(0, (pw - text_w) / 2), (TITLE_HEIGHT - FONT_SIZE) / 2), p.title, fill=(0, 0, 0),
-                  font=font)
-        corners.append((top, x))
-        x += pw + GAP
+        top, left = TITLE_HEIGHT + (height - ph) // 2, x + (slot - pw) // 2
+        figure.paste(Image.fromarray(p.image), (left, top))
+        draw.text((x + (slot - text_w) // 2, (TITLE_HEIGHT - FONT_SIZE) // 2), p.title, fill=(0, 0, 0), font=font)
+        corners.append((top, left))
+        x += slot + GAP
     return np.asarray(figure), corners
 
 
@@ -95,7 +95,7 @@ def overview_figure(real_images: np.ndarray, real_masks: np.ndarray, generated: 
     chosen = pick_real(real_images, real_masks, n, seed)
     real = [np.asarray(real_images[i]) for i in chosen]
     pixels, upscaled = zoom_panels(real[0], upscaler, crop)
-    k = upscaler.scale
+    k, crop = upscaler.scale, pixels.shape[0] // upscaler.scale
     panels = [
         Panel(f"real held-out tiles ({real[0].shape[0]} px)", grid(real, cell)),
         Panel(f"generated tiles ({generated[0].shape[0]} px)", grid(list(generated[:n]), cell)),

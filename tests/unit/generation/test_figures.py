@@ -47,7 +47,15 @@ def test_the_figure_shows_the_tiles_unchanged_and_the_crop_after_the_upscaler(tm
     assert np.array_equal(panel(3), whole[48:80, 48:80])  # the same ground, upscaled with its context
 
 
-def test_a_crop_larger_than_the_tile_is_refused(tmp_path):
-    with pytest.raises(ValueError, match="crop 64 px is larger"):
-        overview_figure(tiles(2, 32), np.ones((2, 32, 32), bool), list(tiles(1, 32)),
-                        build_upscaler(method="lanczos", scale=4), tmp_path / "o.png", n=1, crop=64, cell=32)
+def test_a_crop_larger_than_the_tile_shows_the_whole_tile(tmp_path):
+    real = tiles(2, 32)
+    up = build_upscaler(method="lanczos", scale=4)
+    shown = overview_figure(real, np.ones((2, 32, 32), bool), list(tiles(1, 32)), up, tmp_path / "o.png", n=1,
+                            crop=64, cell=32)
+    assert shown["crop"] == 32 and shown["panels"][3]["height"] == 128
+
+
+def test_no_real_tiles_is_a_clear_error(tmp_path):
+    with pytest.raises(ValueError, match="no real test tiles"):
+        overview_figure(tiles(0, 32), np.ones((0, 32, 32), bool), list(tiles(1, 32)),
+                        build_upscaler(method="lanczos", scale=4), tmp_path / "o.png")
