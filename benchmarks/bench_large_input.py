@@ -2,7 +2,7 @@
 
 The input is a size x size RGB PNG (a seeded, smoothed noise texture repeating every 256 px, so a 20000² file is
 small on disk), written row by row here in bounded memory unless it exists. Each case runs `rockzoom upscale` in a
-child process and prints its wall time and its own peak RSS (VmHWM); ``--whole`` also runs the in-memory path on the
+child process and prints its wall time, its CPU time and its own peak RSS (VmHWM); ``--whole`` also runs the in-memory path on the
 same input (``--max-pixels`` raised: the whole input and output arrays in memory) for the ratio.
 
     .venv/bin/python benchmarks/bench_large_input.py --work /work/scratch/cli --size 20000 --method bicubic --scale 4
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import struct
 import subprocess
 import sys
@@ -71,16 +72,21 @@ def untrained_checkpoint(path: Path, net: str, scale: int) -> Path:
     return path
 
 
-def run_upscale(args: list[str]) -> tuple[float, float]:
-    """`rockzoom upscale ARGS` in a child process -> (wall seconds, the child's peak RSS in MiB)."""
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_upscale(args: list[str]) -> tuple[float, float, float]:
+    """`rockzoom upscale ARGS` in a child process -> (wall seconds, its CPU seconds, its peak RSS in MiB)."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(REPO / "src"), os.environ.get("PYTHONPATH"))
                                                        if p)}
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), _children_cpu()
     proc = subprocess.run([sys.executable, "-c", CHILD, "upscale", *args], env=env, capture_output=True, text=True)
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, _children_cpu() - cpu0
     if proc.returncode != 0:
         raise RuntimeError(f"rockzoom upscale {' '.join(args)} failed:\n{proc.stderr[-3000:]}")
-    return seconds, int(proc.stdout.split("PEAK_RSS")[1].split()[0]) / 2**20
+    return seconds, cpu, int(proc.stdout.split("PEAK_RSS")[1].split()[0]) / 2**20
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -126,12 +132,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"input {args.size}x{args.size} PNG ({args.size ** 2 / 1e6:.0f} Mpx) -> {out_side}x{out_side} "
           f"(uint8 RGB output {out_side ** 2 * 3 / 2**30:.2f} GiB), {name} x{args.scale}, tile {args.tile}, "
           f"{os.cpu_count()} CPUs")
-    print("| path | wall (s) | peak RSS (MiB) | output on disk (MiB) |\n|---|---|---|---|", flush=True)
+    print(f"load average at the start: {os.getloadavg()[0]:.1f}")
+    print("| path | wall (s) | CPU (s) | peak RSS (MiB) | output on disk (MiB) |\n|---|---|---|---|---|", flush=True)
     peaks = {}
     for label, cmd in cases.items():
-        seconds, peaks[label] = run_upscale(cmd)
+        seconds, cpu, peaks[label] = run_upscale(cmd)
         out = Path(cmd[1])
-        print(f"| {label} | {seconds:.0f} | {peaks[label]:.0f} | {out.stat().st_size / 2**20:.0f} |", flush=True)
+        print(f"| {label} | {seconds:.0f} | {cpu:.0f} | {peaks[label]:.0f} | {out.stat().st_size / 2**20:.0f} |",
+              flush=True)
         if not args.keep:
             out.unlink()
     if len(peaks) == 2:
