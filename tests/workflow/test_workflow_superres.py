@@ -6,9 +6,20 @@ from workflow_helpers import REPO, plan
 BASE = [REPO / "config" / "config.yaml", REPO / "config" / "test.yaml"]
 
 
-def test_superres_target_plans_train_gan_and_eval(tmp_path):
+def test_superres_target_plans_train_gan_perceptual_and_eval(tmp_path):
     counts = plan(["superres"], tmp_path, BASE)
     assert counts["train_sr"] == 1 and counts["finetune_sr_gan"] == 1 and counts["eval_sr"] == 1
+    assert counts["finetune_sr_perceptual"] == 1
+
+
+def test_options_and_pyramid_name_either_kind(tmp_path):
+    counts = plan(["option_a", "pyramid"], tmp_path, BASE)  # both default to the perceptual fine-tune
+    assert counts["train_sr"] == 1 and counts["finetune_sr_perceptual"] == 1
+    override = tmp_path / "psnr.yaml"
+    override.write_text(yaml.safe_dump({"options": {"option_a": {"sr_model": {"kind": "psnr"}}},
+                                        "pyramid": {"sr_model": {"kind": "psnr"}}}))
+    counts = plan(["option_a", "pyramid"], tmp_path, [*BASE, override])
+    assert counts["train_sr"] == 1 and "finetune_sr_perceptual" not in counts
 
 
 def test_each_eval_scale_and_net_is_its_own_branch(tmp_path):

@@ -39,9 +39,11 @@ def train_threads(section):
 # ---------------------------------------------------------------------------------------------- super-resolution
 def sr_eval_models(wildcards):
     ev = config["sr"]["eval"]
-    return [paths.sr_model(n, wildcards.k, wildcards.H) for n in ev["nets"]] + [
-        paths.sr_model(n, wildcards.k, wildcards.H, gan=True) for n in ev["gan_nets"]
-    ]
+    return (
+        [paths.sr_model(n, wildcards.k, wildcards.H) for n in ev["nets"]]
+        + [paths.sr_model(n, wildcards.k, wildcards.H, gan=True) for n in ev["gan_nets"]]
+        + [paths.sr_perceptual_model(n, wildcards.k, wildcards.H) for n in ev["perceptual_nets"]]
+    )
 
 
 def sr_eval_outputs():

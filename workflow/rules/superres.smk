@@ -1,4 +1,5 @@
-# Learned super-resolution: train_sr (PSNR model) -> finetune_sr_gan (optional texture model) -> eval_sr (test split).
+# Learned super-resolution: train_sr (PSNR model) -> finetune_sr_gan (optional GAN model) and finetune_sr_perceptual
+# (sr_model kind: perceptual) -> eval_sr (test split).
 
 
 rule train_sr:
@@ -63,6 +64,38 @@ rule finetune_sr_gan:
         seed=config["seed"],
     script:
         "../scripts/finetune_sr_gan.py"
+
+
+rule finetune_sr_perceptual:
+    input:
+        summary=paths.dataset_summary("{H}"),
+        index=paths.TILE_INDEX,
+        psnr_model=rules.train_sr.output.model,
+    output:
+        model=paths.sr_perceptual_model("{net}", "{k}", "{H}"),
+        metrics=paths.sr_perceptual_dir("{net}", "{k}", "{H}", file="metrics.csv"),
+        curve=report(
+            paths.sr_perceptual_dir("{net}", "{k}", "{H}", file="curve.png"),
+            category="Super-resolution",
+            subcategory="perceptual fine-tuning",
+            labels={"net": "{net}+perceptual", "scale": "x{k}", "HR": "{H}"},
+        ),
+    log:
+        "logs/finetune_sr_perceptual/{net}-x{k}-h{H}.log",
+    benchmark:
+        paths.runtime_tsv("finetune_sr_perceptual", "{net}-x{k}-h{H}")
+    conda:
+        "../../envs/rockzoom.yaml"
+    threads: train_threads("sr")
+    resources:
+        gpu=config["sr"]["gpus"],
+        mem_mb=lambda w: 3000 + int(w.H) ** 2 * 3 * 200 // 2**20,
+        runtime=config["sr"]["runtime_min"],
+    params:
+        settings=rc.sr_perceptual_settings(config),
+        seed=config["seed"],
+    script:
+        "../scripts/finetune_sr_perceptual.py"
 
 
 rule eval_sr:

@@ -25,6 +25,7 @@ generate(
     tile=gen["tile"],
     overlap=gen["overlap"],
     self_ensemble=gen["self_ensemble"],
+    back_project=opt.get("back_project", False),
     detail=None if snakemake.params.detail is None else {"banks": snakemake.input.banks,
                                                          "synthesis": snakemake.params.detail},
     realism=snakemake.params.realism,

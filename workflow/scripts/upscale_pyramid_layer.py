@@ -13,10 +13,11 @@ from rockzoom.superres.upscale import build_upscaler  # noqa: E402
 torch.set_num_threads(snakemake.threads)
 p = snakemake.params.pyramid
 if p["upscale"] == "sr":
-    upscaler = build_upscaler(checkpoint=snakemake.input.sr[0], scale=p["scale"], self_ensemble=p["self_ensemble"])
+    upscaler = build_upscaler(checkpoint=snakemake.input.sr[0], scale=p["scale"], self_ensemble=p["self_ensemble"],
+                              back_project=p["back_project"])
     workers = 1  # the net uses the job's threads
 else:
-    upscaler = build_upscaler(method=p["upscale"], scale=p["scale"])
+    upscaler = build_upscaler(method=p["upscale"], scale=p["scale"], back_project=p["back_project"])
     workers = snakemake.threads
 upscaler.name = snakemake.wildcards.layer
 info = upscale_pyramid(

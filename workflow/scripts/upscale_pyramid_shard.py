@@ -10,9 +10,10 @@ from rockzoom.superres.upscale import build_upscaler  # noqa: E402
 torch.set_num_threads(snakemake.threads)
 p = snakemake.params.pyramid
 if p["upscale"] == "sr":
-    upscaler = build_upscaler(checkpoint=snakemake.input.sr[0], scale=p["scale"], self_ensemble=p["self_ensemble"])
+    upscaler = build_upscaler(checkpoint=snakemake.input.sr[0], scale=p["scale"], self_ensemble=p["self_ensemble"],
+                              back_project=p["back_project"])
 else:
-    upscaler = build_upscaler(method=p["upscale"], scale=p["scale"])
+    upscaler = build_upscaler(method=p["upscale"], scale=p["scale"], back_project=p["back_project"])
 run_shard(
     snakemake.input.index,
     snakemake.params.tile_dir,

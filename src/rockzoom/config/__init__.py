@@ -58,6 +58,7 @@ from rockzoom.config.resolve import (
     refiner_upscaler,
     sr_gan_settings,
     sr_net,
+    sr_perceptual_settings,
     stage_settings,
     threads,
 )
@@ -75,6 +76,6 @@ __all__ = [
     "multiscale", "multiscale_names", "option", "progressive_chain", "progressive_names", "progressive_runtimes",
     "progressive_stage", "progressive_stage_data_size", "progressive_stage_index", "pyramid_out_zoom",
     "pyramid_param", "pyramid_upscaler", "pyramid_layer_names", "pyramid_layer_param", "pyramid_layer_upscaler",
-    "refiner_for_option", "refiner_upscaler", "sr_gan_settings", "sr_net",
+    "refiner_for_option", "refiner_upscaler", "sr_gan_settings", "sr_net", "sr_perceptual_settings",
     "stage_settings", "threads", "detail_settings", "realism_generator_rows", "realism_inputs", "realism_upscaler_rows",
 ]

@@ -31,6 +31,16 @@ def sr_model(net, k, H, gan: bool = False) -> str:
     return f"{sr_dir(net, k, H, gan)}/model.pt"
 
 
+def sr_perceptual_dir(net, k, H, file: str | None = None) -> str:
+    """The perceptual fine-tune of the PSNR model results/sr/{net}-x{k}-h{H} (sr_model kind: perceptual)."""
+    d = f"results/sr_perceptual/{sr_tag(net, k, H)}"
+    return d if file is None else f"{d}/{file}"
+
+
+def sr_perceptual_model(net, k, H) -> str:
+    return f"{sr_perceptual_dir(net, k, H)}/model.pt"
+
+
 def sr_eval_dir(k, H, file: str | None = None) -> str:
     d = f"results/sr_eval/x{k}-h{H}"
     return d if file is None else f"{d}/{file}"

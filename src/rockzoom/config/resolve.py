@@ -13,17 +13,28 @@ CLASSICAL = ("bicubic", "lanczos")  # = rockzoom.superres.upscale.CLASSICAL_METH
 
 
 # ------------------------------------------------------------------------------------------------ typed references
+SR_KINDS = ("psnr", "perceptual")  # sr_model.kind: the PSNR model, or its perceptual fine-tune
+
+
 @dataclass(frozen=True)
 class SrModelRef:
-    """One trained SR model: net (a key of sr.nets) at x``scale`` trained on HR mosaics s``hr``."""
+    """One trained SR model: net (a key of sr.nets) at x``scale`` trained on HR mosaics s``hr``; ``kind`` psnr (the
+    PSNR-trained model) or perceptual (its perceptual fine-tune); ``gan``: the GAN fine-tune (benchmark row)."""
     net: str
     scale: int
     hr: int
     gan: bool = False
+    kind: str = "psnr"
+
+    def __post_init__(self):
+        if self.kind not in SR_KINDS:
+            raise ConfigError(f"sr_model kind {self.kind!r}: not one of {list(SR_KINDS)}")
+        if self.gan and self.kind != "psnr":
+            raise ConfigError("sr_model: the GAN fine-tune is made from the psnr kind only")
 
     @classmethod
     def from_config(cls, d: dict, scale: int) -> "SrModelRef":
-        return cls(net=d["net"], scale=int(scale), hr=int(d["hr"]))
+        return cls(net=d["net"], scale=int(scale), hr=int(d["hr"]), kind=d.get("kind", "psnr"))
 
     @property
     def tag(self) -> str:
@@ -31,6 +42,8 @@ class SrModelRef:
 
     @property
     def path(self) -> str:
+        if self.kind == "perceptual":
+            return paths.sr_perceptual_model(self.net, self.scale, self.hr)
         return paths.sr_model(self.net, self.scale, self.hr, gan=self.gan)
 
     @property
@@ -40,11 +53,16 @@ class SrModelRef:
     def with_gan(self) -> "SrModelRef":
         return SrModelRef(self.net, self.scale, self.hr, gan=True)
 
+    def with_kind(self, kind: str) -> "SrModelRef":
+        return SrModelRef(self.net, self.scale, self.hr, kind=kind)
+
     def train_runtimes(self) -> list[str]:
-        """Benchmark TSVs of the training jobs behind this model (the PSNR training, then the GAN fine-tune)."""
+        """Benchmark TSVs of the training jobs behind this model (the PSNR training, then its fine-tune)."""
         tsvs = [paths.runtime_tsv("train_sr", self.tag)]
         if self.gan:
             tsvs.append(paths.runtime_tsv("finetune_sr_gan", self.tag))
+        if self.kind == "perceptual":
+            tsvs.append(paths.runtime_tsv("finetune_sr_perceptual", self.tag))
         return tsvs
 
     def to_param(self) -> dict:
@@ -76,6 +94,8 @@ def _legacy_sr_keys(section: dict, scale: int) -> dict:
     for key, value in section.items():
         if key == "sr_model":
             out["sr_net"], out["sr_hr"] = value["net"], value["hr"]
+            if value.get("kind", "psnr") != "psnr":  # the psnr kind keeps the params it always had
+                out["sr_kind"] = value["kind"]
         else:
             out[key] = copy.deepcopy(value)
     return out
@@ -90,6 +110,7 @@ class Option:
     scale: int
     sr_model: SrModelRef | None
     detail: bool = False
+    back_project: bool = False
     raw: dict = field(repr=False, compare=False, default_factory=dict)
 
     @property
@@ -103,7 +124,9 @@ class Option:
         return self.ae_size * self.scale
 
     def to_param(self) -> dict:
-        return _legacy_sr_keys({k: v for k, v in self.raw.items() if k != "detail" or v}, self.scale)
+        """The option's settings for rule params; switches that are off are left out (older results stay current)."""
+        return _legacy_sr_keys({k: v for k, v in self.raw.items() if k not in ("detail", "back_project") or v},
+                               self.scale)
 
 
 def option(cfg: dict, name: str) -> Option:
@@ -112,7 +135,8 @@ def option(cfg: dict, name: str) -> Option:
         raise ConfigError(f"config key options: no option {name!r} (available: {sorted(opts)})")
     o = opts[name]
     ref = SrModelRef.from_config(o["sr_model"], o["scale"]) if o["upscale"] == "sr" else None
-    return Option(name, o["ae_size"], o["upscale"], o["scale"], ref, detail=o.get("detail", False), raw=o)
+    return Option(name, o["ae_size"], o["upscale"], o["scale"], ref, detail=o.get("detail", False),
+                  back_project=o.get("back_project", False), raw=o)
 
 
 def pyramid_upscaler(cfg: dict) -> Upscaler:
@@ -213,6 +237,13 @@ def sr_gan_settings(cfg: dict) -> dict:
     gan = copy.deepcopy(cfg["sr"]["gan"])
     gan["train"] = stage_settings(cfg, "sr.gan.train")
     return gan
+
+
+def sr_perceptual_settings(cfg: dict) -> dict:
+    """sr.perceptual with its train stage's engine resolved."""
+    settings = copy.deepcopy(cfg["sr"]["perceptual"])
+    settings["train"] = stage_settings(cfg, "sr.perceptual.train")
+    return settings
 
 
 def ae_arch(cfg: dict, arch: str | None = None) -> dict:
@@ -336,6 +367,7 @@ class BenchmarkRow:
     upscale: Upscaler | None = None
     refine: RefineSpec | None = None
     train_benchmarks: tuple[str, ...] | None = None
+    back_project: bool = False  # the upscale is back-projected to exact LR consistency
 
     def inputs(self) -> list[str]:
         """Files the row reads: its dataset, the models of its chain, the training-time TSVs."""
@@ -356,6 +388,8 @@ class BenchmarkRow:
             d["ae"] = self.ae
         if self.upscale is not None:
             d["upscale"] = self.upscale.to_param()
+            if self.back_project:
+                d["upscale"]["back_project"] = True
         if self.refine is not None:
             d["refine"] = self.refine.to_param()
         if self.train_benchmarks is not None:
@@ -379,6 +413,10 @@ def benchmark_rows(cfg: dict) -> list[BenchmarkRow]:
             gan = sr.with_gan()
             rows.append(BenchmarkRow(f"GAN SR ({sr.net}+gan)", data, k, upscale=gan,
                                      train_benchmarks=tuple(gan.train_runtimes())))
+        if b.get("perceptual") and sr.kind != "perceptual":
+            perceptual = sr.with_kind("perceptual")
+            rows.append(BenchmarkRow(f"perceptual SR ({sr.net}+perceptual)", data, k, upscale=perceptual,
+                                     train_benchmarks=tuple(perceptual.train_runtimes())))
         if b["refine"]:
             r = cfg["refiner"]
             model = paths.refiner_model(sr.net, sr.scale, sr.hr)
@@ -403,10 +441,10 @@ def benchmark_rows(cfg: dict) -> list[BenchmarkRow]:
             continue  # no real ground truth of that size in this tile tree
         train = [paths.runtime_tsv("train_ae", f"{arch}-s{opt.ae_size}")]
         if opt.sr_model is not None:
-            train.append(paths.runtime_tsv("train_sr", opt.sr_model.tag))
+            train += opt.sr_model.train_runtimes()
         rows.append(BenchmarkRow(f"{name}: AE {opt.ae_size} + {opt.upscale} x{opt.scale}",
                                  paths.dataset_dir(opt.output_size), opt.scale, ae=paths.ae_model(arch, opt.ae_size),
-                                 upscale=opt.upscaler, train_benchmarks=tuple(train)))
+                                 upscale=opt.upscaler, train_benchmarks=tuple(train), back_project=opt.back_project))
     return rows
 
 
@@ -443,6 +481,9 @@ def realism_upscaler_rows(cfg: dict) -> list[BenchmarkRow]:
     rows.append(BenchmarkRow(f"learned SR ({sr.net})", data, sr.scale, upscale=sr))
     if b["gan"]:
         rows.append(BenchmarkRow(f"GAN SR ({sr.net}+gan)", data, sr.scale, upscale=sr.with_gan()))
+    if b.get("perceptual") and sr.kind != "perceptual":
+        rows.append(BenchmarkRow(f"perceptual SR ({sr.net}+perceptual)", data, sr.scale,
+                                 upscale=sr.with_kind("perceptual")))
     if b["refine"]:
         r = cfg["refiner"]
         for n in r["benchmark_steps"]:

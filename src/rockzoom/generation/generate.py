@@ -34,7 +34,7 @@ UPSCALE_CHOICES = ("none", "bicubic", "lanczos", "sr")
 
 
 def make_upscaler(upscale: str, scale: int, sr_model: str | Path | None, device: str,
-                  self_ensemble: bool = False) -> Upscaler | None:
+                  self_ensemble: bool = False, back_project: bool = False) -> Upscaler | None:
     if upscale not in UPSCALE_CHOICES:
         raise ValueError(f"upscale must be one of {UPSCALE_CHOICES}, got {upscale!r}")
     if upscale == "none":
@@ -42,8 +42,9 @@ def make_upscaler(upscale: str, scale: int, sr_model: str | Path | None, device:
     if upscale == "sr":
         if sr_model is None:
             raise ValueError("upscale 'sr' needs a trained SR checkpoint")
-        return build_upscaler(checkpoint=sr_model, scale=scale, device=device, self_ensemble=self_ensemble)
-    return build_upscaler(method=upscale, scale=scale)
+        return build_upscaler(checkpoint=sr_model, scale=scale, device=device, self_ensemble=self_ensemble,
+                              back_project=back_project)
+    return build_upscaler(method=upscale, scale=scale, back_project=back_project)
 
 
 def generate(ae_model: str | Path, prior_path: str | Path, latents_dir: str | Path, out_dir: str | Path, *,
@@ -51,17 +52,18 @@ def generate(ae_model: str | Path, prior_path: str | Path, latents_dir: str | Pa
              sr_model: str | Path | None = None, real_dir: str | Path | None = None, temperature: float = 1.0,
              perturb_sigma: float = 0.5, flat_std: float = 0.02, tile: int = 256, overlap: int = 16,
              detail: dict | None = None, realism: dict | None = None, device: str = "auto",
-             self_ensemble: bool = False) -> dict:
+             self_ensemble: bool = False, back_project: bool = False) -> dict:
     """The `generate` stage. `real_dir` (results/data/s{output size}) gives real tiles for the spectrum check, the
     realism figures and the real-or-generated sheet. `detail` ({banks: path, synthesis: {...}}) runs the patch
     synthesis on each decoded sample before upscaling; `realism` holds the realism_report settings;
-    `self_ensemble` runs a learned upscaler over the 8 flips/rotations of each input and averages (8x its time)."""
+    `self_ensemble` runs a learned upscaler over the 8 flips/rotations of each input and averages (8x its time);
+    `back_project` corrects each upscale so that its x scale box average is the sample (exact LR consistency)."""
     out_dir = Path(out_dir)
     samples_dir = out_dir / "samples"
     samples_dir.mkdir(parents=True, exist_ok=True)
     model, _ = load_autoencoder(ae_model, device)
     prior = load_prior(prior_path)
-    upscaler = make_upscaler(upscale, scale, sr_model, device, self_ensemble)
+    upscaler = make_upscaler(upscale, scale, sr_model, device, self_ensemble, back_project)
 
     t0 = time.perf_counter()
     latents = sample_latents(prior, sampler, n, seed, temperature, perturb_sigma)
@@ -100,6 +102,7 @@ def generate(ae_model: str | Path, prior_path: str | Path, latents_dir: str | Pa
         "sampler": sampler, "seed": seed, "n": n, "temperature": temperature, "perturb_sigma": perturb_sigma,
         "native_size": int(native.shape[1]), "output_size": int(size), "upscale": upscale,
         "scale": upscaler.scale if upscaler else 1, "tile": tile, "overlap": overlap,
+        "upscaler": upscaler.name if upscaler else None, "back_project": back_project,
         "checkpoints": {"autoencoder": {"path": str(ae_model), "sha256": file_sha256(ae_model)},
                         "prior": {"path": str(prior_path), "sha256": file_sha256(prior_path)}},
         "detail": None if detail is None else {"banks": str(detail["banks"]),

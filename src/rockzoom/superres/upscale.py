@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     import torch
 
 CLASSICAL_METHODS = {"bicubic": Image.Resampling.BICUBIC, "lanczos": Image.Resampling.LANCZOS}
-SR_KINDS = ("sr", "sr_gan")
+SR_KINDS = ("sr", "sr_gan", "sr_perceptual")
 
 
 class Upscaler(ABC):
@@ -83,7 +83,8 @@ class NetUpscaler(Upscaler):
         kwargs = dict(payload["model_kwargs"])
         model = SR_NETS.from_config(kwargs)
         model.load_state_dict(payload["state_dict"])
-        default_name = Path(path).parent.name + ("+gan" if payload["kind"] == "sr_gan" else "")
+        suffix = {"sr_gan": "+gan", "sr_perceptual": "+perceptual"}.get(payload["kind"], "")
+        default_name = Path(path).parent.name + suffix
         return cls(model, kwargs["scale"], name=name or default_name, device=device, self_ensemble=self_ensemble)
 
     def _forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -116,19 +117,25 @@ class NetUpscaler(Upscaler):
 
 
 def build_upscaler(method: str | None = None, checkpoint: str | Path | None = None, scale: int | None = None,
-                   device: str = "auto", self_ensemble: bool = False) -> Upscaler:
+                   device: str = "auto", self_ensemble: bool = False, back_project: bool = False) -> Upscaler:
     """From a classical method name (needs ``scale``) or from a trained checkpoint (scale comes from it;
-    ``self_ensemble`` averages over the 8 dihedral transforms)."""
+    ``self_ensemble`` averages over the 8 dihedral transforms); ``back_project``: corrected so that the output's
+    x scale box average equals the input (``rockzoom.superres.back_projection``)."""
     if (method is None) == (checkpoint is None):
         raise ValueError("give exactly one of method or checkpoint")
     if checkpoint is not None:
         upscaler = NetUpscaler.from_checkpoint(checkpoint, device=device, self_ensemble=self_ensemble)
         if scale is not None and scale != upscaler.scale:
             raise ValueError(f"{checkpoint}: model upscales x{upscaler.scale}, x{scale} was asked for")
-        return upscaler
-    if scale is None:
+    elif scale is None:
         raise ValueError(f"method {method!r} needs a scale")
-    return ClassicalUpscaler(method, scale)
+    else:
+        upscaler = ClassicalUpscaler(method, scale)
+    if back_project:
+        from rockzoom.superres.back_projection import BackProjected
+
+        upscaler = BackProjected(upscaler)
+    return upscaler
 
 
 def _to_float(tile: np.ndarray) -> np.ndarray:

@@ -40,14 +40,16 @@ def effective(cfg: dict) -> dict:
     out["options"] = {n: rc.option(cfg, n).to_param() for n in cfg["options"] if n not in ADDED_OPTIONS}
     for opt in out["options"].values():  # changed since a645119: option_a runs the detail stage (realism table)
         opt.pop("detail", None)
+        opt.pop("sr_kind", None)  # changed since a645119 (issue 29): the SR options use the perceptual fine-tune
     for key in ("detail", "realism"):
         out.pop(key)
     out["prior"].pop("min_valid")  # added since a645119: the prior leaves partial tiles' latents out
     out["sr"]["train"].pop("lr_source")  # added since a645119: the SR LR kind and the eval's LR kinds
     if out["sr"]["train"]["engine"]["steps"] == 1450:  # changed since a645119: the SR budget chosen from the curve
         out["sr"]["train"]["engine"].update(steps=600, val_every=150)
-    for key in ("lr_sources", "self_ensemble"):
+    for key in ("lr_sources", "self_ensemble", "perceptual_nets"):
         out["sr"]["eval"].pop(key)
+    out["sr"].pop("perceptual")  # added since a645119 (issue 29): the perceptual fine-tune
     out["generate"].pop("self_ensemble")
     rlfn = out["sr"]["nets"]["rlfn"]
     if rlfn.get("n_feats") == 48 and rlfn.get("attention") is False:  # changed since a645119: gpu.yaml's rlfn
@@ -58,10 +60,11 @@ def effective(cfg: dict) -> dict:
     # added since a645119 (issue 14, survey scale): demo chunks, the dataset cap, pyramid shards and batches
     out["demo"].pop("chunk_tiles")
     out["dataset"].pop("max_samples")
-    for key in ("shard_tiles", "batch_size", "self_ensemble"):
-        out["pyramid"].pop(key)
+    for key in ("shard_tiles", "batch_size", "self_ensemble", "back_project", "sr_kind"):
+        out["pyramid"].pop(key, None)
     b = out["benchmark"]
     b.pop("realism")
+    b.pop("perceptual")  # added since a645119 (issue 29): the perceptual row
     m = b.pop("sr_model")
     out["benchmark"] = {**b, "sr_net": m["net"], "sr_hr": m["hr"]}
     return out
@@ -163,18 +166,32 @@ def test_check_tile_dir(tmp_path):
 
 def test_sr_model_ref_and_options():
     cfg = load_config()
-    ref = rc.option(cfg, "option_a").sr_model
-    assert ref == rc.SrModelRef("rlfn", 4, 256) and ref.path == "results/sr/rlfn-x4-h256/model.pt"
+    ref = rc.option(cfg, "option_a").sr_model  # the generating options default to the perceptual kind
+    assert ref == rc.SrModelRef("rlfn", 4, 256, kind="perceptual")
+    assert ref.path == "results/sr_perceptual/rlfn-x4-h256/model.pt"
     assert ref.wildcards == {"net": "rlfn", "k": "4", "H": "256"}
+    assert ref.train_runtimes() == ["results/runtime/train_sr/rlfn-x4-h256.tsv",
+                                    "results/runtime/finetune_sr_perceptual/rlfn-x4-h256.tsv"]
+    psnr = ref.with_kind("psnr")
+    assert psnr.path == "results/sr/rlfn-x4-h256/model.pt" and psnr.train_runtimes() == ref.train_runtimes()[:1]
     assert ref.with_gan().path == "results/sr_gan/rlfn-x4-h256/model.pt"
+    assert rc.SrModelRef.from_config(cfg["benchmark"]["sr_model"], 4) == psnr  # the measured rows: psnr
+    with pytest.raises(ConfigError, match="kind"):
+        rc.SrModelRef("rlfn", 4, 256, kind="nope")
     assert rc.option(cfg, "immediate").upscaler == rc.Classical("lanczos")
     assert rc.option(cfg, "option_b").upscaler is None
     assert rc.option(cfg, "option_a").to_param() == {"ae_size": 256, "upscale": "sr", "scale": 4, "sr_net": "rlfn",
-                                                     "sr_hr": 256, "detail": True}
+                                                     "sr_hr": 256, "sr_kind": "perceptual", "detail": True}
     assert "detail" not in rc.option(cfg, "immediate").to_param()  # off: left out, so old runs are not stale
+    assert "back_project" not in rc.option(cfg, "option_a").to_param() and not rc.option(cfg, "option_a").back_project
+    bp = load_config(overrides={"options": {"option_a": {"back_project": True}}})
+    assert rc.option(bp, "option_a").back_project and rc.option(bp, "option_a").to_param()["back_project"] is True
+    psnr_a = load_config(overrides={"options": {"option_a": {"sr_model": {"kind": "psnr"}}}})
+    assert "sr_kind" not in rc.option(psnr_a, "option_a").to_param()  # the params psnr options always had
     assert rc.pyramid_upscaler(cfg) == ref and rc.pyramid_out_zoom(cfg) == 25
+    assert rc.pyramid_param(cfg)["sr_kind"] == "perceptual" and rc.pyramid_param(cfg)["back_project"] is False
     assert rc.refiner_upscaler(cfg, "bicubic", 4, 256) == rc.Classical("bicubic")
-    assert rc.refiner_upscaler(cfg, "rlfn", 4, 256) == ref
+    assert rc.refiner_upscaler(cfg, "rlfn", 4, 256) == psnr
     with pytest.raises(ConfigError, match="sr.nets"):
         rc.refiner_upscaler(cfg, "nope", 4, 256)
     assert rc.refiner_for_option(cfg, "option_a") == "results/refiner/rlfn-x4-h256/model.pt"
@@ -192,6 +209,16 @@ def test_benchmark_rows_are_typed_and_serialise_as_upscaler_keywords():
     assert by_name["Bicubic"].upscale == rc.Classical("bicubic")
     assert by_name["learned SR (rlfn)"].upscale == rc.SrModelRef("rlfn", 4, 256)
     assert by_name["GAN SR (rlfn+gan)"].upscale.gan
+    perceptual = by_name["perceptual SR (rlfn+perceptual)"]
+    assert perceptual.upscale == rc.SrModelRef("rlfn", 4, 256, kind="perceptual")
+    assert perceptual.to_param()["upscale"] == {"checkpoint": "results/sr_perceptual/rlfn-x4-h256/model.pt"}
+    assert perceptual.train_benchmarks[-1] == "results/runtime/finetune_sr_perceptual/rlfn-x4-h256.tsv"
+    assert "results/sr_perceptual/rlfn-x4-h256/model.pt" in perceptual.inputs()
+    option_a = next(r for r in rows if r.name.startswith("option_a"))
+    assert option_a.upscale.kind == "perceptual"
+    assert option_a.train_benchmarks[-1] == "results/runtime/finetune_sr_perceptual/rlfn-x4-h256.tsv"
+    realism = {r.name: r for r in rc.realism_upscaler_rows(cfg)}
+    assert realism["perceptual SR (rlfn+perceptual)"].upscale.kind == "perceptual"
     assert by_name["SR + refine (2 steps)"].refine.model == "results/refiner/rlfn-x4-h256/model.pt"
     assert by_name["native 64 AE"].upscale is None and by_name["native 64 AE"].ae == "results/ae/vit-s64/model.pt"
     params = [r.to_param() for r in rows]
