@@ -24,6 +24,13 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_TILES = Path(os.environ.get("ROCKZOOM_REAL_TILES", REPO.parent / "shared" / "data" / "rock-tiles"))
 
 
+def _option_judges(realism: dict) -> str:
+    views = [(k, realism[k]) for k in ("own_pixel_size", "tree_pixel_size") if k in realism] or [("", realism)]
+    return "; ".join(f"{name.replace('_', ' ') + ': ' if name else ''}judges' max vs training ground "
+                     f"{v['train_max']:.3f} ({v['train_max_by']}), vs held-out {v['heldout_max']:.3f}"
+                     for name, v in views)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--work", type=Path, default=Path("/tmp/bench_realism"))
@@ -53,19 +60,20 @@ def main() -> int:
     results = args.work / "results"
     print((results / "benchmark/realism.md").read_text())
     table = pd.read_csv(results / "benchmark/realism.csv")
-    floor = table[table["method"].str.startswith("real vs real")].iloc[0]
-    ae = table[table["method"].str.match(r"AE 256 samples \(\w+\)$")]
-    detail = table[table["method"].str.endswith("+ detail")].iloc[0]
-    best_ae = ae.loc[ae["kid"].idxmin()]
-    closed = (best_ae["kid"] - detail["kid"]) / (best_ae["kid"] - floor["kid"])
-    print(f"real vs real: C2ST {floor['c2st']:.3f} [{floor['c2st_ci_low']:.2f}, {floor['c2st_ci_high']:.2f}], "
-          f"KID {floor['kid']:.1f}, patch copy 32 px {floor['patch_copy_32']:.3f} (n = {floor['n']})")
-    print(f"AE samples (C2ST {ae['c2st'].min():.3f} to {ae['c2st'].max():.3f}); best KID {best_ae['kid']:.1f} "
-          f"({best_ae['method']})")
-    print(f"{detail['method']}: C2ST {detail['c2st']:.3f} [{detail['c2st_ci_low']:.2f}, {detail['c2st_ci_high']:.2f}], "
-          f"KID {detail['kid']:.1f} (closes {closed:.0%} of the KID gap from the best AE row to real vs real), "
-          f"patch copy 32 px {detail['patch_copy_32']:.3f}, n = {detail['n']}; layout (1/8 view vs its AE sample) "
-          f"{detail['layout_db']:.1f} dB mean, {detail['layout_min_db']:.1f} dB min")
+
+    def judged(row, ref: str) -> str:
+        return (f"max {row[f'{ref}_max']:.3f} [{row[f'{ref}_max_ci_low']:.2f}, {row[f'{ref}_max_ci_high']:.2f}] "
+                f"({row[f'{ref}_max_by']}; texture {row[f'{ref}_texture']:.3f}, CNN {row[f'{ref}_cnn']:.3f}), "
+                f"n = {int(row[f'{ref}_n'])} vs {int(row[f'{ref}_n_real'])}")
+
+    for _, row in table[table["block"].isin(["floors", "power checks"]) & table["train_n"].notna()].iterrows():
+        print(f"{row['method']}: {judged(row, 'train')}")
+    for _, row in table[table["block"] == "generators"].iterrows():
+        print(f"{row['method']}: vs training ground {judged(row, 'train')}; vs held-out {judged(row, 'heldout')}"
+              + (f"; layout {row['layout_db']:.1f} / {row['layout_min_db']:.1f} dB" if pd.notna(row["layout_db"])
+                 else ""))
+    for _, row in table[table["block"] == "upscalers by scale analogy"].iterrows():
+        print(f"{row['method']}: {judged(row, 'heldout')}; PSNR {row['psnr']:.2f} dB")
     for option, size in (("option_t", 256), ("option_a", 1024)):
         prov = json.loads((results / "generated" / option / "provenance.json").read_text())
         s = prov["seconds"]
@@ -73,7 +81,7 @@ def main() -> int:
         print(f"{option}: {prov['output_size']} px, {s['per_image']:.1f} s per sample (decode "
               f"{s['sample_and_decode'] / prov['n']:.2f} + detail {s['detail'] / prov['n']:.1f} + upscale "
               f"{s['upscale'] / prov['n']:.2f} s), n = {prov['n']}; realism: "
-              + (f"C2ST {prov['realism']['c2st']:.3f}" if prov.get("realism", {}).get("measured")
+              + (_option_judges(prov["realism"]) if prov.get("realism", {}).get("measured")
                  else prov.get("realism", {}).get("why", "not measured"))
               + (f"; layout {layout['mean_db']:.1f} dB mean, {layout['min_db']:.1f} min, "
                  f"{sum(v >= 22 for v in layout['psnr_db'])} of {prov['n']} >= 22 dB" if layout else ""))

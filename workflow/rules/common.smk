@@ -140,6 +140,8 @@ def generate_inputs(wildcards):
         inputs["banks"] = paths.patch_banks(S)
     if opt.output_size in config["dataset"]["sizes"]:
         inputs["real"] = paths.dataset_summary(opt.output_size)
+    if rc.JUDGE_GROUND_SIZE in config["dataset"]["sizes"]:
+        inputs["ground"] = paths.dataset_summary(rc.JUDGE_GROUND_SIZE)  # the realism judges' real tiles
     return inputs
 
 

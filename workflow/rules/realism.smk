@@ -77,6 +77,7 @@ rule realism_table:
         generators=rc.realism_generator_rows(config),
         upscalers=[row.to_param() for row in rc.realism_upscaler_rows(config)],
         realism=config["realism"],
+        ground=rc.realism_ground(config),
         seed=config["seed"],
     script:
         "../scripts/realism_table.py"

@@ -19,6 +19,7 @@ generate(
     scale=opt["scale"],
     sr_model=snakemake.input.get("sr"),
     real_dir=Path(snakemake.input.real).parent if "real" in snakemake.input.keys() else None,
+    ground_dir=Path(snakemake.input.ground).parent if "ground" in snakemake.input.keys() else None,
     temperature=gen["temperature"],
     perturb_sigma=gen["perturb_sigma"],
     flat_std=gen["flat_std"],

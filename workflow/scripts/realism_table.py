@@ -4,6 +4,7 @@ job_logging(snakemake.log[0])  # first: the rule's log gets this job's lines and
 
 from rockzoom.generation.realism import run_realism_table  # noqa: E402
 
-run_realism_table(snakemake.params.generators, snakemake.params.upscalers, table_csv=snakemake.output.table,
+run_realism_table(snakemake.params.generators, snakemake.params.upscalers, ground_dir=snakemake.params.ground,
+                  table_csv=snakemake.output.table,
                   table_md=snakemake.output.markdown, plot_png=snakemake.output.plot, settings=snakemake.params.realism,
                   seed=snakemake.params.seed, device="cpu")

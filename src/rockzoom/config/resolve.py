@@ -493,9 +493,17 @@ def realism_upscaler_rows(cfg: dict) -> list[BenchmarkRow]:
     return rows
 
 
+JUDGE_GROUND_SIZE = 256  # the judges compare 256 px tiles, the tree's own (rockzoom.generation.judging.GROUND_SIZE)
+
+
+def realism_ground(cfg: dict) -> str:
+    """The dataset whose complete 256 px training and held-out tiles the realism judges compare everything with."""
+    return paths.dataset_dir(JUDGE_GROUND_SIZE)
+
+
 def realism_inputs(cfg: dict) -> list[str]:
     generators = realism_generator_rows(cfg)
-    files = {f"{r['data_dir']}/summary.json" for r in generators}
+    files = {f"{r['data_dir']}/summary.json" for r in generators} | {paths.dataset_summary(JUDGE_GROUND_SIZE)}
     files |= {r[key] for r in generators for key in ("images", "starts") if r.get(key)}
     files |= {f for row in realism_upscaler_rows(cfg) for f in row.inputs()}
     return sorted(files)
@@ -561,7 +569,7 @@ def _check_keywords(cfg: dict) -> None:
     from rockzoom.texture.patch_synthesis import synthesize
 
     blocks = [("detail.synthesis", synthesize, cfg.get("detail", {}).get("synthesis", {}))]
-    for name in ("c2st", "kid", "memorisation"):
+    for name in ("kid", "memorisation"):
         blocks.append((f"realism.{name}", getattr(realism, name), cfg.get("realism", {}).get(name, {})))
     for where, fn, given in blocks:
         params = inspect.signature(fn).parameters

@@ -49,12 +49,14 @@ def make_upscaler(upscale: str, scale: int, sr_model: str | Path | None, device:
 
 def generate(ae_model: str | Path, prior_path: str | Path, latents_dir: str | Path, out_dir: str | Path, *,
              sampler: str, n: int, seed: int, upscale: str = "none", scale: int = 1,
-             sr_model: str | Path | None = None, real_dir: str | Path | None = None, temperature: float = 1.0,
+             sr_model: str | Path | None = None, real_dir: str | Path | None = None,
+             ground_dir: str | Path | None = None, temperature: float = 1.0,
              perturb_sigma: float = 0.5, flat_std: float = 0.02, tile: int = 256, overlap: int = 16,
              detail: dict | None = None, realism: dict | None = None, device: str = "auto",
              self_ensemble: bool = False, back_project: bool = False) -> dict:
-    """The `generate` stage. `real_dir` (results/data/s{output size}) gives real tiles for the spectrum check, the
-    realism figures and the real-or-generated sheet. `detail` ({banks: path, synthesis: {...}}) runs the patch
+    """The `generate` stage. `real_dir` (results/data/s{output size}) gives real tiles for the spectrum check and the
+    KID and copy measures; `ground_dir` (results/data/s256) the real tiles of the realism judges and of the blind
+    side-by-side sheet. `detail` ({banks: path, synthesis: {...}}) runs the patch
     synthesis on each decoded sample before upscaling; `realism` holds the realism_report settings;
     `self_ensemble` runs a learned upscaler over the 8 flips/rotations of each input and averages (8x its time);
     `back_project` corrects each upscale so that its x scale box average is the sample (exact LR consistency)."""
@@ -112,12 +114,12 @@ def generate(ae_model: str | Path, prior_path: str | Path, latents_dir: str | Pa
         "machine": machine_description(),
         "checks": checks,
     }
-    if real_dir is not None and realism is not None:
-        provenance["realism"] = option_realism(stack, real_dir, out_dir, scale=provenance["scale"], seed=seed,
-                                               settings=realism)
+    if ground_dir is not None and realism is not None:
+        provenance["realism"] = option_realism(np.stack(outputs), ground_dir, out_dir, scale=provenance["scale"],
+                                               seed=seed, settings=realism, real_dir=real_dir)
     elif realism is not None:
-        provenance["realism"] = {"measured": False,
-                                 "why": f"no real {size} px images: {size} is not among this tree's dataset.sizes"}
+        provenance["realism"] = {"measured": False, "why": "no real 256 px tiles (256 is not among this tree's "
+                                                           "dataset.sizes): the judges compare 256 px tiles"}
     if sr_model is not None and upscale == "sr":
         provenance["checkpoints"]["sr"] = {"path": str(sr_model), "sha256": file_sha256(sr_model)}
     (out_dir / "provenance.json").write_text(json.dumps(provenance, indent=2))

@@ -13,6 +13,7 @@ kind of defect in a generator either. Inputs and outputs are uint8 (N, H, W, 3);
 from __future__ import annotations
 
 import numpy as np
+import torch
 from PIL import Image
 
 CONTROLS = ("block_shuffle", "blur", "seam_quilt")
@@ -54,7 +55,7 @@ def blur(images, *, factor: int = 4) -> np.ndarray:
     return np.stack([np.asarray(Image.fromarray(s).resize((w, h), Image.Resampling.LANCZOS)) for s in small])
 
 
-def seam_quilt(images, *, block: int = 32, overlap: int = 8, seed: int = 0) -> np.ndarray:
+def seam_quilt(images, *, block: int = 32, overlap: int = 8, candidates: int = 32, seed: int = 0) -> np.ndarray:
     """Each tile of one half rebuilt by guided quilting from ``block`` px blocks of the other half (and back)."""
     from rockzoom.texture.quilting import QuiltSource, quilt
 
@@ -63,11 +64,16 @@ def seam_quilt(images, *, block: int = 32, overlap: int = 8, seed: int = 0) -> n
     order = np.random.default_rng(seed).permutation(n)
     halves = (order[: n // 2], order[n // 2:])
     out = np.empty_like(images)
-    for k, (targets, sources) in enumerate((halves, halves[::-1])):
-        source = QuiltSource.build(images[sources], block=block, cell=block // 4, stride=block // 2,
-                                   max_candidates=65536, seed=seed + k)
-        for i in targets:
-            out[i] = quilt(images[i], source, overlap=overlap, seed=seed + int(i))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # many tiny tensor ops: extra threads only spin
+    try:
+        for k, (targets, sources) in enumerate((halves, halves[::-1])):
+            source = QuiltSource.build(images[sources], block=block, cell=block // 4, stride=block // 2,
+                                       max_candidates=65536, seed=seed + k)
+            for i in targets:
+                out[i] = quilt(images[i], source, overlap=overlap, candidates=candidates, seed=seed + int(i))
+    finally:
+        torch.set_num_threads(threads)
     return out
 
 

@@ -13,7 +13,9 @@ apart), every image scored once per repeat by cross-fitting (2 folds: learn on o
 - ``texture``: fixed statistics, no feature training: channel means and standard deviations of every layer of a
   seeded random VGG-like CNN at full and half resolution; per band of a 5-level Laplacian pyramid of the luminance,
   the standard deviation, skewness and kurtosis of the band and the skewness and energy share of its horizontal and
-  vertical differences (shadow side and orientation); colour quantiles. Standardised, L2 logistic regression
+  vertical differences (shadow side and orientation); at the finest scale, gradient-magnitude quantiles and each
+  colour channel's band energy; the coherence of local statistics (how far they jump between neighbouring 8, 16
+  and 32 px windows: where pieces of different ground meet); colour quantiles. Standardised, L2 logistic regression
   (``C``), repeated 2-fold cross-fitting (``repeats``).
 
 **Interval.** 95% Clopper-Pearson on k = round(score x n) successes of n = 2 x min(n_real, n_candidate)
@@ -110,6 +112,42 @@ def _laplacian_stats(lum: np.ndarray, levels: int) -> list[float]:
     return out
 
 
+def _fine_stats(lum: np.ndarray, rgb: np.ndarray) -> list[float]:
+    """The finest scale, where blur and block edges show: quantiles of the luminance gradient magnitude, and the
+    standard deviation of each colour channel's finest band."""
+    gy, gx = np.gradient(lum)
+    mag = np.hypot(gx, gy).ravel()
+    fine = rgb - ndimage.gaussian_filter(rgb, (1.0, 1.0, 0), mode="reflect")
+    return list(np.quantile(mag, (0.25, 0.5, 0.75, 0.9, 0.99))) + list(fine.reshape(-1, 3).std(0))
+
+
+def _window_maps(lum: np.ndarray, rgb: np.ndarray, w: int) -> list[np.ndarray]:
+    """Local statistics on a grid of ``w`` px windows: mean luminance, its standard deviation, gradient energy,
+    the share of it that is horizontal, and the mean of each colour channel."""
+    h, wd = (lum.shape[0] // w) * w, (lum.shape[1] // w) * w
+    gy, gx = np.gradient(lum[:h, :wd])
+
+    def cells(a):
+        return a.reshape(h // w, w, wd // w, w).mean((1, 3))
+
+    mean = cells(lum[:h, :wd])
+    std = np.sqrt(np.maximum(cells(lum[:h, :wd] ** 2) - mean ** 2, 0))
+    ex, ey = cells(gx ** 2), cells(gy ** 2)
+    return [mean, std, np.log(ex + ey + 1e-6), ex / (ex + ey + 1e-12)] + [cells(rgb[:h, :wd, c]) for c in range(3)]
+
+
+def _coherence_stats(lum: np.ndarray, rgb: np.ndarray, windows=(8, 16, 32)) -> list[float]:
+    """How smoothly local statistics change across the image: for each local-statistic map (``_window_maps``), the
+    mean absolute step between neighbouring windows over the map's spread. Real ground changes gradually; pieces of
+    other tiles laid side by side (quilting, block shuffles) jump at their seams."""
+    out = []
+    for w in windows:
+        for m in _window_maps(lum, rgb, w):
+            spread = m.std() + 1e-6
+            out += [float(np.abs(np.diff(m, axis=0)).mean() / spread), float(np.abs(np.diff(m, axis=1)).mean() / spread)]
+    return out
+
+
 def texture_features(images, *, seed: int = 0, levels: int = 5, batch: int = 16) -> np.ndarray:
     """(N, D) fixed statistics of uint8 (N, H, W, 3) images (module docstring)."""
     from rockzoom.metrics.realism import RandomCNN, random_cnn_features
@@ -123,7 +161,8 @@ def texture_features(images, *, seed: int = 0, levels: int = 5, batch: int = 16)
                           random_cnn_features(half, ones[:, ::2, ::2], net, batch)], axis=1)
     x = images.astype(np.float64) / 255.0
     lum = x @ np.array([0.299, 0.587, 0.114])
-    bands = np.array([_laplacian_stats(im, levels) for im in lum])
+    bands = np.array([_laplacian_stats(im, levels) + _fine_stats(im, rgb) + _coherence_stats(im, rgb)
+                      for im, rgb in zip(lum, x)])
     colour = np.quantile(x.reshape(len(x), -1, 3), QUANTILES, axis=1).transpose(1, 0, 2).reshape(len(x), -1)
     return np.concatenate([cnn, bands, colour], axis=1)
 
@@ -185,7 +224,7 @@ class JudgeNet(nn.Module):
     """A ``stem`` x ``stem`` stride-``stem`` conv (a patch embedding that still sees every pixel), then stride-2 3x3
     convs (BN, ReLU), global mean and standard deviation pooling, linear -> one logit (real = 1)."""
 
-    def __init__(self, widths=(32, 64, 96, 128), stem: int = 4):
+    def __init__(self, widths=(24, 48, 72, 96), stem: int = 4):
         super().__init__()
         layers, c_in = [nn.Conv2d(3, widths[0], stem, stride=stem), nn.BatchNorm2d(widths[0]), nn.ReLU()], widths[0]
         for c in widths[1:]:
@@ -240,7 +279,7 @@ def _train_and_score(x: torch.Tensor, labels: np.ndarray, train: np.ndarray, tes
 
 
 def cnn_c2st_view(real: np.ndarray, fake: np.ndarray, view: str, *, real_groups=None, fake_groups=None,
-                  crop: int = 128, steps: int = 150, batch: int = 32, lr: float = 2e-3, widths=(32, 64, 96, 128),
+                  crop: int = 128, steps: int = 100, batch: int = 16, lr: float = 2e-3, widths=(24, 48, 72, 96),
                   stem: int = 4, grid: int = 3, seeds=(0,)) -> dict:
     """The CNN judge on one view: cross-fitted balanced image accuracy, mean over ``seeds`` (module docstring)."""
     t0 = time.perf_counter()

@@ -4,7 +4,8 @@ Inputs: uint8 image sets (N, H, W, 3); optional masks bool (N, H, W), False = no
 deterministic for its seeds. Lower is better everywhere except where noted; always read a value next to the
 real-vs-real floor (``real_vs_real``).
 
-- ``c2st``: classifier two-sample test (Lopez-Paz and Oquab 2017). A small CNN (4 stride-2 convs, ~34k params,
+- ``c2st``: the first, single-view classifier two-sample test (the realism table now uses the two judge families of
+  ``rockzoom.metrics.judges``; this one stays for the split benchmark) (Lopez-Paz and Oquab 2017). A small CNN (4 stride-2 convs, ~34k params,
   global average pool, linear) learns real vs generated on random crops (random position, flips, 90° rotations)
   of half of each set (split by image; Adam, linearly decaying learning rate); it is scored on a fixed grid of
   crops of the other half. ``c2st`` is the
@@ -25,16 +26,12 @@ real-vs-real floor (``real_vs_real``).
   the 5th percentile of held-out real patches' nearest-training distances: ~5% for real held-out data, ~100% for
   a copier) and Meehan et al.'s (AISTATS 2020) C_T (<< 0 copying, ~0 fine, >> 0 underfitting), at 32 and 64 px.
 - ``realism_report`` / ``real_vs_real``: everything above (plus spectrum distance and HF-energy ratio) as one dict.
-- ``real_or_generated_sheet``: a shuffled grid PNG of real and generated tiles for a human test, with its key.
 """
 from __future__ import annotations
 
-import csv
-import json
 import logging
 import math
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -641,9 +638,10 @@ def spectral(generated, real, *, generated_masks=None, real_masks=None, seed: in
 
 
 def realism_report(generated, real_heldout, real_train, *, generated_masks=None, heldout_masks=None,
-                   train_masks=None, seed: int = 0, c2st_kwargs: dict | None = None, kid_kwargs: dict | None = None,
+                   train_masks=None, seed: int = 0, kid_kwargs: dict | None = None,
                    memorisation_kwargs: dict | None = None) -> dict:
-    """All realism measures of ``generated`` against held-out real tiles (and the training tiles for copying)."""
+    """The distribution measures of ``generated`` against held-out real tiles (and the training tiles for copying):
+    KID, SWD, spectrum, patch copy and C_T. The realism judges are ``rockzoom.metrics.judges``."""
     gen, held = _check_images(generated, "generated"), _check_images(real_heldout, "real_heldout")
     train = _check_images(real_train, "real_train")
     _check_same_size(gen, held, "realism_report")
@@ -651,8 +649,6 @@ def realism_report(generated, real_heldout, real_train, *, generated_masks=None,
     seeds = (seed, seed + 1, seed + 2)
     t0 = time.perf_counter()
     out = {"n_generated": len(gen), "n_heldout": len(held), "n_train": len(train), "size": int(gen.shape[1])}
-    out.update(c2st(held, gen, real_masks=heldout_masks, fake_masks=generated_masks, seeds=seeds,
-                    **(c2st_kwargs or {})))
     out.update(kid(held, gen, real_masks=heldout_masks, fake_masks=generated_masks, seeds=seeds,
                    **(kid_kwargs or {})))
     out.update(swd_unpaired(gen, held, seed=seed, **masks))
@@ -682,46 +678,3 @@ def real_vs_real(real_train, real_heldout, *, train_masks=None, heldout_masks=No
     out["real_vs_real"] = True
     return out
 
-
-# ------------------------------------------------------------------------------------------------------- sheet
-
-def real_or_generated_sheet(real, generated, png_path, key_path, *, n: int = 8, seed: int = 0,
-                            columns: int | None = None, gap: int = 4) -> list[dict]:
-    """Write a shuffled grid of ``n`` real and ``n`` generated tiles with numbered cells to ``png_path`` and the key
-    (cell -> "real"/"generated", source index) to ``key_path`` (.csv, else JSON); returns the key."""
-    from PIL import Image, ImageDraw
-
-    real, gen = _check_images(real, "real"), _check_images(generated, "generated")
-    _check_same_size(real, gen, "real_or_generated_sheet")
-    if n < 1 or n > min(len(real), len(gen)):
-        raise ValueError(f"n={n} needs 1 <= n <= min({len(real)}, {len(gen)})")
-    rng = np.random.default_rng(seed)
-    picks = [("real", int(i)) for i in rng.choice(len(real), n, replace=False)]
-    picks += [("generated", int(i)) for i in rng.choice(len(gen), n, replace=False)]
-    order = rng.permutation(len(picks))
-    h, w = real.shape[1:3]
-    cols = columns or math.ceil(math.sqrt(2 * n))
-    rows = math.ceil(2 * n / cols)
-    sheet = Image.new("RGB", (cols * (w + gap) + gap, rows * (h + gap) + gap), (255, 255, 255))
-    draw = ImageDraw.Draw(sheet)
-    key = []
-    for cell, j in enumerate(order, start=1):
-        source, idx = picks[j]
-        y, x = gap + (cell - 1) // cols * (h + gap), gap + (cell - 1) % cols * (w + gap)
-        sheet.paste(Image.fromarray((real if source == "real" else gen)[idx]), (x, y))
-        draw.rectangle([x, y, x + 8 + 8 * len(str(cell)), y + 14], fill=(0, 0, 0))
-        draw.text((x + 4, y + 2), str(cell), fill=(255, 255, 255))
-        key.append({"cell": cell, "source": source, "index": idx})
-    Path(png_path).parent.mkdir(parents=True, exist_ok=True)
-    sheet.save(png_path)
-    key_path = Path(key_path)
-    key_path.parent.mkdir(parents=True, exist_ok=True)
-    if key_path.suffix == ".csv":
-        with key_path.open("w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=["cell", "source", "index"])
-            writer.writeheader()
-            writer.writerows(key)
-    else:
-        key_path.write_text(json.dumps(key, indent=1))
-    log.info("real-or-generated sheet: %d cells -> %s, key -> %s", len(key), png_path, key_path)
-    return key

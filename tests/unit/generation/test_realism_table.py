@@ -3,11 +3,13 @@ and the real-vs-real floor sitting at chance."""
 import numpy as np
 import pandas as pd
 import pytest
-from texture_data import textures
+from texture_data import textures, write_texture_dataset
 from tiny_pipeline import make_tiny_pipeline
 
 from rockzoom.generation.realism import (
     COLUMNS,
+    CONTROLS,
+    FLOORS,
     GENERATORS,
     UPSCALERS,
     reference_tiles,
@@ -15,55 +17,81 @@ from rockzoom.generation.realism import (
     run_realism_table,
 )
 from rockzoom.data.store import load_split
+from rockzoom.generation.blind_test import KEY_CSV, SHEET_PNG
 
-SETTINGS = {"max_images": 8, "min_images": 2, "sheet_n": 2,
-            "c2st": {"crop": 32, "steps": 5, "min_valid": 0.9}, "kid": {"crop": 32, "crops_per_image": 1, "subsets": 5},
+JUDGES = {"families": ["cnn", "texture"], "min_power": 0.9, "controls": ["block_shuffle", "blur"],
+          "control_images": 8, "max_reference": 16, "texture": {"repeats": 3},
+          "cnn": {"views": ["full", "coarse"], "crop": 64, "steps": 4, "batch": 8, "widths": [8, 16]}}
+SETTINGS = {"max_images": 8, "min_images": 2, "sheet_n": 2, "judges": JUDGES,
+            "kid": {"crop": 32, "crops_per_image": 1, "subsets": 5},
             "memorisation": {"patches": [32], "n_patches": 8}, "heldout_splits": ["val", "test"]}
 
 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory):
-    return make_tiny_pipeline(tmp_path_factory.mktemp("tiny"))
+    root = tmp_path_factory.mktemp("tiny")
+    out = make_tiny_pipeline(root)
+    out["ground"] = write_texture_dataset(root / "ground", {"train": 16, "val": 4, "test": 6}, 256, nodata_rows=0)
+    return out
 
 
-def test_table_has_both_blocks_and_writes_its_files(pipeline, tmp_path):
+def test_table_has_every_block_and_writes_its_files(pipeline, tmp_path):
     fake, starts = tmp_path / "fake.npy", tmp_path / "starts.npy"
-    images = np.minimum(textures(6, 64, seed=9), 245)
+    images = np.minimum(textures(6, 256, seed=9), 245)
     np.save(fake, images)
     np.save(starts, images + 10)  # every view cell 10 brighter: layout PSNR 20 log10(255 / 10)
     generators = [{"name": "real vs real (s64)", "data_dir": str(pipeline["data64"]), "images": None},
-                  {"name": "fake", "data_dir": str(pipeline["data64"]), "images": str(fake), "starts": str(starts)}]
+                  {"name": "fake", "data_dir": str(pipeline["ground"]), "images": str(fake), "starts": str(starts)}]
     upscalers = [{"name": "Bicubic", "data_dir": str(pipeline["data256"]), "scale": 4, "upscale": {"method": "bicubic"}}]
     out = dict(table_csv=tmp_path / "r.csv", table_md=tmp_path / "r.md", plot_png=tmp_path / "pd.png")
-    table = run_realism_table(generators, upscalers, **out, settings=SETTINGS, device="cpu")
+    table = run_realism_table(generators, upscalers, ground_dir=pipeline["ground"], **out, settings=SETTINGS,
+                              device="cpu")
     assert list(table.columns) == COLUMNS
-    assert table["block"].tolist() == [GENERATORS, GENERATORS, UPSCALERS]
-    assert table["method"].tolist() == ["real vs real (s64)", "fake", "Bicubic x4"]
-    assert table["size"].tolist() == [64, 64, 256]
-    assert np.isnan(table.loc[0, "psnr"]) and table.loc[2, "psnr"] > 10  # PSNR only where a ground truth exists
-    assert ((table["c2st"] >= 0) & (table["c2st"] <= 1)).all() and (table["patch_copy_32"] <= 1).all()
-    assert table.loc[1, "layout_db"] == pytest.approx(20 * np.log10(25.5), abs=1e-3)
-    assert table.loc[1, "layout_min_db"] == pytest.approx(20 * np.log10(25.5), abs=1e-3)
-    assert np.isnan(table.loc[0, "layout_db"])  # only rows with starts
+    assert table["block"].tolist() == [FLOORS, FLOORS, CONTROLS, CONTROLS, FLOORS, GENERATORS, UPSCALERS]
+    assert table["method"].tolist()[:4] == ["real: training half vs half", "real: held-out vs training ground",
+                                            "control: 16 px blocks of other tiles", "control: x4 box-averaged, "
+                                            "Lanczos back"]
+    assert table["method"].tolist()[4:] == ["real vs real (s64)", "fake", "Bicubic x4"]
+    fake_row, up_row = table.iloc[5], table.iloc[6]
+    for ref in ("train", "heldout"):  # a generator is judged against both grounds, by both families
+        assert 0 <= fake_row[f"{ref}_texture"] <= 1 and 0 <= fake_row[f"{ref}_cnn"] <= 1
+        assert fake_row[f"{ref}_cnn"] == max(fake_row[f"{ref}_cnn_full"], fake_row[f"{ref}_cnn_coarse"])
+    assert fake_row["train_n_real"] == 16 and fake_row["heldout_n_real"] == 10 and fake_row["train_n"] == 6
+    assert np.isnan(up_row["train_texture"]) and up_row["heldout_n"] == up_row["heldout_n_real"] == 8  # analogy
+    assert np.isnan(table.loc[5, "psnr"]) and table.loc[6, "psnr"] > 10  # PSNR only where a ground truth exists
+    assert table.loc[5, "layout_db"] == pytest.approx(20 * np.log10(25.5), abs=1e-3)
     assert all(p.exists() for p in out.values())
     md = out["table_md"].read_text()
-    assert "Generators at their native size" in md and "Upscalers on real inputs" in md and "| Bicubic x4 |" in md
-    assert "| 28.1 / 28.1 |" in md and md.count("layout = PSNR") == 1  # explained in the block that has it
+    assert "| upscalers by scale analogy | Bicubic x4 | 8 vs 8 | the same held-out tiles |" in md
+    assert "Power this run:" in md and "| 28.1 / 28.1 |" in md
     assert pd.read_csv(out["table_csv"])["method"].tolist() == table["method"].tolist()
 
 
-def test_option_realism_measures_and_writes_the_sheet(pipeline, tmp_path):
-    generated = textures(4, 256, seed=3)
-    result = option_realism(generated, pipeline["data256"], tmp_path, scale=4, seed=0, settings=SETTINGS)
-    assert result["measured"] and "assumes the ground looks alike" in result["note"]
-    assert 0 <= result["c2st"] <= 1 and result["size"] == 256
-    key = pd.read_csv(tmp_path / "real_or_generated_key.csv")
-    assert sorted(key["source"]) == ["generated", "generated", "real", "real"]
-    assert (tmp_path / "real_or_generated.png").exists()
-    few = option_realism(generated[:1], pipeline["data256"], tmp_path / "few", scale=1, seed=0, settings=SETTINGS)
-    assert few["measured"] is False and "needs at least 2" in few["why"]
-    three = option_realism(generated[:3], pipeline["data256"], tmp_path / "three", scale=1, seed=0, settings=SETTINGS)
-    assert three["measured"] is False and "at least 4 usable images" in three["why"]
+def test_headline_is_the_max_over_families_with_power():
+    from rockzoom.generation.judging import flat_result
+
+    result = {"texture": {"score": 0.7, "ci_low": 0.6, "ci_high": 0.8, "n_real": 10, "n_fake": 10},
+              "cnn": {"score": 0.9, "ci_low": 0.8, "ci_high": 0.95, "n_real": 10, "n_fake": 10,
+                      "views": {"full": {"score": 0.9}}}}
+    both = flat_result(result, {"texture": True, "cnn": True}, "train")
+    assert both["train_max"] == 0.9 and both["train_max_by"] == "cnn" and both["train_cnn_full"] == 0.9
+    texture_only = flat_result(result, {"texture": True, "cnn": False}, "train")
+    assert texture_only["train_max"] == 0.7 and texture_only["train_max_by"] == "texture"
+    none = flat_result(result, {"texture": False, "cnn": False}, "train")
+    assert np.isnan(none["train_max"]) and none["train_max_by"] == "no power"
+
+
+def test_option_realism_judges_both_pixel_sizes_and_writes_the_pair_sheet(pipeline, tmp_path):
+    generated = textures(4, 512, seed=3)
+    result = option_realism(generated, pipeline["ground"], tmp_path, scale=2, seed=0, settings=SETTINGS)
+    assert result["measured"] and "scale analogy" in result["note"]
+    own, tree = result["own_pixel_size"], result["tree_pixel_size"]
+    assert own["train_n"] == 16 and tree["train_n"] == 4  # 4 cuts of each 512 px sample; box-averaged: 4 tiles
+    assert 0 <= own["train_max"] <= 1 and 0 <= tree["heldout_max"] <= 1
+    key = pd.read_csv(tmp_path / KEY_CSV)
+    assert len(key) == 2 and set(key["real_side"]) <= {"L", "R"} and (tmp_path / SHEET_PNG).exists()
+    few = option_realism(generated, pipeline["data256"], tmp_path / "few", scale=2, seed=0, settings=SETTINGS)
+    assert few["measured"] is False and "at least 8 complete 256 px" in few["why"]  # its tiles have no-data rows
 
 
 def test_reference_tiles_is_val_and_test_never_train_and_capped_by_share(pipeline):
