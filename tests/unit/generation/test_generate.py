@@ -44,9 +44,9 @@ def test_generate_is_deterministic_for_a_seed(pipeline, tmp_path):
     assert not np.array_equal(a, c)
 
 
-def test_generate_says_why_realism_is_not_measured_without_real_images_of_its_size(pipeline, tmp_path):
+def test_generate_says_why_realism_is_not_measured_without_the_judges_real_tiles(pipeline, tmp_path):
     prov = _generate(pipeline, tmp_path / "a", upscale="lanczos", scale=4, realism={"max_images": 8})
-    assert prov["realism"]["measured"] is False and "no real 256 px images" in prov["realism"]["why"]
+    assert prov["realism"]["measured"] is False and "no real 256 px tiles" in prov["realism"]["why"]
     assert "realism" not in _generate(pipeline, tmp_path / "b")  # no settings, no entry
 
 
