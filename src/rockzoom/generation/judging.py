@@ -36,6 +36,22 @@ def complete(images: np.ndarray, masks: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(images)[keep])
 
 
+def complete_tiles(data_dir, splits, cap: int | None, rng: np.random.Generator, chunk: int = 256) -> np.ndarray:
+    """``complete`` of the tiles of ``splits`` of ``data_dir`` together, then at most ``cap`` of them (a seeded draw
+    from ``rng``); the masks are read ``chunk`` at a time and only the drawn tiles are loaded, so memory is set by
+    the cap, not by the size of the tree."""
+    from rockzoom.data.store import load_split
+
+    parts = [load_split(data_dir, s) for s in splits]
+    where = [(p, r) for p in parts for s in range(0, len(p.masks), chunk)
+             for r in s + np.flatnonzero(np.asarray(p.masks[s:s + chunk]).reshape(-1, p.masks[0].size).all(1))]
+    if cap is not None and len(where) > cap:
+        where = [where[i] for i in np.sort(rng.choice(len(where), cap, replace=False))]
+    if not where:
+        return np.zeros((0,) + parts[0].images.shape[1:], np.uint8)
+    return np.stack([np.asarray(p.images[r]) for p, r in where])
+
+
 def as_ground_tiles(images: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """Candidates of any multiple of 256 px -> 256 px tiles and their groups (None when already 256 px)."""
     if images.shape[1:3] == (GROUND_SIZE, GROUND_SIZE):
@@ -74,14 +90,10 @@ class Ground:
     @classmethod
     def load(cls, data_dir, settings: dict, seed: int = 0) -> "Ground":
         """The 256 px dataset's complete training and held-out tiles (``settings`` = the ``realism`` block)."""
-        from rockzoom.generation.realism import reference_tiles
-
         cap = settings["judges"]["max_reference"]
-        train = complete(*reference_tiles(data_dir, ("train",), None))
-        held = complete(*reference_tiles(data_dir, settings["heldout_splits"], None))
         rng = np.random.default_rng([seed, 23])
-        train, held = (a if cap is None or len(a) <= cap else a[np.sort(rng.choice(len(a), cap, replace=False))]
-                       for a in (train, held))
+        train = complete_tiles(data_dir, ("train",), cap, rng)
+        held = complete_tiles(data_dir, settings["heldout_splits"], cap, rng)
         if min(len(train), len(held)) < 8:
             raise judges_too_few(data_dir, len(train), len(held))
         log.info("judging ground: %d training and %d held-out complete %d px tiles of %s", len(train), len(held),

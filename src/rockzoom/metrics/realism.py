@@ -94,6 +94,17 @@ def _to_tensor(images: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float() / 255.0 - 0.5
 
 
+def _uint8_tensor(images: np.ndarray) -> torch.Tensor:
+    """uint8 (N, H, W, 3) -> a uint8 (N, 3, H, W) view (no copy); ``_as_float`` of any part of it equals that part
+    of ``_to_tensor(images)``."""
+    return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2)
+
+
+def _as_float(x: torch.Tensor) -> torch.Tensor:
+    """uint8 (..., 3, H, W) -> float in [-0.5, 0.5], as ``_to_tensor``."""
+    return x.float() / 255.0 - 0.5
+
+
 def _dihedral(x: torch.Tensor, k: int, flip: bool) -> torch.Tensor:
     """One of the 8 dihedral transforms of the last two axes."""
     if flip:
@@ -128,14 +139,30 @@ def valid_corners(mask: np.ndarray, crop: int, margin: int = 4) -> np.ndarray:
     return count == 0
 
 
-def _random_crop_positions(corners: list[np.ndarray], idx: np.ndarray,
+class Corners:
+    """The valid crop corners of one image, in the order of ``np.nonzero(valid_corners(...))``, kept as the boolean
+    map and its running row counts (a byte a corner, where the index arrays took 16 and a set of tuples ~150)."""
+
+    def __init__(self, ok: np.ndarray):
+        self.ok = np.asarray(ok, bool)
+        self.rows = np.concatenate([[0], np.cumsum(self.ok.sum(1))])
+
+    def __len__(self) -> int:
+        return int(self.rows[-1])
+
+    def __getitem__(self, j: int) -> tuple[int, int]:
+        """The j-th valid corner (y, x)."""
+        y = int(np.searchsorted(self.rows, j, side="right")) - 1
+        return y, int(np.flatnonzero(self.ok[y])[j - self.rows[y]])
+
+
+def _random_crop_positions(corners: list[Corners], idx: np.ndarray,
                            rng: np.random.Generator) -> list[tuple[int, int, int]]:
     """(image, y, x) per entry of ``idx``: a uniformly random valid corner of that image."""
     out = []
     for i in idx:
-        ys, xs = corners[i]
-        j = int(rng.integers(0, len(ys)))
-        out.append((int(i), int(ys[j]), int(xs[j])))
+        y, x = corners[i][int(rng.integers(0, len(corners[i])))]
+        out.append((int(i), y, x))
     return out
 
 
@@ -150,12 +177,11 @@ def _eval_crops(images: np.ndarray, corners: list, crop: int, grid: int,
     ys, xs = _grid_positions(h, crop, grid), _grid_positions(w, crop, grid)
     crops, owner = [], []
     for i in range(len(images)):
-        cy, cx = corners[i]
-        ok = set(zip(cy.tolist(), cx.tolist()))
-        pos = [(y, x) for y in ys for x in xs if (y, x) in ok]
+        c = corners[i]
+        pos = [(y, x) for y in ys for x in xs if c.ok[y, x]]
         if not pos:
-            pick = rng.choice(len(cy), min(len(cy), len(ys) * len(xs)), replace=False)
-            pos = [(int(cy[j]), int(cx[j])) for j in pick]
+            pick = rng.choice(len(c), min(len(c), len(ys) * len(xs)), replace=False)
+            pos = [c[int(j)] for j in pick]
         for y, x in pos:
             crops.append(_to_tensor(images[i:i + 1, y:y + crop, x:x + crop])[0])
             owner.append(i)
@@ -217,12 +243,12 @@ def _c2st_one_seed(real, real_c, fake, fake_c, seed: int, crop: int, steps: int,
 
 def _usable(images: np.ndarray, masks: np.ndarray, crop: int, margin: int, min_valid: float, name: str):
     """Images with a valid fraction >= ``min_valid`` and at least one valid crop, and their valid corners."""
-    corners = [np.nonzero(valid_corners(m, crop, margin)) for m in masks]
-    keep = np.array([len(c[0]) > 0 for c in corners]) & (masks.mean(axis=(1, 2)) >= min_valid - 1e-9)
+    corners = [Corners(valid_corners(m, crop, margin)) for m in masks]
+    keep = np.array([len(c) > 0 for c in corners]) & (masks.mean(axis=(1, 2)) >= min_valid - 1e-9)
     if not keep.all():
         log.info("c2st: %d of %d %s images are left out (valid fraction < %g or no valid %d px crop)",
                  (~keep).sum(), len(keep), name, min_valid, crop)
-    return images[keep], [c for c, k in zip(corners, keep) if k]
+    return (images if keep.all() else images[keep]), [c for c, k in zip(corners, keep) if k]
 
 
 def clopper_pearson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
@@ -439,14 +465,14 @@ def _describe(patches: torch.Tensor) -> torch.Tensor:
 def _chunk_descriptors(train_t: torch.Tensor, train_m: np.ndarray, patch: int, stride: int,
                        images: range) -> tuple[torch.Tensor, np.ndarray]:
     """Descriptors of the valid ``patch`` px windows on a ``stride`` grid of some training images
-    -> (desc (T, D), rows (T, 3) = [image, y, x])."""
+    -> (desc (T, D), rows (T, 3) = [image, y, x]). ``train_t``: uint8 (N, 3, H, W), made float one image at a time."""
     b = patch // DESC_CELLS
-    pooled = F.avg_pool2d(train_t[images.start:images.stop], b)
     descs, rows = [], []
-    for j, i in enumerate(images):
+    for i in images:
         pos = _patch_positions(train_m[i], patch, stride)
         if len(pos):
-            win = pooled[j].unfold(1, DESC_CELLS, 1).unfold(2, DESC_CELLS, 1)  # (3, h', w', 8, 8)
+            pooled = F.avg_pool2d(_as_float(train_t[i]), b)
+            win = pooled.unfold(1, DESC_CELLS, 1).unfold(2, DESC_CELLS, 1)  # (3, h', w', 8, 8)
             descs.append(win[:, pos[:, 0] // b, pos[:, 1] // b].permute(1, 0, 2, 3).flatten(1))
             rows.append(np.column_stack([np.full(len(pos), i), pos]))
     if not descs:
@@ -455,23 +481,37 @@ def _chunk_descriptors(train_t: torch.Tensor, train_m: np.ndarray, patch: int, s
 
 
 def _candidates(query_desc: torch.Tensor, train_t: torch.Tensor, train_m: np.ndarray, patch: int, stride: int,
-                k: int, images_per_chunk: int = 16) -> tuple[torch.Tensor, np.ndarray]:
-    """Running top-``k`` nearest training descriptors per query, streaming over training images (bounded memory)
-    -> (distances (Q, k), rows (Q, k, 3))."""
+                k: int, max_floats: int = 16_000_000) -> tuple[torch.Tensor, np.ndarray]:
+    """Running top-``k`` nearest training descriptors per query, streaming over training images: descriptors are
+    gathered image by image and compared in blocks of at most ``max_floats`` distances (memory set by that and the
+    image size, not by the number of training images) -> (distances (Q, k), rows (Q, k, 3))."""
     best_d = torch.full((len(query_desc), 0), float("inf"))
     best_i = torch.zeros((len(query_desc), 0), dtype=torch.long)
-    all_rows, offset = [], 0
-    for s in range(0, len(train_t), images_per_chunk):
-        desc, rows = _chunk_descriptors(train_t, train_m, patch, stride, range(s, min(s + images_per_chunk,
-                                                                                      len(train_t))))
+    block = max(1, max_floats // max(1, len(query_desc)))  # descriptors per distance block
+    all_rows, pending, offset = [], [], 0
+
+    def merge(desc: torch.Tensor, start: int) -> None:
+        nonlocal best_d, best_i
+        for s in range(0, len(desc), block):
+            part = desc[s:s + block]
+            chunk_d, chunk_i = torch.cdist(query_desc, part).topk(min(k, len(part)), dim=1, largest=False)
+            d, ids = torch.cat([best_d, chunk_d], 1), torch.cat([best_i, chunk_i + start + s], 1)
+            best_d, sel = d.topk(min(k, d.shape[1]), dim=1, largest=False)
+            best_i = ids.gather(1, sel)
+
+    start = 0
+    for i in range(len(train_t)):
+        desc, rows = _chunk_descriptors(train_t, train_m, patch, stride, range(i, i + 1))
         if not len(desc):
             continue
-        chunk_d, chunk_i = torch.cdist(query_desc, desc).topk(min(k, len(desc)), dim=1, largest=False)
-        d, ids = torch.cat([best_d, chunk_d], 1), torch.cat([best_i, chunk_i + offset], 1)
-        best_d, sel = d.topk(min(k, d.shape[1]), dim=1, largest=False)
-        best_i = ids.gather(1, sel)
+        pending.append(desc)
         all_rows.append(rows)
         offset += len(desc)
+        if offset - start >= block:
+            merge(torch.cat(pending), start)
+            pending, start = [], offset
+    if pending:
+        merge(torch.cat(pending), start)
     if not all_rows:
         raise TooFewImages(f"no fully valid {patch} px patch in the training images")
     return best_d, np.concatenate(all_rows)[best_i.numpy()]
@@ -495,7 +535,7 @@ def _refine(query: torch.Tensor, train_t: torch.Tensor, train_m: torch.Tensor, r
     for s in range(0, len(rows), chunk):
         r, q = rows[s:s + chunk], query[s:s + chunk]
         y0, x0 = np.clip(r[:, 1] - radius, 0, h - side_y), np.clip(r[:, 2] - radius, 0, w - side_x)
-        reg = torch.stack([train_t[i, :, y:y + side_y, x:x + side_x] for i, y, x in zip(r[:, 0], y0, x0)])
+        reg = _as_float(torch.stack([train_t[i, :, y:y + side_y, x:x + side_x] for i, y, x in zip(r[:, 0], y0, x0)]))
         regm = torch.stack([train_m[i, :, y:y + side_y, x:x + side_x] for i, y, x in zip(r[:, 0], y0, x0)])
         b = len(r)
         dot = F.conv2d(reg.reshape(1, b * 3, side_y, side_x), q, groups=b)[0].flatten(1)  # (b, windows)
@@ -560,7 +600,7 @@ def _kmeans_cells(train_t: torch.Tensor, train_m: np.ndarray, patch: int, k: int
 def _memorisation_at(gen, gen_m, train, train_m, held, held_m, patch: int, stride: int, n_patches: int,
                      k_cells: int, percentile: float, seed: int) -> dict:
     rng = np.random.default_rng([seed, patch])
-    train_t = _to_tensor(train)
+    train_t = _uint8_tensor(train)
     gq, hq = _sample_patches(gen, gen_m, patch, n_patches, rng), _sample_patches(held, held_m, patch, n_patches, rng)
     gd = nearest_train_distances(gq, train_t, train_m, stride=stride)
     hd = nearest_train_distances(hq, train_t, train_m, stride=stride)
@@ -629,11 +669,11 @@ def spectral(generated, real, *, generated_masks=None, real_masks=None, seed: in
 
     gen, real = _check_images(generated, "generated"), _check_images(real, "real")
     _check_same_size(gen, real, "spectral")
-    gen = _filled(gen, _check_masks(generated_masks, gen, "generated_masks"))
-    real = _filled(real, _check_masks(real_masks, real, "real_masks"))
+    gm, rm = _check_masks(generated_masks, gen, "generated_masks"), _check_masks(real_masks, real, "real_masks")
     n = min(len(gen), len(real))
     rng = np.random.default_rng([seed, 17])
-    gen, real = gen[_subsample(len(gen), n, rng)], real[_subsample(len(real), n, rng)]
+    gi, ri = _subsample(len(gen), n, rng), _subsample(len(real), n, rng)
+    gen, real = _filled(gen[gi], gm[gi]), _filled(real[ri], rm[ri])  # only the n drawn are copied and filled
     return {"spectrum_distance_db": spectrum_distance(gen, real), "hf_energy_ratio": hf_energy_ratio(gen, real)}
 
 

@@ -18,6 +18,8 @@ neighbourhoods whose filter support lies on valid pixels are drawn. Lower is bet
 """
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 BINOMIAL = np.array([1.0, 4.0, 6.0, 4.0, 1.0]) / 16.0
@@ -127,10 +129,14 @@ def sliced_wasserstein(a: np.ndarray, b: np.ndarray, repeats: int, directions: i
     return float(np.mean(results))
 
 
-def _as_float255(images: np.ndarray) -> np.ndarray:
+def _batch(images) -> np.ndarray:
+    """An image or a set -> an (N, H, W, C) array (no copy)."""
     images = np.asarray(images)
-    if images.ndim == 3:
-        images = images[None]
+    return images[None] if images.ndim == 3 else images
+
+
+def _as_float255(images: np.ndarray) -> np.ndarray:
+    images = _batch(images)
     if images.dtype == np.uint8:
         return images.astype(np.float32)
     return images.astype(np.float32) * 255.0
@@ -141,10 +147,10 @@ def swd(pred, target, mask=None, *, min_size: int = 16, patches_per_image: int =
     """ProGAN SWD between two image sets of equal size -> {"swd_levels": [x1e3 per level], "swd": their mean}.
 
     ``normalise``: "own" (each set by its own statistics, ProGAN) or "reference" (both by ``target``'s).
-    """
+    The pyramids are built one image at a time (memory: one image's pyramid and the descriptors, not the sets')."""
     if normalise not in ("own", "reference"):
         raise ValueError(f"normalise must be 'own' or 'reference', not {normalise!r}")
-    p, t = _as_float255(pred), _as_float255(target)
+    p, t = _batch(pred), _batch(target)
     if p.shape != t.shape or p.shape[-1] != 3:
         raise ValueError(f"pred {p.shape} and target {t.shape} must be equal (N, H, W, 3) sets")
     size = min(p.shape[1:3])
@@ -160,19 +166,42 @@ def swd(pred, target, mask=None, *, min_size: int = 16, patches_per_image: int =
             mask = mask[None]
         if mask.shape != t.shape[:3]:
             raise ValueError(f"mask {mask.shape} does not match images {t.shape[:3]}")
-        p = np.where(mask[..., None], p, t)
         corners = _mask_pyramid(mask, levels)
+    # Per level: the seed of the patch positions (the same in both sets, see the module docstring) and the state the
+    # projections start from, drawn in the order of one pass over the levels (each level's projections follow its
+    # seed), so that building the pyramids image by image gives the numbers of the whole-set pass.
     rng = np.random.default_rng(seed)
-    pyr_p, pyr_t = laplacian_pyramid(p, levels), laplacian_pyramid(t, levels)
+    n_desc = [len(p) * patches_per_image if corners is None else
+              int(sum(bool(c.any()) for c in corners[lvl])) * patches_per_image for lvl in range(levels)]
+    seeds, states = [], []
+    for lvl in range(levels):
+        seeds.append(int(rng.integers(2**62)))
+        states.append(copy.deepcopy(rng.bit_generator.state))
+        if n_desc[lvl] > 1:
+            for _ in range(repeats):  # what sliced_wasserstein draws
+                rng.standard_normal((NHOOD * NHOOD * p.shape[-1], directions))
+    draws_p = [np.random.default_rng(s) for s in seeds]
+    draws_t = [np.random.default_rng(s) for s in seeds]
+    desc_p, desc_t = [[] for _ in range(levels)], [[] for _ in range(levels)]
+    for i in range(len(p)):
+        pi, ti = _as_float255(p[i:i + 1]), _as_float255(t[i:i + 1])
+        if mask is not None:
+            pi = np.where(mask[i:i + 1, ..., None], pi, ti)
+        pyr_p, pyr_t = laplacian_pyramid(pi, levels), laplacian_pyramid(ti, levels)
+        for lvl in range(levels):
+            c = None if corners is None else corners[lvl][i:i + 1]
+            desc_p[lvl].append(_descriptors(pyr_p[lvl], c, patches_per_image, draws_p[lvl]))
+            desc_t[lvl].append(_descriptors(pyr_t[lvl], c, patches_per_image, draws_t[lvl]))
     per_level = []
     for lvl in range(levels):
-        c = None if corners is None else corners[lvl]
-        level_seed = int(rng.integers(2**62))  # the same positions in both sets (see the module docstring)
-        dp = _descriptors(pyr_p[lvl], c, patches_per_image, np.random.default_rng(level_seed))
-        dt = _descriptors(pyr_t[lvl], c, patches_per_image, np.random.default_rng(level_seed))
+        dp, dt = np.concatenate(desc_p[lvl]), np.concatenate(desc_t[lvl])
         ok = min(len(dp), len(dt)) > 1
         if ok:
             dp, dt = _normalised(dp, dp if normalise == "own" else dt), _normalised(dt, dt)
-        per_level.append(1e3 * sliced_wasserstein(dp, dt, repeats, directions, rng) if ok else float("nan"))
+            level_rng = np.random.default_rng()
+            level_rng.bit_generator.state = states[lvl]
+            per_level.append(1e3 * sliced_wasserstein(dp, dt, repeats, directions, level_rng))
+        else:
+            per_level.append(float("nan"))
     finite = [v for v in per_level if np.isfinite(v)]
     return {"swd_levels": per_level, "swd": float(np.mean(finite)) if finite else float("nan")}

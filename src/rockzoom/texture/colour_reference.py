@@ -41,20 +41,30 @@ def coarse_views(images: np.ndarray, masks: np.ndarray | None = None, view: int 
 
 
 def build_colour_reference(images: np.ndarray, masks: np.ndarray | None = None, *, min_valid: float = 0.9,
-                           view: int = VIEW, quantiles: int = QUANTILES) -> tuple[torch.Tensor, torch.Tensor]:
+                           view: int = VIEW, quantiles: int = QUANTILES, tiles: np.ndarray | None = None,
+                           chunk: int = 32) -> tuple[torch.Tensor, torch.Tensor]:
     """(views (n, 3 * view * view), quantiles (n, 3, quantiles)) of the tiles whose valid fraction is at least
-    ``min_valid`` (all tiles with any valid pixel when none reaches it)."""
-    images = np.asarray(images)
-    masks = np.ones(images.shape[:3], bool) if masks is None else np.asarray(masks, bool)
-    fraction = masks.reshape(len(masks), -1).mean(1)
-    keep = np.nonzero(fraction >= min_valid)[0]
+    ``min_valid`` (all tiles with any valid pixel when none reaches it). ``tiles``: only these indices of
+    ``images`` (default all). Read ``chunk`` tiles at a time (``images`` may be a memory map)."""
+    tiles = np.arange(len(images)) if tiles is None else np.asarray(tiles)
+    if masks is None:
+        fraction = np.ones(len(tiles))
+    else:
+        fraction = np.array([np.asarray(masks[i], bool).mean() for i in tiles])
+    keep = tiles[fraction >= min_valid]
     if len(keep) == 0:
-        keep = np.nonzero(fraction > 0)[0]
+        keep = tiles[fraction > 0]
     if len(keep) == 0:
         raise ValueError("no training tile holds valid pixels: no colour reference")
     levels = (np.arange(quantiles) + 0.5) / quantiles
-    q = np.stack([np.quantile(images[i][masks[i]][:, :3].astype(np.float32), levels, axis=0).T for i in keep])
-    return coarse_views(images[keep], masks[keep], view), torch.from_numpy(q.astype(np.float32))
+    views, q = [], []
+    for s in range(0, len(keep), chunk):
+        part = keep[s:s + chunk]
+        imgs = np.asarray(images[part])
+        ms = np.ones(imgs.shape[:3], bool) if masks is None else np.asarray(masks[part], bool)
+        q += [np.quantile(img[m][:, :3].astype(np.float32), levels, axis=0).T for img, m in zip(imgs, ms)]
+        views.append(coarse_views(imgs, ms, view))
+    return torch.cat(views), torch.from_numpy(np.stack(q).astype(np.float32))
 
 
 def match_colours(start: np.ndarray, views: torch.Tensor, quantiles: torch.Tensor, k: int = 8,

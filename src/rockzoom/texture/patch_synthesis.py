@@ -33,6 +33,7 @@ import torch.nn.functional as F
 from rockzoom.metrics.fidelity import psnr_from_mse
 from rockzoom.texture import BANK_FORMAT
 from rockzoom.texture.colour_reference import build_colour_reference, match_colours, smooth_to_view
+from rockzoom.texture.memory import QUILT_CANDIDATES
 from rockzoom.texture.quilting import QuiltSource, dihedral_each, quilt as quilt_blocks
 from rockzoom.util.checkpoint import save_checkpoint
 
@@ -124,15 +125,17 @@ class PatchBanks:
     quilt_masks: torch.Tensor | None = None
     _quilt_sources: dict = field(default_factory=dict, init=False, repr=False, compare=False)  # a cache
 
-    def quilt_source(self, block: int, cell: int) -> QuiltSource:
-        """The quilting candidates of the stored source tiles (built on first use, then kept)."""
+    def quilt_source(self, block: int, cell: int, max_candidates: int | None = QUILT_CANDIDATES) -> QuiltSource:
+        """The quilting candidates of the stored source tiles, at most ``max_candidates`` (built on first use, then
+        kept)."""
         if self.quilt_images is None:
             raise ValueError("quilt needs patch banks built with quilt_tiles > 0 (rebuild them)")
-        key = (int(block), int(cell))
+        key = (int(block), int(cell), max_candidates)
         if key not in self._quilt_sources:
             stride = cell * max(1, block // (2 * cell))  # candidates every half block, on the cell grid
             self._quilt_sources[key] = QuiltSource.build(self.quilt_images.numpy(), self.quilt_masks.numpy(),
                                                          block=block, cell=cell, stride=stride,
+                                                         max_candidates=max_candidates,
                                                          seed=int(self.info.get("seed", 0)))
         return self._quilt_sources[key]
 
@@ -174,78 +177,108 @@ def check_levels(size: int, *, levels: int, factor: float, patch: int, margin: i
                          f"lower the levels or raise the factor")
 
 
+def pick_tiles(n: int, max_tiles: int | None, seed: int) -> np.ndarray:
+    """Indices of the tiles the banks are drawn from: all ``n``, or a seeded uniform ``max_tiles`` of them (sorted)."""
+    if not max_tiles or n <= max_tiles:
+        return np.arange(n)
+    return np.sort(np.random.default_rng([int(seed), 1]).choice(n, int(max_tiles), replace=False))
+
+
+def _qualifying(mask: torch.Tensor, scale: float, shape: tuple[int, int], reach: int) -> torch.Tensor:
+    """bool (H', W') top-left corners at a level whose ``reach`` px window is valid data ((1, 1, H, W) float mask)."""
+    ml = F.interpolate(mask, size=shape, mode="area") if scale < 1 else mask
+    ml = (ml > 0.999).float()
+    return (-F.max_pool2d(-ml, reach, stride=1))[0, 0] > 0.5  # min pool = -max pool of the negation
+
+
 def build_banks(images: np.ndarray, masks: np.ndarray | None = None, *, levels: int = 9, factor: float = 0.75,
                 patch: int = 5, bank_size: int | list[int] = 16384, seed: int = 0, margin: int = 2,
-                quilt_tiles: int = 0) -> PatchBanks:
-    """Patch banks from training images (uint8 (N, H, W, 3)) and masks (bool (N, H, W), True = valid data).
+                quilt_tiles: int = 0, max_tiles: int | None = None) -> PatchBanks:
+    """Patch banks from training images (uint8 (N, H, W, 3), e.g. a memory map) and masks (bool (N, H, W), True =
+    valid data).
 
     Per level every image is resized to its scale; a patch position qualifies only when the patch and `margin`
     pixels around it (the reach of the one-level blur of the keys) are valid data. bank_size positions (one number,
-    or one per level coarsest first) are drawn (seeded) uniformly from the qualifying positions of all images, each
-    with a random flip / quarter turn. Keys and values of a patch get the same transform. quilt_tiles: also keep up
-    to that many of the images (seeded pick), the quilting step's source."""
-    images = np.asarray(images)
-    if images.ndim != 4 or images.shape[-1] < 3:
-        raise ValueError(f"expected (N, H, W, 3) images, got {images.shape}")
+    or one per level coarsest first) are drawn (seeded) uniformly without replacement from the qualifying positions
+    of all images, each with a random flip / quarter turn. Keys and values of a patch get the same transform.
+    max_tiles: draw the patches and the colour reference from at most that many images (a seeded pick).
+    quilt_tiles: also keep up to that many of the images (seeded pick), the quilting step's source.
+
+    Memory: the banks, one image at a time and per level one count per image; never the whole set (two passes:
+    the counts of qualifying positions from the masks, then the drawn patches image by image)."""
+    if np.ndim(images) != 4 or images.shape[-1] < 3:
+        raise ValueError(f"expected (N, H, W, 3) images, got {np.shape(images)}")
     n = images.shape[0]
-    masks = np.ones(images.shape[:3], bool) if masks is None else np.asarray(masks, bool)
+    if masks is None:
+        masks = np.ones(images.shape[:3], bool)
     if masks.shape != images.shape[:3]:
         raise ValueError(f"masks {masks.shape} do not match images {images.shape}")
     check_levels(min(images.shape[1:3]), levels=levels, factor=factor, patch=patch, margin=margin)
     sizes = [bank_size] * levels if np.isscalar(bank_size) else list(bank_size)
     if len(sizes) != levels:
         raise ValueError(f"bank_size has {len(sizes)} entries for {levels} levels")
-    gen = torch.Generator().manual_seed(int(seed))
+    tiles = pick_tiles(n, max_tiles, seed)
     bank = PatchBanks(levels=levels, factor=float(factor), patch=int(patch), keys=[], values=[],
-                      info={"n_images": int(n), "seed": int(seed), "margin": int(margin)})
-    bank.colour_views, bank.colour_quantiles = build_colour_reference(images, masks)
+                      info={"n_images": int(n), "n_bank_images": len(tiles), "seed": int(seed),
+                            "margin": int(margin)})
+    bank.colour_views, bank.colour_quantiles = build_colour_reference(images, masks, tiles=tiles)
     if quilt_tiles:
         keep = torch.randperm(n, generator=torch.Generator().manual_seed(int(seed)))[:quilt_tiles].sort().values
-        bank.quilt_images = torch.from_numpy(np.ascontiguousarray(images[keep.numpy(), ..., :3]))
-        bank.quilt_masks = torch.from_numpy(np.ascontiguousarray(masks[keep.numpy()]))
+        bank.quilt_images = torch.from_numpy(np.ascontiguousarray(np.asarray(images[keep.numpy()])[..., :3]))
+        bank.quilt_masks = torch.from_numpy(np.ascontiguousarray(np.asarray(masks[keep.numpy()], bool)))
     reach = patch + 2 * margin
-    prepared = []
-    for i in range(n):
-        x = _to_tensor(images[i])
-        m = torch.from_numpy(masks[i])[None, None].float()
-        # Fill no-data with the valid mean so resizing does not drag black into the patches kept.
-        fill = (x * m).sum((2, 3), keepdim=True) / m.sum().clamp_min(1)
-        prepared.append((torch.where(m > 0, x, fill), m))
+    full = tuple(images.shape[1:3])
+    scales = [bank.scale(level) for level in range(levels)]
+    shapes = [_level_shape(full, sc) for sc in scales]
+
+    def mask_of(i: int) -> torch.Tensor:
+        return torch.from_numpy(np.array(masks[i], bool))[None, None].float()
+
+    # pass 1: qualifying positions per level and image, from the masks alone
+    counts = np.zeros((levels, len(tiles)), np.int64)
+    for j, i in enumerate(tiles):
+        m = mask_of(i)
+        for level in range(levels):
+            counts[level, j] = int(_qualifying(m, scales[level], shapes[level], reach).sum())
+    rng = np.random.default_rng(int(seed))
+    picks, turns = [], []
     for level in range(levels):
-        scale = bank.scale(level)
-        lv_imgs, lv_blur, lv_ok = [], [], []
-        for x, m in prepared:
-            shape = _level_shape(x.shape[-2:], scale)
-            xl = _resize(x, shape)
-            ml = F.interpolate(m, size=shape, mode="area") if scale < 1 else m
-            ml = (ml > 0.999).float()
-            # valid top-left corners: the whole reach window is valid (min pool = -max pool of the negation)
-            ok = -F.max_pool2d(-ml, reach, stride=1)  # (1, 1, H - reach + 1, W - reach + 1)
-            lv_imgs.append(xl)
-            lv_blur.append(_blur_one_level(xl, factor))
-            lv_ok.append(ok[0, 0] > 0.5)
-        counts = torch.tensor([int(o.sum()) for o in lv_ok])
-        total = int(counts.sum())
+        total = int(counts[level].sum())
         if total == 0:
             raise ValueError(f"level {level}: no fully valid {patch}x{patch} patch in the training images")
         take = min(int(sizes[level]), total)
-        pick = torch.randperm(total, generator=gen)[:take].sort().values
-        turns = torch.randint(0, 8, (take,), generator=gen)
-        offsets = torch.cumsum(counts, 0) - counts
-        keys, values = [], []
-        for i in range(n):
-            sel = pick[(pick >= offsets[i]) & (pick < offsets[i] + counts[i])] - offsets[i]
-            if len(sel) == 0:
+        picks.append(np.sort(rng.choice(total, take, replace=False)))  # O(take) memory when take << total
+        turns.append(torch.from_numpy(rng.integers(0, 8, take)))
+    # pass 2: the drawn patches, image by image (picks are sorted, so bank rows follow the image order)
+    keys = [torch.empty(len(pk), 3, patch, patch) for pk in picks]
+    values = [torch.empty(len(pk), 3, patch, patch) for pk in picks]
+    offsets = np.cumsum(counts, 1) - counts
+    bounds = [np.searchsorted(picks[level], np.concatenate([offsets[level], [offsets[level, -1] + counts[level, -1]]]))
+              for level in range(levels)]
+    for j, i in enumerate(tiles):
+        rows = [(bounds[level][j], bounds[level][j + 1]) for level in range(levels)]
+        if all(a == b for a, b in rows):
+            continue
+        x = _to_tensor(np.asarray(images[i]))
+        m = mask_of(i)
+        # Fill no-data with the valid mean so resizing does not drag black into the patches kept.
+        fill = (x * m).sum((2, 3), keepdim=True) / m.sum().clamp_min(1)
+        x = torch.where(m > 0, x, fill)
+        for level, (a, b) in enumerate(rows):
+            if a == b:
                 continue
-            yx = lv_ok[i].nonzero()[sel] + margin  # top-left of the patch inside the reach window
+            sel = torch.from_numpy(picks[level][a:b] - offsets[level, j])
+            ok = _qualifying(m, scales[level], shapes[level], reach)
+            xl = _resize(x, shapes[level])
+            yx = ok.nonzero()[sel] + margin  # top-left of the patch inside the reach window
             ys = yx[:, 0, None, None] + torch.arange(patch)[None, :, None]
             xs = yx[:, 1, None, None] + torch.arange(patch)[None, None, :]
-            for src, dst in ((lv_blur[i], keys), (lv_imgs[i], values)):
-                dst.append(src[0][:, ys, xs].permute(1, 0, 2, 3))  # (k, C, P, P)
-        k = torch.cat(keys)
-        v = torch.cat(values)
-        bank.keys.append(dihedral_each(k, turns).reshape(take, -1).contiguous())
-        bank.values.append(dihedral_each(v, turns).reshape(take, -1).contiguous())
+            keys[level][a:b] = _blur_one_level(xl, factor)[0][:, ys, xs].permute(1, 0, 2, 3)  # (k, C, P, P)
+            values[level][a:b] = xl[0][:, ys, xs].permute(1, 0, 2, 3)
+    for level in range(levels):
+        take = len(picks[level])
+        bank.keys.append(dihedral_each(keys[level], turns[level]).reshape(take, -1).contiguous())
+        bank.values.append(dihedral_each(values[level], turns[level]).reshape(take, -1).contiguous())
     return bank
 
 
@@ -356,7 +389,8 @@ def synthesize(start: np.ndarray, banks: PatchBanks, *, seed: int = 0, iteration
                stride_from: int = 48, sigma: float | None = 0.7, lock: int | None = 8,
                lock_strength: float = 1.0, colour_match: int | None = None, colour_strength: float = 1.0,
                smooth_start: int | None = None, quilt: int | None = None, quilt_overlap: int = 4,
-               quilt_cell: int = 4, quilt_alpha: float = 0.03, min_layout_db: float | None = None,
+               quilt_cell: int = 4, quilt_alpha: float = 0.03, quilt_candidates: int | None = QUILT_CANDIDATES,
+               min_layout_db: float | None = None,
                layout_view: int = LAYOUT_VIEW, device: str | torch.device = "cpu") -> np.ndarray:
     """Detail for a coarse sample: uint8 (H, W, 3) start -> uint8 (out_h, out_w, 3) (out_size: an int for a
     square, (h, w), or None for the start's size; the start is resized to it, so its layout stretches).
@@ -382,7 +416,8 @@ def synthesize(start: np.ndarray, banks: PatchBanks, *, seed: int = 0, iteration
     - quilt: last, rebuild the result from whole blocks of that many px of the banks' source tiles, laid to follow
       it (``texture.quilting``, Efros-Freeman texture transfer; quilt_overlap px of overlap, matched on quilt_cell px
       cell means, quilt_alpha the weight of the overlap error), then lock again: every pixel is a real pixel among
-      its real neighbours, where the averaged patches leave a fine texture a classifier tells apart (None: off).
+      its real neighbours, where the averaged patches leave a fine texture a classifier tells apart (None: off);
+      quilt_candidates: the candidate blocks at most (a seeded draw; memory ~ 200 bytes each, None: all).
     - min_layout_db: last, a result whose 1/layout_view view lies below this PSNR from the start's (the AE sample as
       given, before colour_match) gets just enough of the difference of the two views added to reach it
       (``hold_layout``), so the coarse generator keeps setting the layout of every sample (None: off).
@@ -457,7 +492,7 @@ def synthesize(start: np.ndarray, banks: PatchBanks, *, seed: int = 0, iteration
         if lock_shape is not None and iterations[level]:
             cur = _lock(cur, start_view, lock_shape, lock_strength, seamless)
     if quilt:
-        source = banks.quilt_source(quilt, quilt_cell)
+        source = banks.quilt_source(quilt, quilt_cell, quilt_candidates)
         out = quilt_blocks(_to_uint8(cur.clamp(-1, 1)), source, overlap=quilt_overlap, alpha=quilt_alpha,
                            seamless=seamless, seed=int(torch.randint(0, 2**31 - 1, (1,), generator=gen)))
         cur = _to_tensor(out).to(device)

@@ -64,12 +64,15 @@ class QuiltSource:
         if min(h, w) < block:
             raise ValueError(f"quilting: source tiles of {h}x{w} px are smaller than the {block} px block")
         tiles = torch.from_numpy(np.ascontiguousarray(images[..., :3])).permute(0, 3, 1, 2)
-        valid = torch.from_numpy(np.ascontiguousarray(masks))[:, None].float()
-        # a block is valid when its whole window is (min pool = -max pool of the negation), on the stride grid
-        ok = (-F.max_pool2d(-valid, block, stride=stride))[:, 0] > 0.5  # (N, ny, nx)
         k = block // cell
-        cells = F.avg_pool2d(tiles.float(), cell)  # (N, 3, H / cell, W / cell)
-        grids = F.unfold(cells, k, stride=stride // cell)  # (N, 3 k k, ny * nx)
+        ok, grids = [], []
+        for s in range(0, len(tiles), 16):  # a few tiles at a time in float
+            valid = torch.from_numpy(np.ascontiguousarray(masks[s:s + 16]))[:, None].float()
+            # a block is valid when its whole window is (min pool = -max pool of the negation), on the stride grid
+            ok.append((-F.max_pool2d(-valid, block, stride=stride))[:, 0] > 0.5)  # (n, ny, nx)
+            cells = F.avg_pool2d(tiles[s:s + 16].float(), cell)  # (n, 3, H / cell, W / cell)
+            grids.append(F.unfold(cells, k, stride=stride // cell))  # (n, 3 k k, ny * nx)
+        ok, grids = torch.cat(ok), torch.cat(grids)
         tile_i, pos = ok.flatten(1).nonzero(as_tuple=True)
         if len(tile_i) == 0:
             raise ValueError(f"quilting: no fully valid {block} px block in the source tiles")

@@ -15,18 +15,20 @@ logger = logging.getLogger(__name__)
 
 
 def build_patch_banks(data_dir: str | Path, out_path: str | Path, *, levels: int, factor: float, patch: int,
-                      bank_size: int, seed: int, quilt_tiles: int = 0) -> PatchBanks:
-    """Banks from the train split of ``data_dir`` only (held-out tiles never enter them)."""
+                      bank_size: int, seed: int, quilt_tiles: int = 0, max_tiles: int | None = None) -> PatchBanks:
+    """Banks from the train split of ``data_dir`` only (held-out tiles never enter them), read from its memory map
+    tile by tile."""
     train = load_split(data_dir, "train")
     if len(train.images) == 0:
         raise ValueError(f"{data_dir}: the train split is empty; no patches to build banks from")
     t0 = time.perf_counter()
-    banks = build_banks(np.asarray(train.images), np.asarray(train.masks), levels=levels, factor=factor, patch=patch,
-                        bank_size=bank_size, seed=seed, quilt_tiles=quilt_tiles)
+    banks = build_banks(train.images, train.masks, levels=levels, factor=factor, patch=patch, bank_size=bank_size,
+                        seed=seed, quilt_tiles=quilt_tiles, max_tiles=max_tiles)
     banks.info.update(source=str(data_dir), split="train")
     banks.save(out_path)
-    logger.info("patch banks: %d levels x up to %d patches of %d px from %d training tiles of %s in %.1f s",
-                levels, bank_size, patch, len(train.images), data_dir, time.perf_counter() - t0)
+    logger.info("patch banks: %d levels x up to %d patches of %d px from %d of the %d training tiles of %s in %.1f s",
+                levels, bank_size, patch, banks.info["n_bank_images"], len(train.images), data_dir,
+                time.perf_counter() - t0)
     return banks
 
 
