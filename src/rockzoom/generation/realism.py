@@ -329,6 +329,10 @@ def option_realism(generated: np.ndarray, ground_dir: str | Path, out_dir: str |
     result["real_reference"] = (f"{ground_dir}: {len(ground.heldout)} held-out "
                                 f"({'+'.join(settings['heldout_splits'])}) and {len(ground.train)} training tiles")
     ground.powered = {fam: True for fam in settings["judges"]["families"]}  # the table's power checks judge them
+    size = generated.shape[1]
+    if size % GROUND_SIZE or (scale > 1 and (size // scale) % GROUND_SIZE):
+        return {"measured": False, "why": f"{size} px outputs (x{scale}) do not cut into whole {GROUND_SIZE} px tiles "
+                                          "at their own and at the tree's pixel size: the judges compare 256 px tiles"}
     tiles, _ = as_ground_tiles(generated)
     if scale > 1:
         result["note"] = CROSS_SCALE_NOTE

@@ -90,6 +90,9 @@ def test_option_realism_judges_both_pixel_sizes_and_writes_the_pair_sheet(pipeli
     assert 0 <= own["train_max"] <= 1 and 0 <= tree["heldout_max"] <= 1
     key = pd.read_csv(tmp_path / KEY_CSV)
     assert len(key) == 2 and set(key["real_side"]) <= {"L", "R"} and (tmp_path / SHEET_PNG).exists()
+    small = option_realism(textures(4, 64, seed=3), pipeline["ground"], tmp_path / "small", scale=1, seed=0,
+                           settings=SETTINGS)
+    assert small["measured"] is False and "do not cut into whole 256 px tiles" in small["why"]
     few = option_realism(generated, pipeline["data256"], tmp_path / "few", scale=2, seed=0, settings=SETTINGS)
     assert few["measured"] is False and "at least 8 complete 256 px" in few["why"]  # its tiles have no-data rows
 
