@@ -164,9 +164,15 @@ def test_check_tile_dir(tmp_path):
         rc.check_tile_dir(load_config(overrides={"tiles": {"dir": str(tmp_path / "ortho.tif"), "source": "tree"}}))
 
 
+PERCEPTUAL = {"options": {"option_a": {"sr_model": {"kind": "perceptual"}}},
+              "pyramid": {"sr_model": {"kind": "perceptual"}}}
+
+
 def test_sr_model_ref_and_options():
-    cfg = load_config()
-    ref = rc.option(cfg, "option_a").sr_model  # the generating options default to the perceptual kind
+    assert rc.option(load_config(), "option_a").sr_model.kind == "psnr"  # perceptual is opt-in until it is measured
+    assert rc.pyramid_upscaler(load_config()).kind == "psnr"
+    cfg = load_config(overrides=PERCEPTUAL)
+    ref = rc.option(cfg, "option_a").sr_model
     assert ref == rc.SrModelRef("rlfn", 4, 256, kind="perceptual")
     assert ref.path == "results/sr_perceptual/rlfn-x4-h256/model.pt"
     assert ref.wildcards == {"net": "rlfn", "k": "4", "H": "256"}
@@ -203,7 +209,7 @@ def test_sr_model_ref_and_options():
 
 
 def test_benchmark_rows_are_typed_and_serialise_as_upscaler_keywords():
-    cfg = load_config(REPO / "config/test.yaml")
+    cfg = load_config(REPO / "config/test.yaml", overrides=PERCEPTUAL)
     rows = rc.benchmark_rows(cfg)
     by_name = {r.name: r for r in rows}
     assert by_name["Bicubic"].upscale == rc.Classical("bicubic")
