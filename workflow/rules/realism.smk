@@ -49,6 +49,7 @@ rule detail_samples:
 rule realism_table:
     input:
         rc.realism_inputs(config),
+        ground=paths.dataset_summary(rc.JUDGE_GROUND_SIZE),  # the judges' real 256 px tiles
     output:
         table=report(
             paths.benchmark_file("realism.csv"),
@@ -77,7 +78,6 @@ rule realism_table:
         generators=rc.realism_generator_rows(config),
         upscalers=[row.to_param() for row in rc.realism_upscaler_rows(config)],
         realism=config["realism"],
-        ground=rc.realism_ground(config),
         seed=config["seed"],
     script:
         "../scripts/realism_table.py"

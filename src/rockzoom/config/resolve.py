@@ -496,11 +496,6 @@ def realism_upscaler_rows(cfg: dict) -> list[BenchmarkRow]:
 JUDGE_GROUND_SIZE = 256  # the judges compare 256 px tiles, the tree's own (rockzoom.generation.judging.GROUND_SIZE)
 
 
-def realism_ground(cfg: dict) -> str:
-    """The dataset whose complete 256 px training and held-out tiles the realism judges compare everything with."""
-    return paths.dataset_dir(JUDGE_GROUND_SIZE)
-
-
 def realism_inputs(cfg: dict) -> list[str]:
     generators = realism_generator_rows(cfg)
     files = {f"{r['data_dir']}/summary.json" for r in generators} | {paths.dataset_summary(JUDGE_GROUND_SIZE)}
