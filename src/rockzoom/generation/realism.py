@@ -224,6 +224,7 @@ def _max_cell(r, ref: str) -> str:
 
 
 REFERENCE_NAMES = {"train": "training ground", "heldout": "held-out ground"}
+MIN_JUDGED = 4  # candidate tiles a judge needs (rockzoom.metrics.judges)
 
 
 def format_markdown(table: pd.DataFrame, powered: dict[str, bool] | None = None) -> str:
@@ -334,12 +335,22 @@ def option_realism(generated: np.ndarray, ground_dir: str | Path, out_dir: str |
         return {"measured": False, "why": f"{size} px outputs (x{scale}) do not cut into whole {GROUND_SIZE} px tiles "
                                           "at their own and at the tree's pixel size: the judges compare 256 px tiles"}
     tiles, _ = as_ground_tiles(generated)
+    least = max(MIN_JUDGED, settings["min_images"])
+
+    def judged(images: np.ndarray) -> dict:
+        if len(images) < least:  # cuts of one sample stay in one fold: the judges count samples
+            return {"measured": False, "why": f"{len(images)} samples; the judges need at least {least}"}
+        return ground.columns(images)
+
     if scale > 1:
         result["note"] = CROSS_SCALE_NOTE
-        result["own_pixel_size"] = ground.columns(generated)
-        result["tree_pixel_size"] = ground.columns(box_down(generated, scale))
+        result["own_pixel_size"] = judged(generated)
+        result["tree_pixel_size"] = judged(box_down(generated, scale))
     else:
-        result.update(ground.columns(generated))
+        view = judged(generated)
+        if view.get("measured") is False:
+            return view
+        result.update(view)
     n_sheet = min(settings["sheet_n"], len(ground.heldout), len(tiles))
     if n_sheet >= 1:
         write_sheet(ground.heldout, tiles, out_dir, n=n_sheet, seed=seed)

@@ -93,6 +93,12 @@ def test_option_realism_judges_both_pixel_sizes_and_writes_the_pair_sheet(pipeli
     small = option_realism(textures(4, 64, seed=3), pipeline["ground"], tmp_path / "small", scale=1, seed=0,
                            settings=SETTINGS)
     assert small["measured"] is False and "do not cut into whole 256 px tiles" in small["why"]
+    two = option_realism(textures(2, 256, seed=3), pipeline["ground"], tmp_path / "two", scale=1, seed=0,
+                         settings=SETTINGS)
+    assert two["measured"] is False and "the judges need at least 4" in two["why"]
+    one = option_realism(textures(1, 1024, seed=3), pipeline["ground"], tmp_path / "one", scale=4, seed=0,
+                         settings=SETTINGS)  # 16 cuts of one sample are one group: not enough to judge
+    assert one["own_pixel_size"]["measured"] is False and one["tree_pixel_size"]["measured"] is False
     few = option_realism(generated, pipeline["data256"], tmp_path / "few", scale=2, seed=0, settings=SETTINGS)
     assert few["measured"] is False and "at least 8 complete 256 px" in few["why"]  # its tiles have no-data rows
 
