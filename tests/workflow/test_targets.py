@@ -38,7 +38,7 @@ def test_every_named_target_wrote_its_outputs(finished_all):
                    "option_a: AE 64 + sr x4"):
         assert method in table
     csv = (finished_all / "results" / "benchmark" / "table.csv").read_text().splitlines()
-    assert len(csv) == 1 + 5 + 2 + 3  # header, 4 upscalers + 1 refined, 2 native AEs, 3 pipelines
+    assert len(csv) == 1 + 6 + 2 + 3  # header, 5 upscalers (with the perceptual net) + 1 refined, 2 native AEs, 3 pipelines
     pyramid = finished_all / "results" / "pyramid" / "z25"
     assert len(list((pyramid / "25").rglob("*.png"))) == 2 * 16 and (pyramid / "tilemapresource.xml").exists()
     assert len(list((pyramid / "24").rglob("*.png"))) == 2 * 4  # the intermediate zoom, averaged from z25
