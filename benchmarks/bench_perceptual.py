@@ -1,0 +1,277 @@
+"""Perception-distortion curves of the x4 upscalers on real tiles, judged by scale analogy.
+
+Reference: the real held-out tiles (val + test of ``--data-dir``, complete tiles only). Candidates: the same tiles
+box-averaged x4 (what the tree's coarser zoom holds) and upscaled x4 by each upscaler, so every candidate has a real
+twin; a tile and its upscale share a group (one fold of the judge). Each row reports PSNR to the real tile (pooled,
+with the bootstrap 95% interval of the per-tile mean), the LR consistency (PSNR of the output box-averaged x4
+against its input), the judges of ``rockzoom.metrics.judges`` (each family's balanced accuracy with its 95%
+Clopper-Pearson interval; chance 0.5) and the upscaling time per tile.
+
+Rows: bicubic, Lanczos, the PSNR net, and for every ``--models LABEL=CKPT`` (a perceptual or GAN fine-tune of the
+PSNR net) the network interpolation ``(1 - a) * PSNR + a * fine-tune`` at each ``--alphas`` value (ESRGAN's
+perception-distortion dial; a = 1 is the fine-tune itself); ``--back-project`` adds every row again with exact LR
+consistency (``rockzoom.superres.back_projection``). Writes ``curve.csv`` and ``curve.png`` to ``--out``.
+
+``--cuts LABEL=GLOB`` judges generated images (e.g. ``results/generated/option_a/samples/*.png``, 1024 px) by
+their 256 px cuts at their own pixel size, every cut of one image in one group, against the same reference.
+
+``--figure PNG`` also draws a zoom-``z`` tile of ``--tiles`` beside its zoom z+2 children from the PSNR net and from
+the first ``--models`` entry (16 px of neighbour context, as ``snakemake pyramid`` upscales), for the README.
+
+    .venv/bin/python benchmarks/bench_perceptual.py --data-dir /work/scratch/real/results/data/s256 \\
+        --psnr-model .../results/sr/rlfn-x4-h256/model.pt --models perceptual=.../results/sr_perceptual/rlfn-x4-h256/model.pt \\
+        --alphas 0.25 0.5 0.75 1 --back-project --families texture cnn --out /tmp/curve
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+
+log = logging.getLogger("bench_perceptual")
+
+
+def heldout_tiles(data_dir: Path) -> np.ndarray:
+    """The complete val and test tiles (uint8 (N, S, S, 3))."""
+    from rockzoom.data.store import load_split
+
+    tiles = []
+    for split in ("val", "test"):
+        arrays = load_split(data_dir, split)
+        complete = np.asarray(arrays.masks).all(axis=(1, 2))
+        tiles.append(np.asarray(arrays.images)[complete])
+    return np.concatenate(tiles)
+
+
+def interpolated(psnr_ckpt: Path, other_ckpt: Path, alpha: float, name: str):
+    """A NetUpscaler whose weights are (1 - alpha) * PSNR + alpha * other (same architecture)."""
+    import torch
+
+    from rockzoom.superres.upscale import NetUpscaler
+    from rockzoom.util.checkpoint import load_checkpoint
+
+    base, other = NetUpscaler.from_checkpoint(psnr_ckpt, device="cpu"), load_checkpoint(other_ckpt)
+    state = base.model.state_dict()
+    if set(state) != set(other["state_dict"]):
+        raise ValueError(f"{other_ckpt}: not the PSNR net's architecture")
+    mixed = {k: torch.lerp(v.float(), other["state_dict"][k].float(), alpha) if v.dtype.is_floating_point else v
+             for k, v in state.items()}
+    model = copy.deepcopy(base.model)
+    model.load_state_dict(mixed)
+    return NetUpscaler(model, base.scale, name=name, device="cpu")
+
+
+def upscale_all(upscaler, lr: np.ndarray, batch: int = 8) -> tuple[np.ndarray, float]:
+    """uint8 upscales of uint8 LR tiles and the seconds per tile (after a warm-up call)."""
+    upscaler.upscale(lr[0].astype(np.float32) / 255.0)
+    out, t0 = [], time.perf_counter()
+    for i in range(0, len(lr), batch):
+        out += upscaler.upscale_batch(list(lr[i:i + batch].astype(np.float32) / 255.0))
+    seconds = (time.perf_counter() - t0) / len(lr)
+    return np.rint(np.clip(np.stack(out), 0, 1) * 255).astype(np.uint8), seconds
+
+
+def score_row(name: str, out: np.ndarray, ref: np.ndarray, lr: np.ndarray, judge, groups, seconds: float,
+              **extra) -> dict:
+    from rockzoom.metrics.fidelity import evaluate, psnr_from_mse
+    from rockzoom.metrics.judges import box_down
+
+    fid = evaluate(out, ref, with_ssim=False)
+    back = box_down(out, 4).astype(np.float64)
+    row = {"method": name, **extra, "n": len(ref), "psnr": fid["psnr_pooled"], "psnr_ci_low": fid["psnr_ci_low"],
+           "psnr_ci_high": fid["psnr_ci_high"],
+           "lr_psnr": psnr_from_mse(float(((back - lr.astype(np.float64)) ** 2).mean())),
+           "ms_per_tile": 1000 * seconds}
+    result = judge.score(out, candidate_groups=groups)
+    for fam, r in result.items():
+        row.update({fam: r["score"], f"{fam}_ci_low": r["ci_low"], f"{fam}_ci_high": r["ci_high"]})
+        if fam == "cnn":
+            row["cnn_view"] = r["view"]
+    row["judge_max"] = max(r["score"] for r in result.values())
+    log.info(f"{name}: PSNR {row['psnr']:.2f} dB, LR {row['lr_psnr']:.1f} dB, "
+             + ", ".join(f"{f} {r['score']:.3f} [{r['ci_low']:.2f}, {r['ci_high']:.2f}]" for f, r in result.items())
+             + f", {row['ms_per_tile']:.0f} ms/tile")
+    return row
+
+
+def judge_cuts(globs: dict[str, str], ref: np.ndarray, judge, out_csv: Path) -> None:
+    """Each label's images cut into reference-sized tiles (one group per image) and judged."""
+    import glob
+
+    import pandas as pd
+    from PIL import Image
+
+    from rockzoom.metrics.judges import cut_tiles
+
+    rows = []
+    for label, pattern in globs.items():
+        files = sorted(glob.glob(pattern))
+        if not files:
+            raise FileNotFoundError(f"--cuts {label}: no file matches {pattern}")
+        images = np.stack([np.asarray(Image.open(f).convert("RGB")) for f in files])
+        tiles, groups = cut_tiles(images, ref.shape[1])
+        result = judge.score(tiles, candidate_groups=groups)
+        row = {"label": label, "images": len(files), "cuts": len(tiles), "n_real": len(ref)}
+        for fam, r in result.items():
+            row.update({fam: r["score"], f"{fam}_ci_low": r["ci_low"], f"{fam}_ci_high": r["ci_high"]})
+        row["judge_max"] = max(r["score"] for r in result.values())
+        rows.append(row)
+        log.info(f"cuts {label}: {len(files)} images, {len(tiles)} cuts: "
+                 + ", ".join(f"{f} {r['score']:.3f} [{r['ci_low']:.2f}, {r['ci_high']:.2f}]" for f, r in result.items()))
+    pd.DataFrame(rows).to_csv(out_csv, index=False, float_format="%.4f")
+
+
+def plot_curve(rows: list[dict], path: Path, target: float) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 5))
+    series: dict[str, list[dict]] = {}
+    for r in rows:
+        series.setdefault(f"{r.get('recipe', r['method'])}{' +bp' if r.get('back_project') else ''}", []).append(r)
+    for label, rs in series.items():
+        rs = sorted(rs, key=lambda r: r.get("alpha", 0))
+        x = [r["psnr"] for r in rs]
+        y = [r["judge_max"] for r in rs]
+        ax.plot(x, y, marker="o", ls="-" if len(rs) > 1 else "none", label=label)
+        for r in rs:
+            if "alpha" in r and len(rs) > 1:
+                ax.annotate(f"{r['alpha']:g}", (r["psnr"], r["judge_max"]), fontsize=7, xytext=(3, 3),
+                            textcoords="offset points")
+    bicubic = next((r["psnr"] for r in rows if r["method"] == "bicubic"), None)
+    if bicubic is not None:
+        ax.axvline(bicubic, color="grey", ls=":", lw=1, label="bicubic PSNR")
+    ax.axhline(target, color="red", ls="--", lw=1, label=f"target {target}")
+    ax.axhline(0.5, color="black", ls=":", lw=1, label="chance")
+    ax.set_xlabel("PSNR to the real tile (dB)")
+    ax.set_ylabel("judge (max over families; 1 = always told from real)")
+    ax.set_title(f"perception-distortion, x4 by scale analogy (n = {rows[0]['n']} real tiles)")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def zoom_figure(tiles_dir: Path, zoom: int, upscalers: dict, out_png: Path, tile_xy: tuple[int, int] | None,
+                context: int = 16) -> None:
+    """A zoom-z tile (each pixel shown as a 4x4 block) beside its zoom z+2 children from each upscaler, and a
+    1:1 crop of each; the children are upscaled with ``context`` px of neighbour tiles, as the pyramid does."""
+    from PIL import Image, ImageDraw
+
+    from rockzoom.generation.pyramid import mosaic
+    from rockzoom.superres.upscale import upscale_tiled
+
+    canvas, (x0, y0) = mosaic(tiles_dir, zoom)
+    rgb, alpha = canvas[..., :3], canvas[..., 3]
+    full = [(ty, tx) for ty in range(1, rgb.shape[0] // 256 - 1) for tx in range(1, rgb.shape[1] // 256 - 1)
+            if alpha[ty * 256:(ty + 1) * 256, tx * 256:(tx + 1) * 256].min() > 0]
+    if tile_xy is None:
+        ty, tx = full[len(full) // 2]
+    else:
+        tx, ty = tile_xy[0] - x0, tile_xy[1] - y0
+    window = rgb[ty * 256 - context:(ty + 1) * 256 + context, tx * 256 - context:(tx + 1) * 256 + context]
+    tile = rgb[ty * 256:(ty + 1) * 256, tx * 256:(tx + 1) * 256]
+    panels = [("zoom %d tile (%d, %d)" % (zoom, x0 + tx, y0 + ty), tile.repeat(4, 0).repeat(4, 1))]
+    for name, up in upscalers.items():
+        out = np.empty((window.shape[0] * 4, window.shape[1] * 4, 3), np.uint8)
+        upscale_tiled(up, window, tile=window.shape[0], overlap=0, out=out)
+        panels.append((f"zoom {zoom + 2}: {name}", out[context * 4:-context * 4, context * 4:-context * 4]))
+    crop = slice(256, 768)
+    gap, label_h = 8, 18
+    width = len(panels) * 1024 + (len(panels) - 1) * gap
+    sheet = Image.new("RGB", (width, label_h + 1024 + gap + label_h + 512), "white")
+    draw = ImageDraw.Draw(sheet)
+    for i, (name, image) in enumerate(panels):
+        x = i * (1024 + gap)
+        draw.text((x + 4, 3), name, fill=(0, 0, 0))
+        sheet.paste(Image.fromarray(image), (x, label_h))
+        draw.text((x + 4, label_h + 1024 + gap + 3), "centre 512 px at 1:1", fill=(0, 0, 0))
+        sheet.paste(Image.fromarray(np.ascontiguousarray(image[crop, crop])), (x, 2 * label_h + 1024 + gap))
+    out_png.parent.mkdir(parents=True, exist_ok=True)
+    sheet.save(out_png, optimize=True)
+    log.info(f"wrote {out_png}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data-dir", type=Path, required=True, help="results/data/s256 of a real-tree run")
+    parser.add_argument("--psnr-model", type=Path, required=True)
+    parser.add_argument("--models", nargs="*", default=[], metavar="LABEL=CKPT", help="fine-tunes of the PSNR net")
+    parser.add_argument("--alphas", nargs="*", type=float, default=[1.0], help="interpolation weights of each model")
+    parser.add_argument("--back-project", action="store_true", help="every row also with exact LR consistency")
+    parser.add_argument("--families", nargs="+", default=["texture", "cnn"], help="judge families")
+    parser.add_argument("--target", type=float, default=0.80, help="the judge target drawn on the plot")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--cuts", nargs="*", default=[], metavar="LABEL=GLOB",
+                        help="generated images judged by their reference-sized cuts")
+    parser.add_argument("--no-curve", action="store_true", help="only --cuts and --figure")
+    parser.add_argument("--figure", type=Path, default=None, help="also write the z / z+2 figure here")
+    parser.add_argument("--tiles", type=Path, default=None, help="the tile tree of the figure")
+    parser.add_argument("--zoom", type=int, default=23)
+    parser.add_argument("--tile", type=int, nargs=2, default=None, metavar=("X", "Y"), help="the figure's tile (XYZ)")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+
+    import torch
+
+    from rockzoom.metrics.judges import Judge, box_down
+    from rockzoom.superres.back_projection import BackProjected
+    from rockzoom.superres.upscale import build_upscaler
+
+    torch.set_num_threads(args.threads)
+    models = dict(m.split("=", 1) for m in args.models)
+    if args.figure is not None:
+        ups = {"PSNR net": build_upscaler(checkpoint=args.psnr_model, device="cpu")}
+        if models:
+            label, ckpt = next(iter(models.items()))
+            ups[label] = build_upscaler(checkpoint=ckpt, device="cpu")
+        zoom_figure(args.tiles, args.zoom, ups, args.figure, tuple(args.tile) if args.tile else None)
+
+    ref = heldout_tiles(args.data_dir)
+    groups = np.arange(len(ref))
+    lr = box_down(ref, 4)
+    judge = Judge(ref, {"families": args.families}, reference_groups=groups)
+    log.info(f"{len(ref)} real held-out tiles of {ref.shape[1]} px; judges {args.families}; "
+             f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    candidates = [("bicubic", build_upscaler(method="bicubic", scale=4), {}),
+                  ("lanczos", build_upscaler(method="lanczos", scale=4), {}),
+                  ("psnr", build_upscaler(checkpoint=args.psnr_model, device="cpu"), {"recipe": "psnr", "alpha": 0.0})]
+    for label, ckpt in models.items():
+        for a in args.alphas:
+            candidates.append((f"{label} a={a:g}", interpolated(args.psnr_model, Path(ckpt), a, label),
+                               {"recipe": label, "alpha": a}))
+    rows = []
+    args.out.mkdir(parents=True, exist_ok=True)
+    if args.cuts:
+        judge_cuts(dict(c.split("=", 1) for c in args.cuts), ref, judge, args.out / "cuts.csv")
+    if args.no_curve:
+        return
+    for name, up, extra in candidates:
+        for bp in ([False, True] if args.back_project else [False]):
+            out, seconds = upscale_all(BackProjected(up) if bp else up, lr)
+            rows.append(score_row(name + (" +bp" if bp else ""), out, ref, lr, judge, groups, seconds,
+                                  back_project=bp, **extra))
+            import pandas as pd
+
+            pd.DataFrame(rows).to_csv(args.out / "curve.csv", index=False, float_format="%.4f")
+    plot_curve(rows, args.out / "curve.png", args.target)
+    (args.out / "settings.json").write_text(json.dumps({**vars(args), "load_average": os.getloadavg()}, default=str,
+                                                       indent=2))
+    log.info(f"wrote {args.out / 'curve.csv'} and curve.png")
+
+
+if __name__ == "__main__":
+    main()
