@@ -5,6 +5,8 @@ import rockzoom.config as rc
 from rockzoom.autoencoder.sampling import SAMPLERS
 from rockzoom.config import paths
 from rockzoom.texture import BANK_FORMAT
+from rockzoom.generation.memory import generate_mem_mb
+from rockzoom.texture.memory import banks_mem_mb, detail_mem_mb
 
 
 wildcard_constraints:
@@ -143,6 +145,14 @@ def generate_inputs(wildcards):
     if rc.JUDGE_GROUND_SIZE in config["dataset"]["sizes"]:
         inputs["ground"] = paths.dataset_summary(rc.JUDGE_GROUND_SIZE)  # the realism judges' real tiles
     return inputs
+
+
+def generate_mem(wildcards):
+    """The generate job's declared memory (MB), from its option's sizes and the detail and realism caps."""
+    opt, sizes = rc.option(config, wildcards.option), config["dataset"]["sizes"]
+    return generate_mem_mb(n=config["generate"]["n"], native=opt.ae_size, output=opt.output_size,
+                           detail=config["detail"] if opt.detail else None, realism=config["realism"],
+                           real=opt.output_size in sizes, ground=rc.JUDGE_GROUND_SIZE in sizes)
 
 
 def benchmark_inputs(wildcards):

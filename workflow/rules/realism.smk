@@ -13,7 +13,7 @@ rule build_patch_banks:
     conda:
         "../../envs/rockzoom.yaml"
     resources:
-        mem_mb=3000,
+        mem_mb=lambda w: banks_mem_mb(config["detail"], int(w.S)),
         runtime=20,
     params:
         banks=config["detail"]["banks"],
@@ -37,7 +37,7 @@ rule detail_samples:
         "../../envs/rockzoom.yaml"
     threads: workflow.cores
     resources:
-        mem_mb=3000,
+        mem_mb=lambda w: detail_mem_mb(config["detail"], int(w.S)),
         runtime=60,
     params:
         synthesis=config["detail"]["synthesis"],

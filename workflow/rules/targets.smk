@@ -22,7 +22,7 @@ rule generate:
     threads: workflow.cores
     resources:
         gpu=config["sr"]["gpus"],
-        mem_mb=4000,
+        mem_mb=generate_mem,
         runtime=30,
     params:
         option=lambda w: rc.option(config, w.option).to_param(),

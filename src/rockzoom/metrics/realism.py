@@ -452,9 +452,9 @@ def _sample_patches(images: np.ndarray, masks: np.ndarray, patch: int, n_patches
     if not cand:
         raise TooFewImages(f"no fully valid {patch} px patch in the images")
     pick = rng.choice(len(cand), min(n_patches, len(cand)), replace=False)
-    t = _to_tensor(images)
-    return torch.stack([t[cand[k][0], :, cand[k][1]:cand[k][1] + patch, cand[k][2]:cand[k][2] + patch]
-                        for k in sorted(pick)])
+    t = _uint8_tensor(images)  # only the drawn patches are made float
+    return _as_float(torch.stack([t[cand[k][0], :, cand[k][1]:cand[k][1] + patch, cand[k][2]:cand[k][2] + patch]
+                                  for k in sorted(pick)]))
 
 
 def _describe(patches: torch.Tensor) -> torch.Tensor:

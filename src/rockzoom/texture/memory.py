@@ -11,7 +11,7 @@ COLOUR_FLOATS = 3 * (16 * 16 + 256)  # a colour-reference row: the 16 px coarse 
 MB = 2**20
 
 
-def _mb(nbytes: float) -> int:
+def to_mb(nbytes: float) -> int:
     return int(-(-nbytes // MB))
 
 
@@ -30,7 +30,7 @@ def banks_mem_mb(detail: dict, size: int) -> int:
     over (draw buffers, their flipped copies, the saved payload), the stored sources, and one tile's pyramid and a
     chunk of 32 tiles in float for the colour reference."""
     banks = detail["banks"]
-    return FLOOR_MB + _mb(3 * _bank_bytes(banks) + _source_bytes(banks, size) + 40 * size * size * 3 * 4)
+    return FLOOR_MB + to_mb(3 * _bank_bytes(banks) + _source_bytes(banks, size) + 40 * size * size * 3 * 4)
 
 
 def detail_mem_mb(detail: dict, size: int) -> int:
@@ -44,4 +44,4 @@ def detail_mem_mb(detail: dict, size: int) -> int:
         candidates = synthesis.get("quilt_candidates", QUILT_CANDIDATES) or every
         work += min(candidates, every) * 600 + banks.get("quilt_tiles", 0) * size * size * 3
     work += 16 * size * size * 3 * 4
-    return FLOOR_MB + _mb(work)
+    return FLOOR_MB + to_mb(work)

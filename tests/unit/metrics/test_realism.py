@@ -4,6 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image, ImageFilter
 from scipy import stats
 
@@ -205,3 +206,22 @@ def test_c2st_on_real_tiles_null_and_blur(real_tiles):
     print(f"train vs train {null}\nblurred {blurred}\nseconds {seconds:.1f}")
     assert abs(null["c2st"] - 0.5) <= 0.07, null
     assert blurred["c2st"] >= 0.85, blurred
+
+
+def test_copy_search_in_small_blocks_finds_the_same_neighbours(field):
+    # the training descriptors stream image by image in blocks of max_floats distances: any block size, same answer
+    images, masks = field
+    train_t = realism._uint8_tensor(images[:6])
+    queries = realism._describe(realism._as_float(realism._uint8_tensor(images[6:8])[:, :, :32, :32]))
+    whole = realism._candidates(queries, train_t, masks[:6], 32, 4, k=5)
+    small = realism._candidates(queries, train_t, masks[:6], 32, 4, k=5, max_floats=len(queries) * 37)
+    assert torch.equal(whole[0], small[0]) and np.array_equal(whole[1], small[1])
+
+
+def test_corners_are_the_valid_crop_corners_in_order():
+    mask = np.ones((40, 50), bool)
+    mask[5:9, 30:33] = False
+    ok = realism.valid_corners(mask, 16, margin=2)
+    corners = realism.Corners(ok)
+    ys, xs = np.nonzero(ok)
+    assert len(corners) == len(ys) and [corners[j] for j in range(len(ys))] == list(zip(ys.tolist(), xs.tolist()))
