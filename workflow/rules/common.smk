@@ -7,6 +7,8 @@ from rockzoom.config import paths
 from rockzoom.texture import BANK_FORMAT
 from rockzoom.generation.memory import generate_mem_mb
 from rockzoom.texture.memory import banks_mem_mb, detail_mem_mb
+from rockzoom.scene import MODEL_FORMAT as SCENE_MODEL_FORMAT
+from rockzoom.scene.settings import scene_memory_mb
 
 
 wildcard_constraints:
@@ -131,11 +133,14 @@ def ae_variant_products():
 def generate_inputs(wildcards):
     opt = rc.option(config, wildcards.option)
     S, arch = opt.ae_size, ae_arch()
-    inputs = {
-        "ae": paths.ae_model(arch, S),
-        "prior": paths.ae_prior(arch, S),
-        "test_latents": paths.latents_dir(arch, S, file="test.npy"),
-    }
+    if opt.start == "scene":  # the scene generator's model instead of the AE and its prior
+        inputs = {"scene": paths.scene_model(config["scene"]["ground_size"])}
+    else:
+        inputs = {
+            "ae": paths.ae_model(arch, S),
+            "prior": paths.ae_prior(arch, S),
+            "test_latents": paths.latents_dir(arch, S, file="test.npy"),
+        }
     if opt.sr_model is not None:
         inputs["sr"] = opt.sr_model.path
     if opt.detail:
@@ -150,9 +155,12 @@ def generate_inputs(wildcards):
 def generate_mem(wildcards):
     """The generate job's declared memory (MB), from its option's sizes and the detail and realism caps."""
     opt, sizes = rc.option(config, wildcards.option), config["dataset"]["sizes"]
-    return generate_mem_mb(n=config["generate"]["n"], native=opt.ae_size, output=opt.output_size,
-                           detail=config["detail"] if opt.detail else None, realism=config["realism"],
-                           real=opt.output_size in sizes, ground=rc.JUDGE_GROUND_SIZE in sizes)
+    mem = generate_mem_mb(n=config["generate"]["n"], native=opt.ae_size, output=opt.output_size,
+                          detail=config["detail"] if opt.detail else None, realism=config["realism"],
+                          real=opt.output_size in sizes, ground=rc.JUDGE_GROUND_SIZE in sizes)
+    if opt.start == "scene":  # the scene model and one scene's synthesis beside the rest
+        mem += scene_memory_mb(opt.ae_size, rc.scene_fit_param(config), config["scene"]["synthesis"])
+    return mem
 
 
 def benchmark_inputs(wildcards):

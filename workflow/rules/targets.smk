@@ -31,6 +31,11 @@ rule generate:
             if rc.option(config, w.option).detail
             else None
         ),
+        scene=lambda w: (
+            config["scene"]["synthesis"]
+            if rc.option(config, w.option).start == "scene"
+            else None
+        ),
         realism=config["realism"],
         generate=config["generate"],
         seed=config["seed"],

@@ -7,10 +7,11 @@ from pathlib import Path  # noqa: E402
 from rockzoom.generation.generate import generate  # noqa: E402
 
 opt, gen = snakemake.params.option, snakemake.params.generate
+scene = snakemake.params.scene  # the scene generator's synthesis settings when the option starts from it
 generate(
-    snakemake.input.ae,
-    snakemake.input.prior,
-    Path(snakemake.input.test_latents).parent,
+    snakemake.input.get("ae"),
+    snakemake.input.get("prior"),
+    Path(snakemake.input.test_latents).parent if scene is None else None,
     Path(snakemake.output.provenance).parent,
     sampler=gen["sampler"],
     n=gen["n"],
@@ -30,4 +31,5 @@ generate(
     detail=None if snakemake.params.detail is None else {"banks": snakemake.input.banks,
                                                          "synthesis": snakemake.params.detail},
     realism=snakemake.params.realism,
+    scene=None if scene is None else {"model": snakemake.input.scene, "size": opt["ae_size"], "synthesis": scene},
 )

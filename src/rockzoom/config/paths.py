@@ -152,6 +152,11 @@ def tile_inspect(file: str) -> str:
     return f"{TILE_INSPECT}/{file}"
 
 
+def scene_model(S) -> str:
+    """The scene generator's model fitted on the training split of results/data/s{S}."""
+    return f"results/scene/model-s{S}.pt"
+
+
 def patch_banks(S) -> str:
     return f"results/texture/banks-s{S}.pt"
 

@@ -111,6 +111,7 @@ class Option:
     sr_model: SrModelRef | None
     detail: bool = False
     back_project: bool = False
+    start: str = "ae"  # ae | scene (rockzoom.scene)
     raw: dict = field(repr=False, compare=False, default_factory=dict)
 
     @property
@@ -125,7 +126,8 @@ class Option:
 
     def to_param(self) -> dict:
         """The option's settings for rule params; switches that are off are left out (older results stay current)."""
-        return _legacy_sr_keys({k: v for k, v in self.raw.items() if k not in ("detail", "back_project") or v},
+        return _legacy_sr_keys({k: v for k, v in self.raw.items()
+                                if not (k in ("detail", "back_project") and not v) and not (k == "start" and v == "ae")},
                                self.scale)
 
 
@@ -136,7 +138,17 @@ def option(cfg: dict, name: str) -> Option:
     o = opts[name]
     ref = SrModelRef.from_config(o["sr_model"], o["scale"]) if o["upscale"] == "sr" else None
     return Option(name, o["ae_size"], o["upscale"], o["scale"], ref, detail=o.get("detail", False),
-                  back_project=o.get("back_project", False), raw=o)
+                  back_project=o.get("back_project", False), start=o.get("start", "ae"), raw=o)
+
+
+def scene_sizes(cfg: dict) -> list[int]:
+    """The sizes the options starting from the scene generator make (what its model keeps windows for)."""
+    return sorted({o["ae_size"] for o in cfg.get("options", {}).values() if o.get("start", "ae") == "scene"})
+
+
+def scene_fit_param(cfg: dict) -> dict:
+    """The scene model's fit settings (rule params): scene.fit with the sizes the options need."""
+    return {**cfg["scene"]["fit"], "sizes": scene_sizes(cfg)}
 
 
 def pyramid_upscaler(cfg: dict) -> Upscaler:
@@ -528,6 +540,23 @@ def check(cfg: dict) -> None:
     _check_keywords(cfg)
     _check_ae_variants(cfg)
     _check_detail_levels(cfg)
+    _check_scene(cfg)
+
+
+def _check_scene(cfg: dict) -> None:
+    """The scene generator's settings, and its ground among the dataset sizes when an option starts from it."""
+    from rockzoom.scene.settings import settings_from
+
+    scene = cfg.get("scene") or {}
+    try:
+        settings_from(scene.get("synthesis"))
+    except ValueError as e:
+        raise ConfigError(f"config key scene.synthesis: {e}") from None
+    users = sorted(n for n, o in cfg.get("options", {}).items() if o.get("start", "ae") == "scene")
+    ground = scene.get("ground_size", 256)
+    if users and ground not in cfg["dataset"]["sizes"]:
+        raise ConfigError(f"config key scene.ground_size: {ground} is not among dataset.sizes "
+                          f"{cfg['dataset']['sizes']} (options {users} start from the scene generator)")
 
 
 def _check_detail_levels(cfg: dict) -> None:

@@ -47,29 +47,38 @@ def make_upscaler(upscale: str, scale: int, sr_model: str | Path | None, device:
     return build_upscaler(method=upscale, scale=scale, back_project=back_project)
 
 
-def generate(ae_model: str | Path, prior_path: str | Path, latents_dir: str | Path, out_dir: str | Path, *,
+def generate(ae_model: str | Path | None, prior_path: str | Path | None, latents_dir: str | Path | None,
+             out_dir: str | Path, *,
              sampler: str, n: int, seed: int, upscale: str = "none", scale: int = 1,
              sr_model: str | Path | None = None, real_dir: str | Path | None = None,
              ground_dir: str | Path | None = None, temperature: float = 1.0,
              perturb_sigma: float = 0.5, flat_std: float = 0.02, tile: int = 256, overlap: int = 16,
              detail: dict | None = None, realism: dict | None = None, device: str = "auto",
-             self_ensemble: bool = False, back_project: bool = False) -> dict:
+             self_ensemble: bool = False, back_project: bool = False, scene: dict | None = None) -> dict:
     """The `generate` stage. `real_dir` (results/data/s{output size}) gives real tiles for the spectrum check and the
     KID and copy measures; `ground_dir` (results/data/s256) the real tiles of the realism judges and of the blind
     side-by-side sheet. `detail` ({banks: path, synthesis: {...}}) runs the patch
     synthesis on each decoded sample before upscaling; `realism` holds the realism_report settings;
     `self_ensemble` runs a learned upscaler over the 8 flips/rotations of each input and averages (8x its time);
-    `back_project` corrects each upscale so that its x scale box average is the sample (exact LR consistency)."""
+    `back_project` corrects each upscale so that its x scale box average is the sample (exact LR consistency);
+    `scene` ({model: path, size: px, synthesis: {...}}) draws the samples from the scene generator (rockzoom.scene)
+    instead of the AE (ae_model, prior_path and latents_dir are then unused)."""
     out_dir = Path(out_dir)
     samples_dir = out_dir / "samples"
     samples_dir.mkdir(parents=True, exist_ok=True)
-    model, _ = load_autoencoder(ae_model, device)
-    prior = load_prior(prior_path)
     upscaler = make_upscaler(upscale, scale, sr_model, device, self_ensemble, back_project)
-
     t0 = time.perf_counter()
-    latents = sample_latents(prior, sampler, n, seed, temperature, perturb_sigma)
-    native = decode_array(model, latents)
+    if scene is None:
+        model, _ = load_autoencoder(ae_model, device)
+        prior = load_prior(prior_path)
+        t0 = time.perf_counter()
+        latents = sample_latents(prior, sampler, n, seed, temperature, perturb_sigma)
+        native = decode_array(model, latents)
+    else:
+        from rockzoom.scene.stage import scene_samples, summarise
+
+        sampler = "scene"
+        native, records = scene_samples(scene["model"], n, scene["size"], seed=seed, synthesis=scene["synthesis"])
     t_decode = time.perf_counter() - t0
     t_detail, coarse = 0.0, native
     if detail is not None:
@@ -89,7 +98,12 @@ def generate(ae_model: str | Path, prior_path: str | Path, latents_dir: str | Pa
         outputs.append(out)
     contact_sheet(outputs, out_dir / "contact_sheet.png")
 
-    checks = sample_checks(native, latents, prior["train_latents"].numpy(), load_latents(latents_dir, "test"), flat_std)
+    if scene is None:
+        checks = sample_checks(native, latents, prior["train_latents"].numpy(), load_latents(latents_dir, "test"),
+                               flat_std)
+    else:
+        checks = {"n": int(len(native)), "value_min": int(native.min()), "value_max": int(native.max()),
+                  "scene": summarise(records)}
     if real_dir is not None:
         real = load_split(real_dir, "test")
         k = min(len(real), 16)
@@ -105,8 +119,10 @@ def generate(ae_model: str | Path, prior_path: str | Path, latents_dir: str | Pa
         "native_size": int(native.shape[1]), "output_size": int(size), "upscale": upscale,
         "scale": upscaler.scale if upscaler else 1, "tile": tile, "overlap": overlap,
         "upscaler": upscaler.name if upscaler else None, "back_project": back_project,
-        "checkpoints": {"autoencoder": {"path": str(ae_model), "sha256": file_sha256(ae_model)},
-                        "prior": {"path": str(prior_path), "sha256": file_sha256(prior_path)}},
+        "checkpoints": ({"autoencoder": {"path": str(ae_model), "sha256": file_sha256(ae_model)},
+                         "prior": {"path": str(prior_path), "sha256": file_sha256(prior_path)}} if scene is None else
+                        {"scene": {"path": str(scene["model"]), "sha256": file_sha256(scene["model"]),
+                                   **scene["synthesis"]}}),
         "detail": None if detail is None else {"banks": str(detail["banks"]),
                                                "sha256": file_sha256(detail["banks"]), **detail["synthesis"]},
         "seconds": {"sample_and_decode": t_decode, "detail": t_detail, "upscale": t_up,
@@ -124,7 +140,9 @@ def generate(ae_model: str | Path, prior_path: str | Path, latents_dir: str | Pa
         provenance["checkpoints"]["sr"] = {"path": str(sr_model), "sha256": file_sha256(sr_model)}
     (out_dir / "provenance.json").write_text(json.dumps(provenance, indent=2))
     logger.info(f"generated {n} {size}px samples ({sampler}, seed {seed}, upscale {upscale}) in "
-                f"{t_decode + t_up:.1f} s; flat {checks['flat_fraction']:.0%}, nn-distance ratio to test "
-                f"{checks['nn_ratio_samples_to_test']:.2f} (to train leave-one-out "
-                f"{checks['nn_ratio_samples_to_train_loo']:.2f}), values {checks['value_min']}..{checks['value_max']}")
+                f"{t_decode + t_up:.1f} s; values {checks['value_min']}..{checks['value_max']}")
+    if scene is None:
+        logger.info(f"flat {checks['flat_fraction']:.0%}, nn-distance ratio to test "
+                    f"{checks['nn_ratio_samples_to_test']:.2f} (to train leave-one-out "
+                    f"{checks['nn_ratio_samples_to_train_loo']:.2f})")
     return provenance

@@ -717,4 +717,3 @@ def real_vs_real(real_train, real_heldout, *, train_masks=None, heldout_masks=No
                          train_masks=tm[ti], seed=seed, **kwargs)
     out["real_vs_real"] = True
     return out
-

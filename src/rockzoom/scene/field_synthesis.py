@@ -24,60 +24,15 @@ Deterministic for a seed (with a fixed number of torch threads).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-
 import numpy as np
 import torch
 import torch.nn.functional as F
 from threadpoolctl import threadpool_limits
 
+from rockzoom.scene.settings import FieldSettings, level_scales
 from rockzoom.texture.patch_synthesis import nearest
 
 INF = float("inf")
-
-
-@dataclass(frozen=True)
-class FieldSettings:
-    """Settings of ``synthesize_field`` (see its docstring)."""
-    coarse: float = 1 / 8          # scale of the coarsest level (a 256 px output starts at 32 px)
-    factor: float = 0.75           # pyramid step between levels (at most; rounded so the levels reach ``coarse``)
-    patch: int = 7                 # patch side at every level (odd)
-    pca_dims: int = 16             # matching dimensions
-    alpha: float = 0.005           # completeness at the exhaustive levels (None-like: 0 turns it off)
-    noise: float = 0.5             # std of the noise added to the coarsest start ([-1, 1] units)
-    init: str = "crop"             # coarsest start: "crop" (a random window of the source) or "noise"
-    shuffle: int = 0               # coarsest start cut into blocks of this many px, shuffled (0: off)
-    coarse_iterations: int = 4     # exhaustive-match iterations per coarse level
-    fine_iterations: int = 2       # local-search iterations per fine level
-    exhaustive_max: float = 4e7    # queries x keys up to which a level is matched exhaustively
-    radius: int = 1                # local search window (pixels either side of the upsampled match)
-    random_jumps: int = 2          # random candidates per pixel per local iteration (PatchMatch random search)
-    sigma: float = 1.0             # Gaussian weight (px) of patch pixels in the vote; 0: each pixel its centre's
-    carry: str = "field"           # how a level starts from the coarser one: "field" or "image" (see synthesize_field)
-    chunk: int = 16384             # pixels per local-search chunk (bounds memory)
-
-    def __post_init__(self):
-        if self.patch < 3 or self.patch % 2 == 0:
-            raise ValueError(f"patch must be odd and >= 3, got {self.patch}")
-        if not 0 < self.coarse <= 1:
-            raise ValueError(f"coarse must be in (0, 1], got {self.coarse}")
-        if not 0 < self.factor < 1:
-            raise ValueError(f"factor must be in (0, 1), got {self.factor}")
-        if self.carry not in ("field", "image"):
-            raise ValueError(f"carry must be 'field' or 'image', got {self.carry!r}")
-        if self.shuffle < 0:
-            raise ValueError(f"shuffle must be >= 0, got {self.shuffle}")
-        if self.init not in ("crop", "noise"):
-            raise ValueError(f"init must be 'crop' or 'noise', got {self.init!r}")
-
-
-def level_scales(coarse: float, factor: float) -> list[float]:
-    """Scales of the levels, coarsest first, ending at 1: as few levels as keep each step >= factor."""
-    if coarse >= 1:
-        return [1.0]
-    n = max(1, math.ceil(math.log(coarse) / math.log(factor)))
-    step = coarse ** (1 / n)
-    return [step ** (n - i) for i in range(n)] + [1.0]
 
 
 def _shape(shape: tuple[int, int], scale: float) -> tuple[int, int]:
@@ -295,18 +250,22 @@ def synthesize_field(source: np.ndarray, mask: np.ndarray | None, out_shape: tup
 
 def _start(s_img: torch.Tensor, level: SourceLevel, o_shape: tuple[int, int], st: FieldSettings,
            gen: torch.Generator) -> torch.Tensor:
-    """The coarsest start: a random window of the source level the output's size (``crop``; the whole level,
-    resized, when the output is larger) or the source's mean colour (``noise``), plus noise."""
+    """The coarsest start plus noise: a random window of the source level the output's size (``crop``) or the mean
+    colour of its valid pixels (``noise``); ``auto`` crops when the source level has at least twice the output's
+    area (a crop of a source no larger than the output would be the source itself, and the result close to it)."""
     hs, ws = s_img.shape[-2:]
     h, w = o_shape
-    if st.init == "noise":
-        base = s_img.mean((2, 3), keepdim=True).expand(1, 3, h, w)
-    elif h <= hs and w <= ws:
+    init = st.init
+    if init == "auto":
+        init = "crop" if hs * ws >= 2 * h * w and h <= hs and w <= ws else "noise"
+    if init == "noise" or h > hs or w > ws:
+        valid = F.max_pool2d(level.valid[None, None].float(), level.patch, stride=1, padding=level.patch // 2)[0]
+        base = (s_img[0] * valid).sum((1, 2)) / valid.sum().clamp_min(1)
+        base = base[None, :, None, None].expand(1, 3, h, w)
+    else:
         y = int(torch.randint(0, hs - h + 1, (1,), generator=gen))
         x = int(torch.randint(0, ws - w + 1, (1,), generator=gen))
         base = s_img[..., y:y + h, x:x + w]
-    else:
-        base = resize(s_img, o_shape)
     if st.shuffle:
         base = _shuffle_blocks(base, st.shuffle, gen)
     return base + st.noise * torch.randn((1, 3, h, w), generator=gen)

@@ -88,9 +88,10 @@ class GroundIndex:
 
 
 def pick_windows(ground: GroundIndex, size: int, count: int, *, min_valid: float = 1.0, seed: int = 0,
-                 grid: int = 32, max_tries: int | None = None) -> list[tuple[int, int]]:
-    """Up to ``count`` distinct window positions (row, column) on a ``grid`` px lattice whose valid fraction is at
-    least ``min_valid``, drawn (seeded) uniformly over the positions that qualify; each try reads one window."""
+                 grid: int = 32, spacing: int = 0, max_tries: int | None = None) -> list[tuple[int, int]]:
+    """Up to ``count`` window positions (row, column) on a ``grid`` px lattice whose valid fraction is at least
+    ``min_valid``, drawn (seeded) uniformly over the positions that qualify, none within ``spacing`` px (in both
+    directions) of one drawn before, so the windows spread over the ground; each try reads one window."""
     h, w = ground.shape
     if h < size or w < size:
         return []
@@ -98,9 +99,11 @@ def pick_windows(ground: GroundIndex, size: int, count: int, *, min_valid: float
     xs = np.arange(0, w - size + 1, grid)
     order = np.random.default_rng(seed).permutation(len(ys) * len(xs))
     tries = len(order) if max_tries is None else min(len(order), max_tries)
-    out = []
+    out: list[tuple[int, int]] = []
     for k in order[:tries]:
         y, x = int(ys[k // len(xs)]), int(xs[k % len(xs)])
+        if any(abs(y - py) < spacing and abs(x - px) < spacing for py, px in out):
+            continue
         if ground.valid_fraction(y, x, size) >= min_valid:
             out.append((y, x))
             if len(out) == count:

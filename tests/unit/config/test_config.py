@@ -41,7 +41,7 @@ def effective(cfg: dict) -> dict:
     for opt in out["options"].values():  # changed since a645119: option_a runs the detail stage (realism table)
         opt.pop("detail", None)
         opt.pop("sr_kind", None)  # changed since a645119 (issue 29): the SR options use the perceptual fine-tune
-    for key in ("detail", "realism"):
+    for key in ("detail", "realism", "scene"):  # added since a645119: the scene generator (issue 28)
         out.pop(key)
     out["prior"].pop("min_valid")  # added since a645119: the prior leaves partial tiles' latents out
     out["sr"]["train"].pop("lr_source")  # added since a645119: the SR LR kind and the eval's LR kinds

@@ -23,21 +23,29 @@ def ground():
 
 @pytest.fixture(scope="module")
 def model(ground):
-    return gen.fit_scene_model(ground, source_size=96, max_sources=5, min_valid=1.0, grid=16, sun_images=8, seed=0)
+    return gen.fit_scene_model(ground, sizes=(64, 96, 128), source_size=96, max_sources=5, min_valid=1.0, grid=16,
+                               sun_images=8, seed=0)
 
 
-def test_fit_keeps_at_most_max_sources_windows_of_the_ground(ground, model):
-    assert model.windows.shape == (5, 96, 96, 3) and model.masks.all()
-    for w, (y, x) in zip(model.windows, model.origins):
-        assert np.array_equal(w, ground.window(int(y), int(x), 96)[0])
+def test_fit_keeps_capped_windows_of_the_ground_per_canvas_side(ground, model):
+    assert sorted(model.sources) == [96, 128]  # 64 and 96 px images share the 96 px windows
+    assert model.sources[96]["windows"].shape == (5, 96, 96, 3)
+    assert len(model.sources[128]["windows"]) == 4  # the same memory per side, at least 4
+    for side, src in model.sources.items():
+        assert src["masks"].all()
+        for w, (y, x) in zip(src["windows"], src["origins"]):
+            assert np.array_equal(w, ground.window(int(y), int(x), side)[0])
     assert (0, False) in model.transforms
     assert 0 <= model.sun["azimuth"] < 360
+    with pytest.raises(ValueError, match="no 256 px windows"):
+        model.windows_for(256)
 
 
 def test_model_round_trip(tmp_path, model):
     model.save(tmp_path / "m.pt")
     back = gen.SceneModel.load(tmp_path / "m.pt")
-    assert np.array_equal(back.windows, model.windows) and back.transforms == model.transforms
+    assert sorted(back.sources) == sorted(model.sources) and back.transforms == model.transforms
+    assert np.array_equal(back.sources[128]["windows"], model.sources[128]["windows"])
     with pytest.raises(ValueError, match="not a scene model"):
         import torch
         torch.save({"format": "other"}, tmp_path / "x.pt")
@@ -45,21 +53,20 @@ def test_model_round_trip(tmp_path, model):
 
 
 def test_canvas_uses_only_sun_consistent_transforms(model):
-    mirrored = gen.SceneModel(model.windows, model.masks, model.origins,
-                              {**model.sun, "transforms": [[0, False], [0, True]]})
+    mirrored = gen.SceneModel(model.sources, {**model.sun, "transforms": [[0, False], [0, True]]}, model.info)
+    identity = gen.SceneModel(model.sources, {**model.sun, "transforms": [[0, False]]}, model.info)
     rng = np.random.default_rng(0)
     seen = set()
-    for _ in range(6):
-        img, mask, used = gen.canvas(mirrored, 150, rng)  # 2 x 2 windows of 96 px
-        assert img.shape == (192, 192, 3) and mask.all()
-        for j, u in enumerate(used):
-            t = tuple(u["transform"])
-            assert t in {(0, False), (0, True)}
-            seen.add(t)
-            y, x = (j // 2) * 96, (j % 2) * 96
-            w = model.windows[u["window"]]
-            assert np.array_equal(img[y:y + 96, x:x + 96], w[:, ::-1] if t[1] else w)
-        assert len({u["window"] for u in used}) == 4  # distinct windows while there are enough
+    for _ in range(12):
+        img, mask, used = gen.canvas(mirrored, 64, rng)
+        assert img.shape == (96, 96, 3) and mask.all() and used["side"] == 96
+        t = tuple(used["transform"])
+        assert t in {(0, False), (0, True)}
+        seen.add(t)
+        w = model.sources[96]["windows"][used["window"]]
+        assert np.array_equal(img, w[:, ::-1] if t[1] else w)
+        img, _, used = gen.canvas(identity, 128, rng)
+        assert used["transform"] == [0, False] and np.array_equal(img, model.sources[128]["windows"][used["window"]])
     assert seen == {(0, False), (0, True)}
 
 
@@ -69,7 +76,7 @@ def test_generation_is_seeded_per_sample(model):
     assert a.shape == (2, 64, 64, 3) and a.dtype == np.uint8
     assert np.array_equal(a[0], b[0])  # sample 0 does not depend on how many are drawn
     assert not np.array_equal(a[0], a[1])
-    assert rec[0]["canvas_width"] == 96 and len(rec[0]["sources"]) == 1
+    assert rec[0]["canvas_width"] == 96 and rec[0]["source"]["side"] == 96
 
 
 def test_unknown_settings_are_named():
@@ -80,4 +87,4 @@ def test_unknown_settings_are_named():
 
 def test_a_ground_without_a_window_fails_clearly(ground):
     with pytest.raises(ValueError, match="no 512 px window"):
-        gen.fit_scene_model(ground, source_size=512)
+        gen.fit_scene_model(ground, sizes=(256,), source_size=512)
