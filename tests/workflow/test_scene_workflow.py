@@ -45,3 +45,16 @@ def test_scene_samples_end_to_end(tmp_path):
     assert len(pngs) == 2
     with Image.open(pngs[0]) as im:
         assert im.size == (64, 64)
+
+
+def test_the_realism_table_plans_a_scene_row_per_size(tmp_path):
+    files = scene_config(tmp_path)
+    cfg = yaml.safe_load(files[1].read_text())
+    cfg["benchmark"]["scene_sizes"] = [256, 512]
+    files[1].write_text(yaml.safe_dump(cfg))
+    counts = plan(["results/benchmark/realism.md"], tmp_path, files)
+    assert counts.get("sample_scenes") == 2 and counts.get("fit_scene_model") == 1, counts
+    cfg["benchmark"]["scene_sizes"] = [384]
+    files[1].write_text(yaml.safe_dump(cfg))
+    with pytest.raises(ConfigError, match="benchmark.scene_sizes"):
+        load_config(*files[1:])

@@ -32,7 +32,7 @@ rule generate:
             else None
         ),
         scene=lambda w: (
-            config["scene"]["synthesis"]
+            rc.scene_draw_param(config)
             if rc.option(config, w.option).start == "scene"
             else None
         ),

@@ -7,7 +7,7 @@ from pathlib import Path  # noqa: E402
 from rockzoom.generation.generate import generate  # noqa: E402
 
 opt, gen = snakemake.params.option, snakemake.params.generate
-scene = snakemake.params.scene  # the scene generator's synthesis settings when the option starts from it
+scene = snakemake.params.scene  # the scene generator's settings when the option starts from it
 generate(
     snakemake.input.get("ae"),
     snakemake.input.get("prior"),
@@ -31,5 +31,5 @@ generate(
     detail=None if snakemake.params.detail is None else {"banks": snakemake.input.banks,
                                                          "synthesis": snakemake.params.detail},
     realism=snakemake.params.realism,
-    scene=None if scene is None else {"model": snakemake.input.scene, "size": opt["ae_size"], "synthesis": scene},
+    scene=None if scene is None else {"model": snakemake.input.scene, "size": opt["ae_size"], **scene},
 )

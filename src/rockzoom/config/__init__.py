@@ -57,6 +57,8 @@ from rockzoom.config.resolve import (
     realism_upscaler_rows,
     refiner_for_option,
     refiner_upscaler,
+    scene_draw_param,
+    scene_sample_count,
     scene_fit_param,
     scene_sizes,
     sr_gan_settings,

@@ -157,6 +157,12 @@ def scene_model(S) -> str:
     return f"results/scene/model-s{S}.pt"
 
 
+def scene_samples(S, size, ext: str = "npy") -> str:
+    """Samples of ``size`` px from the scene model of results/data/s{S} (the realism table's rows), and their
+    records (ext json)."""
+    return f"results/samples/scene-s{S}/{size}px.{ext}"
+
+
 def patch_banks(S) -> str:
     return f"results/texture/banks-s{S}.pt"
 

@@ -142,8 +142,23 @@ def option(cfg: dict, name: str) -> Option:
 
 
 def scene_sizes(cfg: dict) -> list[int]:
-    """The sizes the options starting from the scene generator make (what its model keeps windows for)."""
-    return sorted({o["ae_size"] for o in cfg.get("options", {}).values() if o.get("start", "ae") == "scene"})
+    """The sizes the options starting from the scene generator and the realism table's scene rows make (what its
+    model keeps windows for)."""
+    options = {o["ae_size"] for o in cfg.get("options", {}).values() if o.get("start", "ae") == "scene"}
+    return sorted(options | set(cfg["benchmark"].get("scene_sizes") or []))
+
+
+def scene_sample_count(cfg: dict, size: int) -> int:
+    """Images of ``size`` px a realism row of the scene generator holds: benchmark.scene_cuts 256 px cuts' worth,
+    at least 8."""
+    per_image = max(1, (size // JUDGE_GROUND_SIZE) ** 2)
+    return max(8, -(-cfg["benchmark"]["scene_cuts"] // per_image))
+
+
+def scene_draw_param(cfg: dict) -> dict:
+    """How the scene generator draws (rule params): its synthesis settings and the verbatim-piece redraw."""
+    sc = cfg["scene"]
+    return {"synthesis": sc["synthesis"], "max_piece": sc["max_piece"], "attempts": sc["attempts"]}
 
 
 def scene_fit_param(cfg: dict) -> dict:
@@ -451,6 +466,8 @@ def benchmark_rows(cfg: dict) -> list[BenchmarkRow]:
         opt = option(cfg, name)
         if opt.scale == 1 or opt.output_size not in cfg["dataset"]["sizes"]:
             continue  # no real ground truth of that size in this tile tree
+        if opt.start == "scene":
+            continue  # a generator reconstructs nothing: its realism rows are in the realism table
         train = [paths.runtime_tsv("train_ae", f"{arch}-s{opt.ae_size}")]
         if opt.sr_model is not None:
             train += opt.sr_model.train_runtimes()
@@ -481,6 +498,11 @@ def realism_generator_rows(cfg: dict) -> list[dict]:
         rows.append({"name": f"AE {S} samples ({sampler}) + detail", "data_dir": data,
                      "images": paths.detail_samples(arch, S, sampler),
                      "starts": paths.sample_file(arch, S, sampler, "npy")})
+    ground = cfg["scene"]["ground_size"]
+    for size in cfg["benchmark"].get("scene_sizes") or []:
+        rows.append({"name": f"scene generator {size} px" + (" (256 px cuts)" if size > JUDGE_GROUND_SIZE else ""),
+                     "data_dir": paths.dataset_dir(ground), "images": paths.scene_samples(ground, size),
+                     "cut": JUDGE_GROUND_SIZE})
     return rows
 
 
@@ -553,6 +575,11 @@ def _check_scene(cfg: dict) -> None:
     except ValueError as e:
         raise ConfigError(f"config key scene.synthesis: {e}") from None
     users = sorted(n for n, o in cfg.get("options", {}).items() if o.get("start", "ae") == "scene")
+    users += ["benchmark.scene_sizes"] if cfg.get("benchmark", {}).get("scene_sizes") else []
+    bad = [s for s in cfg.get("benchmark", {}).get("scene_sizes") or [] if s % JUDGE_GROUND_SIZE]
+    if bad:
+        raise ConfigError(f"config key benchmark.scene_sizes: {bad} are not multiples of {JUDGE_GROUND_SIZE} px "
+                          f"(the judges compare {JUDGE_GROUND_SIZE} px cuts)")
     ground = scene.get("ground_size", 256)
     if users and ground not in cfg["dataset"]["sizes"]:
         raise ConfigError(f"config key scene.ground_size: {ground} is not among dataset.sizes "

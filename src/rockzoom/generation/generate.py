@@ -78,7 +78,8 @@ def generate(ae_model: str | Path | None, prior_path: str | Path | None, latents
         from rockzoom.scene.stage import scene_samples, summarise
 
         sampler = "scene"
-        native, records = scene_samples(scene["model"], n, scene["size"], seed=seed, synthesis=scene["synthesis"])
+        native, records = scene_samples(scene["model"], n, scene["size"], seed=seed, synthesis=scene["synthesis"],
+                                        max_piece=scene["max_piece"], attempts=scene["attempts"])
     t_decode = time.perf_counter() - t0
     t_detail, coarse = 0.0, native
     if detail is not None:
@@ -122,6 +123,7 @@ def generate(ae_model: str | Path | None, prior_path: str | Path | None, latents
         "checkpoints": ({"autoencoder": {"path": str(ae_model), "sha256": file_sha256(ae_model)},
                          "prior": {"path": str(prior_path), "sha256": file_sha256(prior_path)}} if scene is None else
                         {"scene": {"path": str(scene["model"]), "sha256": file_sha256(scene["model"]),
+                                   "max_piece": scene["max_piece"], "attempts": scene["attempts"],
                                    **scene["synthesis"]}}),
         "detail": None if detail is None else {"banks": str(detail["banks"]),
                                                "sha256": file_sha256(detail["banks"]), **detail["synthesis"]},

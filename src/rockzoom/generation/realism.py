@@ -33,7 +33,7 @@ from rockzoom.generation.judging import (  # noqa: E402
     flat_result,
     scale_analogy,
 )
-from rockzoom.metrics.judges import box_down  # noqa: E402
+from rockzoom.metrics.judges import box_down, cut_tiles  # noqa: E402
 from rockzoom.metrics.realism import TooFewImages, real_vs_real, realism_report  # noqa: E402
 from rockzoom.superres.data import SRPairs  # noqa: E402
 from rockzoom.superres.evaluate import run_upscaler  # noqa: E402
@@ -164,9 +164,11 @@ def generator_rows(rows: list[dict], ground: Ground, settings: dict, seed: int) 
             out.append(_row(FLOORS, spec["name"], report))
             continue
         images = load_images(spec["images"])[: settings["max_images"]]
-        report = _unless_too_few(lambda: realism_report(images, test, train, heldout_masks=test_m,
+        # scenes larger than the real tiles: the KID and copy measures on their cuts at the tiles' size
+        measured = cut_tiles(images, spec["cut"])[0] if spec.get("cut") and images.shape[1] > spec["cut"] else images
+        report = _unless_too_few(lambda: realism_report(measured, test, train, heldout_masks=test_m,
                                                         train_masks=train_m, seed=seed, **_report_kwargs(settings)),
-                                 images, spec["name"])
+                                 measured, spec["name"])
         if spec.get("starts"):
             layout = layout_summary(images, load_images(spec["starts"])[: len(images)])
             report.update(layout_db=layout["mean_db"], layout_min_db=layout["min_db"])

@@ -28,6 +28,7 @@ from rockzoom.scene import sun as sunlib
 from rockzoom.scene import MODEL_FORMAT
 from rockzoom.scene.field_synthesis import synthesize_field
 from rockzoom.scene.ground import GroundIndex, pick_windows
+from rockzoom.scene.novelty import largest_piece
 from rockzoom.scene.settings import FieldSettings, canvas_side, settings_from  # noqa: F401 (re-exported)
 from rockzoom.util.checkpoint import save_checkpoint
 
@@ -132,22 +133,35 @@ def canvas(model: SceneModel, size: int, rng: np.random.Generator) -> tuple[np.n
 
 
 def generate_scenes(model: SceneModel, n: int, size: int, *, seed: int = 0,
-                    settings: FieldSettings = FieldSettings(), return_fields: bool = False):
+                    settings: FieldSettings = FieldSettings(), max_piece: float = 1.0, attempts: int = 1,
+                    return_fields: bool = False):
     """n new uint8 (size, size, 3) images (seeded per sample) -> (images, per-sample records[, fields]).
     The coarsest level keeps the same number of pixels whatever the size (``settings.coarse`` is for 256 px), so a
-    scene's layout is reshuffled in pieces of the same share of it. A record: its source window, the canvas width
-    (to read a field) and the seconds it took."""
+    scene's layout is reshuffled in pieces of the same share of it. A draw whose largest verbatim piece
+    (``novelty.largest_piece``: pixels copied together from one place of the source) covers more than ``max_piece``
+    of the image is drawn again, up to ``attempts`` draws in all; the draw with the smallest piece is kept. A record:
+    its source window, the canvas width (to read a field), its largest piece's share, the draws and the seconds."""
     st = replace(settings, coarse=min(1.0, settings.coarse * TILE / size))
     images, records, fields = np.zeros((n, size, size, 3), np.uint8), [], []
     for i in range(n):
         t0 = time.perf_counter()
         rng = np.random.default_rng([int(seed), i])
-        src, mask, used = canvas(model, size, rng)
-        out, fld = synthesize_field(src, mask, (size, size), settings=st, seed=int(rng.integers(2**31)),
-                                    return_field=True)
+        best = None
+        for draw in range(max(1, int(attempts))):
+            src, mask, used = canvas(model, size, rng)
+            out, fld = synthesize_field(src, mask, (size, size), settings=st, seed=int(rng.integers(2**31)),
+                                        return_field=True)
+            share = largest_piece(fld.numpy(), src.shape[1]) / (size * size)
+            if best is None or share < best[0]:
+                best = (share, out, fld, used, int(src.shape[1]))
+            if share <= max_piece:
+                break
+        share, out, fld, used, width = best
         images[i] = out
-        records.append({"source": used, "canvas_width": int(src.shape[1]), "seconds": time.perf_counter() - t0})
+        records.append({"source": used, "canvas_width": width, "largest_piece": float(share), "draws": draw + 1,
+                        "seconds": time.perf_counter() - t0})
         if return_fields:
             fields.append(fld.numpy())
-        logger.info("scene %d/%d (%d px) in %.1f s", i + 1, n, size, records[-1]["seconds"])
+        logger.info("scene %d/%d (%d px) in %.1f s (%d draws, largest piece %.0f%%)", i + 1, n, size,
+                    records[-1]["seconds"], draw + 1, 100 * share)
     return (images, records, fields) if return_fields else (images, records)

@@ -2,6 +2,7 @@
 output), and samples drawn from it (their declared memory: ``scene.settings.scene_memory_mb``)."""
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -22,14 +23,32 @@ def fit_from_dataset(data_dir: str | Path, out_path: str | Path, *, seed: int, *
     return model
 
 
-def scene_samples(model_path: str | Path, n: int, size: int, *, seed: int, synthesis: dict | None = None):
-    """n seeded samples of ``size`` px from a saved model -> (uint8 (n, size, size, 3), per-sample records)."""
+def scene_samples(model_path: str | Path, n: int, size: int, *, seed: int, synthesis: dict | None = None,
+                  max_piece: float = 1.0, attempts: int = 1):
+    """n seeded samples of ``size`` px from a saved model -> (uint8 (n, size, size, 3), per-sample records); a draw
+    copying more than ``max_piece`` of the image in one verbatim piece is redrawn (``generate_scenes``)."""
     model = SceneModel.load(model_path)
-    return generate_scenes(model, n, size, seed=seed, settings=settings_from(synthesis))
+    return generate_scenes(model, n, size, seed=seed, settings=settings_from(synthesis), max_piece=max_piece,
+                           attempts=attempts)
+
+
+def write_scene_samples(model_path: str | Path, images_path: str | Path, records_path: str | Path, *, n: int,
+                        size: int, seed: int, synthesis: dict | None = None, max_piece: float = 1.0,
+                        attempts: int = 1) -> None:
+    """The realism table's samples of one size: an .npy of the images and a JSON of the summary and the records."""
+    images, records = scene_samples(model_path, n, size, seed=seed, synthesis=synthesis, max_piece=max_piece,
+                                    attempts=attempts)
+    np.save(images_path, images)
+    Path(records_path).write_text(json.dumps({"summary": summarise(records), "records": records}, indent=1))
+    logger.info("%d scenes of %d px: %.1f s each, largest verbatim piece median %.0f%% max %.0f%%", n, size,
+                np.mean([r["seconds"] for r in records]), 100 * np.median([r["largest_piece"] for r in records]),
+                100 * max(r["largest_piece"] for r in records))
 
 
 def summarise(records: list[dict]) -> dict:
     """What the provenance keeps of the per-sample records."""
     seconds = [r["seconds"] for r in records]
+    pieces = [r["largest_piece"] for r in records]
     return {"seconds_per_sample": float(np.mean(seconds)), "seconds_max": float(np.max(seconds)),
-            "sources": [r["source"] for r in records]}
+            "largest_piece_median": float(np.median(pieces)), "largest_piece_max": float(np.max(pieces)),
+            "draws": [r["draws"] for r in records], "sources": [r["source"] for r in records]}

@@ -65,6 +65,8 @@ def effective(cfg: dict) -> dict:
     b = out["benchmark"]
     b.pop("realism")
     b.pop("perceptual")  # added since a645119 (issue 29): the perceptual row
+    b.pop("scene_sizes")  # added since a645119 (issue 28): the scene generator's rows
+    b.pop("scene_cuts")
     m = b.pop("sr_model")
     out["benchmark"] = {**b, "sr_net": m["net"], "sr_hr": m["hr"]}
     return out

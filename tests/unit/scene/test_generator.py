@@ -88,3 +88,19 @@ def test_unknown_settings_are_named():
 def test_a_ground_without_a_window_fails_clearly(ground):
     with pytest.raises(ValueError, match="no 512 px window"):
         gen.fit_scene_model(ground, sizes=(256,), source_size=512)
+
+
+def test_a_draw_copying_too_large_a_piece_is_drawn_again_and_the_smallest_piece_kept(model):
+    from rockzoom.scene.novelty import largest_piece
+
+    _, once = gen.generate_scenes(model, 3, 64, seed=2, settings=FAST)
+    assert all(r["draws"] == 1 for r in once)
+    images, recs, fields = gen.generate_scenes(model, 3, 64, seed=2, settings=FAST, max_piece=1e-6, attempts=3,
+                                               return_fields=True)
+    assert all(r["draws"] == 3 for r in recs)  # nothing is that small: every draw is made
+    for r, f in zip(recs, fields):  # the record's share is the kept image's own largest piece
+        assert r["largest_piece"] == largest_piece(f, r["canvas_width"]) / (64 * 64)
+    # the first draw is the unredrawn sample; the kept one is at most as large a copy
+    assert all(r["largest_piece"] <= o["largest_piece"] for r, o in zip(recs, once))
+    lenient, _ = gen.generate_scenes(model, 3, 64, seed=2, settings=FAST, max_piece=1.0, attempts=3)
+    assert np.array_equal(lenient, gen.generate_scenes(model, 3, 64, seed=2, settings=FAST)[0])
