@@ -29,6 +29,25 @@ def test_texture_judge_is_at_chance_for_one_ground_and_sees_shuffled_blocks_and_
     assert judge.score(a)["texture"]["score"] == same["score"]  # seeded: the same answer twice
 
 
+def test_orientation_stats_known_answers():
+    """Straight stripes are perfectly oriented (coherence 1 at every scale and window); white noise has no dominant
+    direction once the window spans many pixels; a quarter turn swaps x and y and leaves every statistic as it was."""
+    x = np.arange(64)
+    stripes = np.tile(np.sin(2 * np.pi * x / 16), (64, 1))
+    per = 6  # 5 quantiles and the energy-weighted mean per (gradient scale, window)
+    s = np.array(judges._orientation_stats(stripes))
+    assert s.shape == (len(judges.ORIENTATION_GRADIENTS) * len(judges.ORIENTATION_WINDOWS) * per,)
+    np.testing.assert_allclose(s, 1.0, atol=1e-4)  # up to the 1e-9 guard of the energy
+    noise = np.random.default_rng(0).normal(size=(64, 64))
+    n = np.array(judges._orientation_stats(noise, grad_sigmas=(1.0,), windows=(8.0,)))
+    assert n[2] < 0.3 and n[5] < 0.3, n  # median and weighted mean
+    np.testing.assert_allclose(judges._orientation_stats(np.rot90(noise)), judges._orientation_stats(noise),
+                               rtol=1e-9, atol=1e-12)
+    images = np.random.default_rng(1).integers(0, 256, (2, 32, 32, 3), dtype=np.uint8)
+    with_, without = judges.texture_features(images), judges.texture_features(images, orientation=False)
+    assert with_.shape[1] - without.shape[1] == s.size
+
+
 def test_cnn_judge_views_and_family_max(tiles):
     a, b = tiles[:24], tiles[24:]
     judge = judges.Judge(b, {"families": ["cnn"], "cnn": {**CNN, "views": ["full", "highpass"]}})
