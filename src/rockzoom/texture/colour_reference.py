@@ -18,6 +18,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from rockzoom.util.memory import release_mapped_pages
+
 VIEW = 16
 QUANTILES = 256
 
@@ -51,6 +53,7 @@ def build_colour_reference(images: np.ndarray, masks: np.ndarray | None = None, 
         fraction = np.ones(len(tiles))
     else:
         fraction = np.array([np.asarray(masks[i], bool).mean() for i in tiles])
+    release_mapped_pages(masks)
     keep = tiles[fraction >= min_valid]
     if len(keep) == 0:
         keep = tiles[fraction > 0]
@@ -64,6 +67,7 @@ def build_colour_reference(images: np.ndarray, masks: np.ndarray | None = None, 
         ms = np.ones(imgs.shape[:3], bool) if masks is None else np.asarray(masks[part], bool)
         q += [np.quantile(img[m][:, :3].astype(np.float32), levels, axis=0).T for img, m in zip(imgs, ms)]
         views.append(coarse_views(imgs, ms, view))
+        release_mapped_pages(images, masks)
     return torch.cat(views), torch.from_numpy(np.stack(q).astype(np.float32))
 
 

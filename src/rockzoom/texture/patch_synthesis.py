@@ -36,6 +36,7 @@ from rockzoom.texture.colour_reference import build_colour_reference, match_colo
 from rockzoom.texture.memory import QUILT_CANDIDATES
 from rockzoom.texture.quilting import QuiltSource, dihedral_each, quilt as quilt_blocks
 from rockzoom.util.checkpoint import save_checkpoint
+from rockzoom.util.memory import release_mapped_pages
 
 
 LAYOUT_VIEW = 8  # layout_psnr's default view: 1/8 of the side (32 x 32 for a 256 px tile)
@@ -226,6 +227,7 @@ def build_banks(images: np.ndarray, masks: np.ndarray | None = None, *, levels: 
         keep = torch.randperm(n, generator=torch.Generator().manual_seed(int(seed)))[:quilt_tiles].sort().values
         bank.quilt_images = torch.from_numpy(np.ascontiguousarray(np.asarray(images[keep.numpy()])[..., :3]))
         bank.quilt_masks = torch.from_numpy(np.ascontiguousarray(np.asarray(masks[keep.numpy()], bool)))
+        release_mapped_pages(images, masks)
     reach = patch + 2 * margin
     full = tuple(images.shape[1:3])
     scales = [bank.scale(level) for level in range(levels)]
@@ -240,6 +242,8 @@ def build_banks(images: np.ndarray, masks: np.ndarray | None = None, *, levels: 
         m = mask_of(i)
         for level in range(levels):
             counts[level, j] = int(_qualifying(m, scales[level], shapes[level], reach).sum())
+        if j % 64 == 63:
+            release_mapped_pages(masks)
     rng = np.random.default_rng(int(seed))
     picks, turns = [], []
     for level in range(levels):
@@ -259,6 +263,8 @@ def build_banks(images: np.ndarray, masks: np.ndarray | None = None, *, levels: 
         rows = [(bounds[level][j], bounds[level][j + 1]) for level in range(levels)]
         if all(a == b for a, b in rows):
             continue
+        if j % 64 == 63:
+            release_mapped_pages(images, masks)
         x = _to_tensor(np.asarray(images[i]))
         m = mask_of(i)
         # Fill no-data with the valid mean so resizing does not drag black into the patches kept.

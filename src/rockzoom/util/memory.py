@@ -52,3 +52,15 @@ def peak_extra_bytes(setup: Callable, *args) -> int:
     if proc.returncode != 0:
         raise RuntimeError(f"memory measurement child failed: {proc.stderr.decode(errors='replace')[-2000:]}")
     return int(proc.stdout.decode().split("PEAK_EXTRA_BYTES")[1].split()[0])
+
+
+def release_mapped_pages(*arrays) -> None:
+    """Unmap from this process the pages a read-only memory map (``np.load(..., mmap_mode="r")``) has read so far.
+    They stay in the page cache and a later read maps them again, so a loop over a memory-mapped tree holds the
+    tiles in hand, not every tile it has read (file-backed pages count in RSS). Plain arrays are left alone."""
+    import mmap
+
+    for a in arrays:
+        m = getattr(a, "_mmap", None)
+        if isinstance(m, mmap.mmap) and hasattr(m, "madvise"):
+            m.madvise(mmap.MADV_DONTNEED)
