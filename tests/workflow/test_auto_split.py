@@ -61,7 +61,7 @@ def test_unsupported_size_fails_option_c_at_once_and_option_a_plans(tmp_path, tr
     assert "dataset size 2048 px" in log and "option_c" in log and "dataset.sizes" in log
     assert not list((work / "logs").glob("train_*")), "a training job started"
     counts = plan(["option_a"], work, tree_config)
-    assert "train_sr" in counts and "train_ae" in counts
+    assert "train_sr" in counts and "fit_scene_model" in counts  # option_a starts from the scene generator
     assert fit["sizes"]["256"]["supported"] and fit["sizes"]["1024"]["supported"]
     # the report's inspection of the same tree says the same
     assert plan(["all"], work, tree_config)["inspect_tiles"] == 1

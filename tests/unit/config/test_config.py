@@ -41,6 +41,7 @@ def effective(cfg: dict) -> dict:
     for opt in out["options"].values():  # changed since a645119: option_a runs the detail stage (realism table)
         opt.pop("detail", None)
         opt.pop("sr_kind", None)  # changed since a645119 (issue 29): the SR options use the perceptual fine-tune
+        opt.pop("start", None)  # changed since a645119 (issue 28): options a-c start from the scene generator
     for key in ("detail", "realism", "scene"):  # added since a645119: the scene generator (issue 28)
         out.pop(key)
     out["prior"].pop("min_valid")  # added since a645119: the prior leaves partial tiles' latents out
@@ -189,8 +190,9 @@ def test_sr_model_ref_and_options():
     assert rc.option(cfg, "immediate").upscaler == rc.Classical("lanczos")
     assert rc.option(cfg, "option_b").upscaler is None
     assert rc.option(cfg, "option_a").to_param() == {"ae_size": 256, "upscale": "sr", "scale": 4, "sr_net": "rlfn",
-                                                     "sr_hr": 256, "sr_kind": "perceptual", "detail": True}
+                                                     "sr_hr": 256, "sr_kind": "perceptual", "start": "scene"}
     assert "detail" not in rc.option(cfg, "immediate").to_param()  # off: left out, so old runs are not stale
+    assert "start" not in rc.option(cfg, "immediate").to_param()  # the AE start: left out the same way
     assert "back_project" not in rc.option(cfg, "option_a").to_param() and not rc.option(cfg, "option_a").back_project
     bp = load_config(overrides={"options": {"option_a": {"back_project": True}}})
     assert rc.option(bp, "option_a").back_project and rc.option(bp, "option_a").to_param()["back_project"] is True
@@ -222,7 +224,10 @@ def test_benchmark_rows_are_typed_and_serialise_as_upscaler_keywords():
     assert perceptual.to_param()["upscale"] == {"checkpoint": "results/sr_perceptual/rlfn-x4-h256/model.pt"}
     assert perceptual.train_benchmarks[-1] == "results/runtime/finetune_sr_perceptual/rlfn-x4-h256.tsv"
     assert "results/sr_perceptual/rlfn-x4-h256/model.pt" in perceptual.inputs()
-    option_a = next(r for r in rows if r.name.startswith("option_a"))
+    assert not [r for r in rows if r.name.startswith("option_a")]  # a scene start reconstructs nothing
+    ae_start = {"options": {"option_a": {"sr_model": {"kind": "perceptual"}, "start": "ae"}}}
+    option_a = next(r for r in rc.benchmark_rows(load_config(REPO / "config/test.yaml", overrides=ae_start))
+                    if r.name.startswith("option_a"))
     assert option_a.upscale.kind == "perceptual"
     assert option_a.train_benchmarks[-1] == "results/runtime/finetune_sr_perceptual/rlfn-x4-h256.tsv"
     realism = {r.name: r for r in rc.realism_upscaler_rows(cfg)}
