@@ -5,7 +5,7 @@
 For each N, a dataset folder of N synthetic 256 px training tiles (procedural rock fields of rockzoom.data.demo,
 each 1024 px field cut into 16 tiles and used in its 8 flips / quarter turns, so N / 128 fields are rendered) and
 a few held-out tiles is written under --work. Then each stage runs in its own fresh process and reports that
-process's peak RSS (ru_maxrss):
+process's peak RSS (VmHWM):
 - banks: ``build_patch_banks`` with config/config.yaml's ``detail.banks`` from the N training tiles;
 - detail: those banks loaded and ``add_detail`` with ``detail.synthesis`` on --samples starts (the 1/8 view of
   held-out tiles, bicubic back to 256 px: the layout an AE sample gives);
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -31,7 +30,11 @@ SIZE = 256
 
 
 def _rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+    """This process's RSS high-water mark (VmHWM, reset by exec; ru_maxrss is not: on Linux it starts from the
+    forking parent's peak, so it would count the training tiles this script's parent rendered)."""
+    from rockzoom.util.memory import rss_high_water_bytes
+
+    return rss_high_water_bytes() / 2**20
 
 
 def _tiles(n: int, seed: int) -> np.ndarray:
