@@ -72,4 +72,4 @@ def test_a_new_ae_size_builds_a_branch_beside_the_old_one(finished_all, tmp_path
 @pytest.mark.slow
 def test_a_scene_setting_redraws_the_scene_options_only(finished_all, tmp_path):
     counts = plan(["all"], finished_all, with_change(tmp_path, "scene", {"scene.max_piece": 0.5}))
-    assert counts.get("generate") == 3 and not {"train_ae", "fit_scene_model", "train_sr"} & set(counts), counts
+    assert counts.get("generate") == 4 and not {"train_ae", "fit_scene_model", "train_sr"} & set(counts), counts  # t, a, b, c
