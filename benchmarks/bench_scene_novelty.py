@@ -28,17 +28,11 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from rockzoom.data.store import load_split  # noqa: E402
+from rockzoom.generation.judging import complete_tiles  # noqa: E402
 from rockzoom.metrics.judges import cut_tiles  # noqa: E402
 from rockzoom.metrics.realism import memorisation  # noqa: E402
 from rockzoom.scene.ground import GroundIndex  # noqa: E402
 from rockzoom.scene.novelty import copy_verdict, nearest_window_distances, pairwise_min_distance  # noqa: E402
-
-
-def complete(data_dir: Path, split: str) -> np.ndarray:
-    s = load_split(data_dir, split)
-    keep = np.asarray(s.masks).reshape(len(s.masks), -1).all(1)
-    return np.asarray(s.images)[keep]
 
 
 def main(argv=None) -> None:
@@ -52,8 +46,9 @@ def main(argv=None) -> None:
 
     data = args.run_dir / f"results/data/s{args.ground_size}"
     ground, ground_mask = GroundIndex.from_split(data, "train").mosaic()
-    train = complete(data, "train")
-    held = np.concatenate([complete(data, s) for s in args.heldout])
+    rng = np.random.default_rng(0)  # unused: no cap, every complete tile
+    train = complete_tiles(data, ["train"], None, rng)
+    held = complete_tiles(data, args.heldout, None, rng)
     held_d = nearest_window_distances(held, ground, ground_mask)
     real_pairwise = pairwise_min_distance(train)
     print(f"real: {len(train)} complete training tiles, {len(held)} held-out; held-out nearest-window distance "

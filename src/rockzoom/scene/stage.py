@@ -38,11 +38,12 @@ def write_scene_samples(model_path: str | Path, images_path: str | Path, records
     """The realism table's samples of one size: an .npy of the images and a JSON of the summary and the records."""
     images, records = scene_samples(model_path, n, size, seed=seed, synthesis=synthesis, max_piece=max_piece,
                                     attempts=attempts)
+    summary = summarise(records)
     np.save(images_path, images)
-    Path(records_path).write_text(json.dumps({"summary": summarise(records), "records": records}, indent=1))
+    Path(records_path).write_text(json.dumps({"summary": summary, "records": records}, indent=1))
     logger.info("%d scenes of %d px: %.1f s each, largest verbatim piece median %.0f%% max %.0f%%", n, size,
-                np.mean([r["seconds"] for r in records]), 100 * np.median([r["largest_piece"] for r in records]),
-                100 * max(r["largest_piece"] for r in records))
+                summary["seconds_per_sample"], 100 * summary["largest_piece_median"],
+                100 * summary["largest_piece_max"])
 
 
 def summarise(records: list[dict]) -> dict:
