@@ -204,9 +204,11 @@ if [ $changed = 1 ]; then
     for p in /var/lib/slurm/slurmctld.pid /var/lib/slurm/slurmd.pid; do pid_alive $p && kill "$(cat $p)"; done
     sleep 2
 fi
+ctld_started=0
 if ! pid_alive /var/lib/slurm/slurmctld.pid; then
     say "starting slurmctld"
     slurmctld || fail "slurmctld did not start"
+    ctld_started=1
 fi
 wait_for 60 scontrol ping || fail "slurmctld does not answer"
 if ! pid_alive /var/lib/slurm/slurmd.pid; then
@@ -219,6 +221,17 @@ wait_for 60 sh -c "sinfo -h -n $HOST -o %t | grep -Eq '^(idle|mix|alloc)'" || {
     scontrol update NodeName="$HOST" State=RESUME >/dev/null 2>&1
     wait_for 30 sh -c "sinfo -h -n $HOST -o %t | grep -Eq '^(idle|mix|alloc)'" || fail "node $HOST is '$(state)', not idle"
 }
+
+if [ $ctld_started = 1 ]; then
+    # A controller that was not running recovers the jobs of an earlier, killed run from its saved state: they hold
+    # the node's CPUs (still "RUNNING") until it notices they are gone. Nothing else can own them: cancel them.
+    stale=$(squeue -h -o %i 2>/dev/null | tr '\n' ' ')
+    if [ -n "${stale// /}" ]; then
+        say "cancelling jobs left by an earlier run: $stale"
+        scancel $stale
+        wait_for 60 sh -c '[ -z "$(squeue -h -o %i)" ]' || fail "jobs of an earlier run did not go: $(squeue -h -o '%i %T')"
+    fi
+fi
 
 # ---------------------------------------------------------------- smoke job through accounting
 jid=$(sbatch --parsable -A "$ACCOUNT" -p "$PARTITION" -n 1 --mem 100 -t 2 -o /dev/null --wrap true) ||
