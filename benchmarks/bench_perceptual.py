@@ -9,7 +9,9 @@ Clopper-Pearson interval; chance 0.5) and the upscaling time per tile.
 
 Rows: bicubic, Lanczos, the PSNR net, and for every ``--models LABEL=CKPT`` (a perceptual or GAN fine-tune of the
 PSNR net) the network interpolation ``(1 - a) * PSNR + a * fine-tune`` at each ``--alphas`` value (ESRGAN's
-perception-distortion dial; a = 1 is the fine-tune itself); ``--back-project`` adds every row again with exact LR
+perception-distortion dial; a = 1 is the fine-tune itself), and for every ``--exemplars LABEL=CKPT`` (the PSNR net
+with exemplar detail, ``rockzoom.superres.exemplar``) one row per ``--gains`` value (its dial, plotted as alpha; its
+own back-projection setting applies); ``--back-project`` adds every row again with exact LR
 consistency (``rockzoom.superres.back_projection``). Writes ``curve.csv`` and ``curve.png`` to ``--out``.
 
 ``--cuts LABEL=GLOB`` judges generated images (e.g. ``results/generated/option_a/samples/*.png``, 1024 px) by
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import json
 import logging
 import os
@@ -210,6 +213,11 @@ def main() -> None:
     parser.add_argument("--psnr-model", type=Path, required=True)
     parser.add_argument("--models", nargs="*", default=[], metavar="LABEL=CKPT", help="fine-tunes of the PSNR net")
     parser.add_argument("--alphas", nargs="*", type=float, default=[1.0], help="interpolation weights of each model")
+    parser.add_argument("--exemplars", nargs="*", default=[], metavar="LABEL=CKPT",
+                        help="exemplar checkpoints (results/sr_exemplar/.../model.pt), one row per --gains value")
+    parser.add_argument("--gains", nargs="*", type=float, default=[1.0], help="exemplar detail weights")
+    parser.add_argument("--sigmas", nargs="*", type=float, default=[], help="exemplar vote sigmas (default: its own)")
+    parser.add_argument("--skip", nargs="*", default=[], help="leave out these baseline rows (bicubic lanczos psnr)")
     parser.add_argument("--back-project", action="store_true", help="every row also with exact LR consistency")
     parser.add_argument("--families", nargs="+", default=["texture", "cnn"], help="judge families")
     parser.add_argument("--target", type=float, default=0.80, help="the judge target drawn on the plot")
@@ -249,10 +257,19 @@ def main() -> None:
     candidates = [("bicubic", build_upscaler(method="bicubic", scale=4), {}),
                   ("lanczos", build_upscaler(method="lanczos", scale=4), {}),
                   ("psnr", build_upscaler(checkpoint=args.psnr_model, device="cpu"), {"recipe": "psnr", "alpha": 0.0})]
+    candidates = [c for c in candidates if c[0] not in args.skip]
     for label, ckpt in models.items():
         for a in args.alphas:
             candidates.append((f"{label} a={a:g}", interpolated(args.psnr_model, Path(ckpt), a, label),
                                {"recipe": label, "alpha": a}))
+    for label, ckpt in dict(e.split("=", 1) for e in args.exemplars).items():
+        exemplar = build_upscaler(checkpoint=ckpt, device="cpu")
+        exemplar.prepare()  # the source levels once, shared by the copies
+        for sigma in args.sigmas or [exemplar.settings.sigma]:
+            for g in args.gains:
+                up = copy.copy(exemplar)
+                up.settings = dataclasses.replace(exemplar.settings, gain=g, sigma=sigma)
+                candidates.append((f"{label} s={sigma:g} g={g:g}", up, {"recipe": f"{label} s={sigma:g}", "alpha": g}))
     rows = []
     args.out.mkdir(parents=True, exist_ok=True)
     if args.cuts:

@@ -9,6 +9,7 @@ from rockzoom.generation.memory import generate_mem_mb
 from rockzoom.texture.memory import banks_mem_mb, detail_mem_mb
 from rockzoom.scene import MODEL_FORMAT as SCENE_MODEL_FORMAT
 from rockzoom.scene.settings import scene_memory_mb
+from rockzoom.superres.exemplar import exemplar_mem_mb
 
 
 wildcard_constraints:
@@ -158,6 +159,8 @@ def generate_mem(wildcards):
     mem = generate_mem_mb(n=config["generate"]["n"], native=opt.ae_size, output=opt.output_size,
                           detail=config["detail"] if opt.detail else None, realism=config["realism"],
                           real=opt.output_size in sizes, ground=rc.JUDGE_GROUND_SIZE in sizes)
+    if opt.upscale == "sr" and opt.sr_model.kind == "exemplar":  # the exemplar canvas's levels and one search
+        mem += exemplar_mem_mb(config["sr"]["exemplar"], opt.output_size)
     if opt.start == "scene":  # the scene model and one scene's synthesis beside the rest
         mem += scene_memory_mb(opt.ae_size, rc.scene_fit_param(config), config["scene"]["synthesis"])
     return mem

@@ -139,3 +139,24 @@ rule eval_sr:
 rule superres:
     input:
         sr_eval_outputs(),
+
+
+rule build_sr_exemplar:
+    input:
+        summary=paths.dataset_summary("{H}"),
+        psnr_model=rules.train_sr.output.model,
+    output:
+        model=paths.sr_exemplar_model("{net}", "{k}", "{H}"),
+    log:
+        "logs/build_sr_exemplar/{net}-x{k}-h{H}.log",
+    benchmark:
+        paths.runtime_tsv("build_sr_exemplar", "{net}-x{k}-h{H}")
+    conda:
+        "../../envs/rockzoom.yaml"
+    threads: 1
+    resources:
+        mem_mb=lambda w: 1000 + exemplar_mem_mb(config["sr"]["exemplar"]) // 8,  # the canvas, not its levels
+    params:
+        settings=config["sr"]["exemplar"],
+    script:
+        "../scripts/build_sr_exemplar.py"

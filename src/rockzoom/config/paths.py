@@ -41,6 +41,11 @@ def sr_perceptual_model(net, k, H) -> str:
     return f"{sr_perceptual_dir(net, k, H)}/model.pt"
 
 
+def sr_exemplar_model(net, k, H) -> str:
+    """The PSNR model results/sr/{net}-x{k}-h{H} with its exemplar ground (sr_model kind: exemplar)."""
+    return f"results/sr_exemplar/{sr_tag(net, k, H)}/model.pt"
+
+
 def sr_eval_dir(k, H, file: str | None = None) -> str:
     d = f"results/sr_eval/x{k}-h{H}"
     return d if file is None else f"{d}/{file}"

@@ -13,7 +13,8 @@ CLASSICAL = ("bicubic", "lanczos")  # = rockzoom.superres.upscale.CLASSICAL_METH
 
 
 # ------------------------------------------------------------------------------------------------ typed references
-SR_KINDS = ("psnr", "perceptual")  # sr_model.kind: the PSNR model, or its perceptual fine-tune
+SR_KINDS = ("psnr", "perceptual", "exemplar")  # sr_model.kind: the PSNR model, its perceptual fine-tune, or the
+# PSNR model with exemplar detail
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,8 @@ class SrModelRef:
     def path(self) -> str:
         if self.kind == "perceptual":
             return paths.sr_perceptual_model(self.net, self.scale, self.hr)
+        if self.kind == "exemplar":
+            return paths.sr_exemplar_model(self.net, self.scale, self.hr)
         return paths.sr_model(self.net, self.scale, self.hr, gan=self.gan)
 
     @property
@@ -63,6 +66,8 @@ class SrModelRef:
             tsvs.append(paths.runtime_tsv("finetune_sr_gan", self.tag))
         if self.kind == "perceptual":
             tsvs.append(paths.runtime_tsv("finetune_sr_perceptual", self.tag))
+        if self.kind == "exemplar":
+            tsvs.append(paths.runtime_tsv("build_sr_exemplar", self.tag))
         return tsvs
 
     def to_param(self) -> dict:

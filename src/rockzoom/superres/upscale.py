@@ -74,10 +74,17 @@ class NetUpscaler(Upscaler):
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str = "auto", name: str | None = None,
                         self_ensemble: bool = False) -> NetUpscaler:
-        from rockzoom.models.registry import SR_NETS
         from rockzoom.util.checkpoint import load_checkpoint
 
-        payload = load_checkpoint(path)
+        return cls.from_payload(load_checkpoint(path), str(path), device=device, name=name,
+                                self_ensemble=self_ensemble)
+
+    @classmethod
+    def from_payload(cls, payload: dict, path: str, device: str = "auto", name: str | None = None,
+                     self_ensemble: bool = False) -> NetUpscaler:
+        """From a loaded checkpoint dict (``path``: where it came from, for messages and the default name)."""
+        from rockzoom.models.registry import SR_NETS
+
         if payload.get("kind") not in SR_KINDS:
             raise ValueError(f"{path}: checkpoint kind {payload.get('kind')!r} is not an SR model {SR_KINDS}")
         kwargs = dict(payload["model_kwargs"])
@@ -124,7 +131,16 @@ def build_upscaler(method: str | None = None, checkpoint: str | Path | None = No
     if (method is None) == (checkpoint is None):
         raise ValueError("give exactly one of method or checkpoint")
     if checkpoint is not None:
-        upscaler = NetUpscaler.from_checkpoint(checkpoint, device=device, self_ensemble=self_ensemble)
+        from rockzoom.util.checkpoint import load_checkpoint
+
+        payload = load_checkpoint(checkpoint)
+        if payload.get("kind") == "sr_exemplar":
+            from rockzoom.superres.exemplar import ExemplarUpscaler
+
+            upscaler = ExemplarUpscaler.from_payload(payload, str(checkpoint), device=device,
+                                                     self_ensemble=self_ensemble)
+        else:
+            upscaler = NetUpscaler.from_payload(payload, str(checkpoint), device=device, self_ensemble=self_ensemble)
         if scale is not None and scale != upscaler.scale:
             raise ValueError(f"{checkpoint}: model upscales x{upscaler.scale}, x{scale} was asked for")
     elif scale is None:

@@ -187,6 +187,10 @@ def test_sr_model_ref_and_options():
     assert rc.SrModelRef.from_config(cfg["benchmark"]["sr_model"], 4) == psnr  # the measured rows: psnr
     with pytest.raises(ConfigError, match="kind"):
         rc.SrModelRef("rlfn", 4, 256, kind="nope")
+    exemplar = ref.with_kind("exemplar")
+    assert exemplar.path == "results/sr_exemplar/rlfn-x4-h256/model.pt"
+    assert exemplar.train_runtimes() == ["results/runtime/train_sr/rlfn-x4-h256.tsv",
+                                         "results/runtime/build_sr_exemplar/rlfn-x4-h256.tsv"]
     assert rc.option(cfg, "immediate").upscaler == rc.Classical("lanczos")
     assert rc.option(cfg, "option_b").upscaler is None
     assert rc.option(cfg, "option_a").to_param() == {"ae_size": 256, "upscale": "sr", "scale": 4, "sr_net": "rlfn",
