@@ -51,6 +51,7 @@ def effective(cfg: dict) -> dict:
     for key in ("lr_sources", "self_ensemble", "perceptual_nets"):
         out["sr"]["eval"].pop(key)
     out["sr"].pop("perceptual")  # added since a645119 (issue 29): the perceptual fine-tune
+    out["sr"].pop("exemplar")  # added since a645119 (issue 29): exemplar detail
     out["generate"].pop("self_ensemble")
     rlfn = out["sr"]["nets"]["rlfn"]
     if rlfn.get("n_feats") == 48 and rlfn.get("attention") is False:  # changed since a645119: gpu.yaml's rlfn
