@@ -20,6 +20,10 @@ def test_options_and_pyramid_name_either_kind(tmp_path):
                                         "pyramid": {"sr_model": {"kind": "perceptual"}}}))
     counts = plan(["option_a", "pyramid"], tmp_path, [*BASE, override])
     assert counts["train_sr"] == 1 and counts["finetune_sr_perceptual"] == 1
+    override.write_text(yaml.safe_dump({"options": {"option_a": {"sr_model": {"kind": "exemplar"}}},
+                                        "pyramid": {"sr_model": {"kind": "exemplar"}}}))
+    counts = plan(["option_a", "pyramid"], tmp_path, [*BASE, override])
+    assert counts["train_sr"] == 1 and counts["build_sr_exemplar"] == 1 and "finetune_sr_perceptual" not in counts
 
 
 def test_each_eval_scale_and_net_is_its_own_branch(tmp_path):
