@@ -216,6 +216,8 @@ def main() -> None:
     parser.add_argument("--exemplars", nargs="*", default=[], metavar="LABEL=CKPT",
                         help="exemplar checkpoints (results/sr_exemplar/.../model.pt), one row per --gains value")
     parser.add_argument("--gains", nargs="*", type=float, default=[1.0], help="exemplar detail weights")
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                        help="other exemplar settings for every exemplar row (e.g. coherence=2)")
     parser.add_argument("--sigmas", nargs="*", type=float, default=[], help="exemplar vote sigmas (default: its own)")
     parser.add_argument("--skip", nargs="*", default=[], help="leave out these baseline rows (bicubic lanczos psnr)")
     parser.add_argument("--back-project", action="store_true", help="every row also with exact LR consistency")
@@ -237,6 +239,7 @@ def main() -> None:
 
     from rockzoom.metrics.judges import Judge, box_down
     from rockzoom.superres.back_projection import BackProjected
+    from rockzoom.superres.exemplar import ExemplarSettings
     from rockzoom.superres.upscale import build_upscaler
 
     torch.set_num_threads(args.threads)
@@ -262,13 +265,14 @@ def main() -> None:
         for a in args.alphas:
             candidates.append((f"{label} a={a:g}", interpolated(args.psnr_model, Path(ckpt), a, label),
                                {"recipe": label, "alpha": a}))
+    overrides = {k: type(getattr(ExemplarSettings(), k))(v) for k, v in (o.split("=", 1) for o in args.set)}
     for label, ckpt in dict(e.split("=", 1) for e in args.exemplars).items():
         exemplar = build_upscaler(checkpoint=ckpt, device="cpu")
         exemplar.prepare()  # the source levels once, shared by the copies
         for sigma in args.sigmas or [exemplar.settings.sigma]:
             for g in args.gains:
                 up = copy.copy(exemplar)
-                up.settings = dataclasses.replace(exemplar.settings, gain=g, sigma=sigma)
+                up.settings = dataclasses.replace(exemplar.settings, gain=g, sigma=sigma, **overrides)
                 candidates.append((f"{label} s={sigma:g} g={g:g}", up, {"recipe": f"{label} s={sigma:g}", "alpha": g}))
     rows = []
     args.out.mkdir(parents=True, exist_ok=True)

@@ -147,11 +147,12 @@ def _exhaustive(query: torch.Tensor, level: SourceLevel, first: bool, alpha: flo
 
 
 def _local(query: torch.Tensor, level: SourceLevel, field: torch.Tensor, radius: int, jumps: int,
-           gen: torch.Generator, chunk: int) -> torch.Tensor:
+           gen: torch.Generator, chunk: int, coherence: float = 0.0) -> torch.Tensor:
     """One PatchMatch-style pass against the values: each pixel keeps the best of a window of +-radius around its
     current match, its four neighbours' matches shifted by one pixel and ``jumps`` random jumps (radii halving from
     a quarter of the source). Candidates are flat source indices; invalid ones (off the source or its valid
-    centres) never win."""
+    centres) never win. ``coherence`` > 0 favours the neighbours' shifted matches (image analogies' kappa): their
+    squared distance counts divided by 1 + coherence."""
     feats, norms = level.table(keys=False)
     valid = level.valid.flatten()
     hs, ws = level.shape
@@ -176,6 +177,10 @@ def _local(query: torch.Tensor, level: SourceLevel, field: torch.Tensor, radius:
         cc = cand[s:s + chunk]
         # |f - q|^2 minus the query's own |q|^2 (the same for all its candidates)
         d = norms[cc] - 2 * torch.bmm(feats[cc], q[s:s + chunk, :, None])[..., 0]
+        if coherence > 0:
+            n_win = offs.numel()
+            d = d + (q[s:s + chunk] ** 2).sum(1, keepdim=True)  # the true squared distance
+            d[:, n_win:n_win + 4] /= 1.0 + coherence
         d.masked_fill_(~ok[s:s + chunk], INF)
         best[s:s + chunk] = cc.gather(1, d.argmin(1, keepdim=True))[:, 0]
     lost = ~ok.any(1)  # no valid candidate at all: a random valid centre

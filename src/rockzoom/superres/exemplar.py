@@ -49,6 +49,7 @@ class ExemplarSettings:
     key_stride: int = 2        # the exhaustive first level matches against every key_stride-th source position
     sigma: float = 1.0         # Gaussian weight (px) of patch pixels in the vote
     gain: float = 1.0          # weight of the matched detail (0: the net's output)
+    coherence: float = 0.0     # favour neighbours' shifted matches in the local search (0: off)
     back_project: bool = True  # exact LR consistency afterwards
     seed: int = 0
 
@@ -251,7 +252,7 @@ class ExemplarUpscaler(Upscaler):
             else:
                 field = _upsample_field(field, prev, s_shape, o_shape)
                 for _ in range(st.iterations):
-                    field = _local(query, level, field, 1, 2, gen, 16384)
+                    field = _local(query, level, field, 1, 2, gen, 16384, coherence=st.coherence)
             prev = s_shape
         level, src = self._levels[-1][2], self._levels[-1][3]
         real, rendered = vote(src, field, st.patch, st.sigma), vote(level.values, field, st.patch, st.sigma)
