@@ -151,8 +151,8 @@ def _local(query: torch.Tensor, level: SourceLevel, field: torch.Tensor, radius:
     """One PatchMatch-style pass against the values: each pixel keeps the best of a window of +-radius around its
     current match, its four neighbours' matches shifted by one pixel and ``jumps`` random jumps (radii halving from
     a quarter of the source). Candidates are flat source indices; invalid ones (off the source or its valid
-    centres) never win. ``coherence`` > 0 favours the neighbours' shifted matches (image analogies' kappa): their
-    squared distance counts divided by 1 + coherence."""
+    centres) never win. ``coherence`` > 0 favours the neighbours' shifted matches and the current match (image
+    analogies' kappa): their squared distance counts divided by 1 + coherence."""
     feats, norms = level.table(keys=False)
     valid = level.valid.flatten()
     hs, ws = level.shape
@@ -180,7 +180,8 @@ def _local(query: torch.Tensor, level: SourceLevel, field: torch.Tensor, radius:
         if coherence > 0:
             n_win = offs.numel()
             d = d + (q[s:s + chunk] ** 2).sum(1, keepdim=True)  # the true squared distance
-            d[:, n_win:n_win + 4] /= 1.0 + coherence
+            d[:, n_win:n_win + 4] /= 1.0 + coherence  # the neighbours' shifted matches
+            d[:, n_win // 2] /= 1.0 + coherence  # and the current one (else neighbours swap matches each pass)
         d.masked_fill_(~ok[s:s + chunk], INF)
         best[s:s + chunk] = cc.gather(1, d.argmin(1, keepdim=True))[:, 0]
     lost = ~ok.any(1)  # no valid candidate at all: a random valid centre

@@ -110,3 +110,23 @@ def test_checkpoint_round_trip_through_build_upscaler(tmp_path, net):
     direct = ExemplarUpscaler(net, canvas, net_rendering(net, canvas), valid, ExemplarSettings(gain=0.5))
     lr = np.random.default_rng(0).random((16, 16, 3), dtype=np.float32)
     np.testing.assert_allclose(up.upscale(lr), direct.upscale(lr), atol=1e-6)
+
+
+def test_coherence_favours_neighbours_shifted_matches():
+    """The local search with coherence keeps more pixels whose right neighbour matched the next source pixel."""
+    from rockzoom.scene.field_synthesis import SourceLevel, _local, _to_tensor
+
+    rng = np.random.default_rng(0)
+    src = _to_tensor(rng.integers(0, 256, (48, 48, 3)).astype(np.uint8))
+    level = SourceLevel(src, torch.ones(1, 1, 48, 48), (48, 48), 5, 8, torch.Generator().manual_seed(0))
+    query = level.features(_to_tensor(rng.integers(0, 256, (24, 24, 3)).astype(np.uint8)))
+    start = level.centres[torch.randint(0, len(level.centres), (24, 24), generator=torch.Generator().manual_seed(1))]
+
+    def coherent(c):
+        field = start
+        for _ in range(4):
+            field = _local(query, level, field, 1, 2, torch.Generator().manual_seed(2), 4096, coherence=c)
+        return (field[:, 1:] == field[:, :-1] + 1).float().mean().item()
+
+    with_coherence, without = coherent(10.0), coherent(0.0)
+    assert with_coherence > 3 * without and with_coherence > without + 0.1
