@@ -31,6 +31,7 @@ from rockzoom.scene.ground import GroundIndex, pick_windows
 from rockzoom.scene.novelty import largest_piece
 from rockzoom.scene.settings import FieldSettings, canvas_side, settings_from  # noqa: F401 (re-exported)
 from rockzoom.util.checkpoint import save_checkpoint
+from rockzoom.util.memory import release_mapped_pages
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +109,7 @@ def fit_scene_model(ground: GroundIndex, *, sizes=(256, 512, 1024), source_size:
     if not complete:
         raise ValueError("no wholly valid training sample to measure the sun direction on")
     sun = sunlib.sun_azimuth(np.stack([np.asarray(ground.images[i]) for i in complete]))
+    release_mapped_pages(ground.images, ground.masks)  # the tiles the sun draw read: the fit holds windows only
     transforms = sunlib.sun_consistent_transforms(sun["azimuth"], sun_tolerance)
     sun.update(tolerance=float(sun_tolerance), transforms=[[k, bool(f)] for k, f in transforms],
                n_images=len(complete))

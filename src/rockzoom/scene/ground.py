@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from rockzoom.data.store import load_split
+from rockzoom.util.memory import release_mapped_pages
 
 TILE_PX = 256  # pixels of one zoom tile (samples' x, y are tiles)
 
@@ -69,6 +70,7 @@ class GroundIndex:
             dst = img[y0 - y:y1 - y, x0 - x:x1 - x]
             dst[m] = np.asarray(self.images[i, y0 - oy:y1 - oy, x0 - ox:x1 - ox])[m]
             mask[y0 - y:y1 - y, x0 - x:x1 - x] |= m
+        release_mapped_pages(self.images, self.masks)
         return img, mask
 
     def valid_fraction(self, y: int, x: int, size: int) -> float:
