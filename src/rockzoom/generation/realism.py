@@ -38,6 +38,7 @@ from rockzoom.metrics.realism import TooFewImages, real_vs_real, realism_report 
 from rockzoom.superres.data import SRPairs  # noqa: E402
 from rockzoom.superres.evaluate import run_upscaler  # noqa: E402
 from rockzoom.texture.stage import layout_summary  # noqa: E402
+from rockzoom.util.memory import release_mapped_pages  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
@@ -102,13 +103,19 @@ def reference_tiles(data_dir: str | Path, splits, limit: int | None) -> tuple[np
     keep = np.arange(total)
     if limit is not None and total > limit:
         keep = np.sort(np.random.default_rng(total).choice(total, limit, replace=False))
-    images, masks, start = [], [], 0
+    first = parts[0]
+    images = np.empty((len(keep), *first.images.shape[1:]), first.images.dtype)
+    masks = np.empty((len(keep), *first.masks.shape[1:]), first.masks.dtype)
+    out, start = 0, 0
     for part, n in zip(parts, sizes):
-        rows = keep[(keep >= start) & (keep < start + n)] - start
-        images.append(np.asarray(part.images[rows]))
-        masks.append(np.asarray(part.masks[rows]))
+        for row in keep[(keep >= start) & (keep < start + n)] - start:  # one tile at a time: no second copy
+            images[out], masks[out] = part.images[row], part.masks[row]
+            out += 1
+            if out % 16 == 0:
+                release_mapped_pages(part.images, part.masks)
+        release_mapped_pages(part.images, part.masks)
         start += n
-    return np.concatenate(images), np.concatenate(masks)
+    return images, masks
 
 
 def _unless_too_few(measure, images: np.ndarray, name: str) -> dict:
