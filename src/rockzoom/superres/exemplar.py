@@ -49,7 +49,7 @@ class ExemplarSettings:
     key_stride: int = 2        # the exhaustive first level matches against every key_stride-th source position
     sigma: float = 1.0         # Gaussian weight (px) of patch pixels in the vote
     gain: float = 1.0          # weight of the matched detail (0: the net's output)
-    coherence: float = 0.0     # favour neighbours' shifted matches in the local search (0: off)
+    coherence: float = 3.0     # favour neighbours' shifted matches in the local search (0: off)
     back_project: bool = True  # exact LR consistency afterwards
     seed: int = 0
 
