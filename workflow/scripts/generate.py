@@ -5,6 +5,9 @@ job_logging(snakemake.log[0])  # first: the rule's log gets this job's lines and
 from pathlib import Path  # noqa: E402
 
 from rockzoom.generation.generate import generate  # noqa: E402
+from rockzoom.util.memory import return_large_buffers  # noqa: E402
+
+return_large_buffers()  # freed descriptor blocks of the realism measures go back to the system (docs/scale.md)
 
 opt, gen = snakemake.params.option, snakemake.params.generate
 scene = snakemake.params.scene  # the scene generator's settings when the option starts from it

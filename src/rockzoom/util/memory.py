@@ -64,3 +64,21 @@ def release_mapped_pages(*arrays) -> None:
         m = getattr(a, "_mmap", None)
         if isinstance(m, mmap.mmap) and hasattr(m, "madvise"):
             m.madvise(mmap.MADV_DONTNEED)
+
+
+def return_large_buffers(threshold_bytes: int = 1 << 20) -> bool:
+    """Have glibc serve every allocation of ``threshold_bytes`` or more by its own mmap, returned to the system when
+    freed. By default glibc raises that threshold to the largest buffer freed so far, so a job that frees many tens-of-
+    MB arrays (the realism measures' per-image descriptors) afterwards carves them from its heap, where freed space
+    stays resident. Process-wide; a no-op returning False off glibc."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if not name or not os.uname().sysname == "Linux":
+        return False
+    try:
+        libc = ctypes.CDLL(name)
+        return bool(libc.mallopt(-3, int(threshold_bytes)))  # M_MMAP_THRESHOLD (fixed: no dynamic raise)
+    except (OSError, AttributeError):
+        return False

@@ -20,3 +20,13 @@ def test_peak_memory_is_measured_without_rerunning_the_callers_main(tmp_path):
     extra = int(out.split("extra")[1])
     # bicubic x4 of a 256² float image allocates at least its 1024² float32 RGB output (12 MiB)
     assert 12 * 2**20 <= extra < 2**30
+
+
+
+def test_return_large_buffers_sets_the_threshold_on_glibc():
+    """glibc accepts the fixed mmap threshold (what the generate job calls first); elsewhere it says it did nothing."""
+    import platform
+
+    from rockzoom.util.memory import return_large_buffers
+
+    assert return_large_buffers() is (platform.system() == "Linux" and platform.libc_ver()[0] == "glibc")
