@@ -265,7 +265,10 @@ def main() -> None:
         for a in args.alphas:
             candidates.append((f"{label} a={a:g}", interpolated(args.psnr_model, Path(ckpt), a, label),
                                {"recipe": label, "alpha": a}))
-    overrides = {k: type(getattr(ExemplarSettings(), k))(v) for k, v in (o.split("=", 1) for o in args.set)}
+    import yaml
+
+    overrides = {k: yaml.safe_load(v) for k, v in (o.split("=", 1) for o in args.set)}
+    dataclasses.replace(ExemplarSettings(), **overrides)  # unknown keys and bad values are refused here, by name
     for label, ckpt in dict(e.split("=", 1) for e in args.exemplars).items():
         exemplar = build_upscaler(checkpoint=ckpt, device="cpu")
         exemplar.prepare()  # the source levels once, shared by the copies

@@ -64,10 +64,14 @@ class BackProjected(Upscaler):
         return self.upscale_batch([image])[0]
 
     def upscale_batch(self, images: list[np.ndarray]) -> list[np.ndarray]:
-        import torch
+        return back_project_batch(self.inner.upscale_batch(images), images, self.scale)
 
-        out = self.inner.upscale_batch(images)
-        sr = torch.from_numpy(np.ascontiguousarray(np.stack(out).transpose(0, 3, 1, 2), dtype=np.float32))
-        lr = torch.from_numpy(np.ascontiguousarray(np.stack(images).transpose(0, 3, 1, 2), dtype=np.float32))
-        fixed = back_project(sr.double(), lr.double(), self.scale).float()
-        return list(fixed.permute(0, 2, 3, 1).numpy())
+
+def back_project_batch(outputs: list[np.ndarray], inputs: list[np.ndarray], scale: int) -> list[np.ndarray]:
+    """``back_project`` of float32 (H*s, W*s, 3) upscales onto their (H, W, 3) inputs, in float64."""
+    import torch
+
+    sr = torch.from_numpy(np.ascontiguousarray(np.stack(outputs).transpose(0, 3, 1, 2), dtype=np.float32))
+    lr = torch.from_numpy(np.ascontiguousarray(np.stack(inputs).transpose(0, 3, 1, 2), dtype=np.float32))
+    fixed = back_project(sr.double(), lr.double(), scale).float()
+    return list(fixed.permute(0, 2, 3, 1).numpy())

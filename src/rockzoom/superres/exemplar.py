@@ -25,10 +25,14 @@ import logging
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from rockzoom.superres.upscale import NetUpscaler, Upscaler
+
+if TYPE_CHECKING:
+    from rockzoom.scene.ground import GroundIndex
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +68,7 @@ class ExemplarSettings:
             raise ValueError(f"exemplar gain must be >= 0, got {self.gain}")
 
     @classmethod
-    def from_config(cls, config: dict | None) -> "ExemplarSettings":
+    def from_config(cls, config: dict | None) -> ExemplarSettings:
         config = dict(config or {})
         bad = sorted(set(config) - set(asdict(cls())))
         if bad:
@@ -82,19 +86,13 @@ def exemplar_mem_mb(settings: dict | None, output: int = 0) -> int:
     return int((px * per_px + output * output * 300) / 2**20) + 1
 
 
-def _box_down(image: np.ndarray, k: int) -> np.ndarray:
-    h, w = image.shape[:2]
-    return image.reshape(h // k, k, w // k, k, 3).mean((1, 3), dtype=np.float32)
+def exemplar_canvas(ground: GroundIndex, *, window: int, max_windows: int, min_valid: float, scale: int,
+                    seed: int = 0):
+    """Up to ``max_windows`` windows of the ground laid on a grid with ``GAP`` invalid pixels between them -> (uint8
+    canvas (H, W, 3), bool mask (H, W), origins of the windows). A ground smaller than ``window`` gives one window
+    of its size (rounded down to the scale)."""
+    from rockzoom.scene.ground import pick_windows
 
-
-def exemplar_canvas(images: np.ndarray, masks: np.ndarray, origins: np.ndarray, shape: tuple[int, int], *,
-                    window: int, max_windows: int, min_valid: float, scale: int, seed: int = 0):
-    """Up to ``max_windows`` windows of the ground (``rockzoom.scene.ground.GroundIndex`` fields) laid on a grid
-    with ``GAP`` invalid pixels between them -> (uint8 canvas (H, W, 3), bool mask (H, W), origins of the windows).
-    A ground smaller than ``window`` gives one window of its size (rounded down to the scale)."""
-    from rockzoom.scene.ground import GroundIndex, pick_windows
-
-    ground = GroundIndex(images=images, masks=masks, origins=origins, size=int(images.shape[1]), shape=shape)
     side = min(window, ground.shape[0], ground.shape[1])
     side -= side % scale
     if side < 8 * scale:
@@ -120,11 +118,12 @@ def exemplar_canvas(images: np.ndarray, masks: np.ndarray, origins: np.ndarray, 
 
 def net_rendering(net: Upscaler, canvas: np.ndarray) -> np.ndarray:
     """What the net makes of the canvas box-averaged x its scale (uint8, the canvas's size)."""
+    from rockzoom.scene.novelty import box_down
     from rockzoom.superres.upscale import upscale_tiled
 
     k = net.scale
     h, w = canvas.shape[:2]
-    lr = _box_down(canvas[:h - h % k, :w - w % k], k) / 255.0
+    lr = box_down(canvas, k) / 255.0
     out = np.zeros_like(canvas)
     upscale_tiled(net, lr.astype(np.float32), tile=128, overlap=16, out=out[:h - h % k, :w - w % k])
     return out
@@ -143,13 +142,12 @@ def build_exemplar_checkpoint(net_checkpoint: str | Path, data_dir: str | Path, 
     net_payload = load_checkpoint(net_checkpoint)
     net = NetUpscaler.from_checkpoint(net_checkpoint, device="cpu")
     ground = GroundIndex.from_split(data_dir, "train")
-    canvas, valid, picked = exemplar_canvas(ground.images, ground.masks, ground.origins, ground.shape,
-                                            window=settings.window, max_windows=settings.max_windows,
+    canvas, valid, picked = exemplar_canvas(ground, window=settings.window, max_windows=settings.max_windows,
                                             min_valid=settings.min_valid, scale=net.scale, seed=settings.seed)
     rendering = net_rendering(net, canvas)
     info = {"windows": len(picked), "window_px": int(min(settings.window, *ground.shape) // net.scale * net.scale),
             "canvas": list(canvas.shape[:2]), "valid_fraction": float(valid.mean()), "scale": net.scale,
-            "net": str(net_checkpoint), "train_samples": int(len(ground.images)),
+            "net": str(net_checkpoint), "train_samples": len(ground.images),
             "seconds": round(time.perf_counter() - t0, 2)}
     save_checkpoint(out_path, {
         "kind": KIND, "net": net_payload, "settings": asdict(settings), "info": info,
@@ -173,16 +171,8 @@ class ExemplarUpscaler(Upscaler):
         self._levels = None
 
     @classmethod
-    def from_checkpoint(cls, path: str | Path, device: str = "auto", name: str | None = None,
-                        self_ensemble: bool = False) -> "ExemplarUpscaler":
-        from rockzoom.util.checkpoint import load_checkpoint
-
-        return cls.from_payload(load_checkpoint(path), str(path), device=device, name=name,
-                                self_ensemble=self_ensemble)
-
-    @classmethod
     def from_payload(cls, payload: dict, path: str, device: str = "auto", name: str | None = None,
-                     self_ensemble: bool = False) -> "ExemplarUpscaler":
+                     self_ensemble: bool = False) -> ExemplarUpscaler:
         if payload.get("kind") != KIND:
             raise ValueError(f"{path}: not an exemplar checkpoint (kind {payload.get('kind')!r})")
         for key in ("net", "source", "rendering", "mask", "settings"):
@@ -194,7 +184,7 @@ class ExemplarUpscaler(Upscaler):
                    ExemplarSettings.from_config(payload["settings"]), name=name)
 
     # ---------------------------------------------------------------------------------------------- source levels
-    def prepare(self) -> "ExemplarUpscaler":
+    def prepare(self) -> ExemplarUpscaler:
         """Build the source levels now (otherwise on first use); copies made afterwards share them."""
         if self._levels is None:
             self._build_levels()
@@ -232,7 +222,13 @@ class ExemplarUpscaler(Upscaler):
         """float32 (H, W, 3) in [0, 1]: ``net_out`` plus the matched detail (before any back-projection)."""
         import torch
 
-        from rockzoom.scene.field_synthesis import _local, _to_tensor, _upsample_field, resize, vote
+        from rockzoom.scene.field_synthesis import (
+            _local,
+            _to_tensor,
+            _upsample_field,
+            resize,
+            vote,
+        )
         from rockzoom.texture.patch_synthesis import nearest
 
         st = self.settings
@@ -266,10 +262,6 @@ class ExemplarUpscaler(Upscaler):
         outs = [self.detail(o) for o in self.net.upscale_batch(images)]
         if not self.settings.back_project:
             return outs
-        import torch
+        from rockzoom.superres.back_projection import back_project_batch
 
-        from rockzoom.superres.back_projection import back_project
-
-        to_t = lambda a: torch.from_numpy(np.ascontiguousarray(np.stack(a), dtype=np.float32)).permute(0, 3, 1, 2)
-        bp = back_project(to_t(outs), to_t(images), self.scale).clamp(0, 1).permute(0, 2, 3, 1).numpy()
-        return list(bp)
+        return back_project_batch(outs, images, self.scale)

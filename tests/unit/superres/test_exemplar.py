@@ -5,7 +5,14 @@ import pytest
 import torch
 
 from rockzoom.models.registry import SR_NETS
-from rockzoom.superres.exemplar import (GAP, ExemplarSettings, ExemplarUpscaler, exemplar_canvas, net_rendering)
+from rockzoom.scene.ground import GroundIndex
+from rockzoom.superres.exemplar import (
+    GAP,
+    ExemplarSettings,
+    ExemplarUpscaler,
+    exemplar_canvas,
+    net_rendering,
+)
 from rockzoom.superres.upscale import NetUpscaler
 
 
@@ -23,7 +30,7 @@ def _ground(n_side=3, size=64, seed=0):
     rgb = np.clip(np.stack([img, img * 0.95, img * 0.85], -1), 0, 255).astype(np.uint8)
     images = np.stack([rgb[y:y + size, x:x + size] for y in range(0, h, size) for x in range(0, w, size)])
     origins = np.array([(y, x) for y in range(0, h, size) for x in range(0, w, size)])
-    return rgb, images, np.ones(images.shape[:3], bool), origins, (h, w)
+    return images, np.ones(images.shape[:3], bool), origins
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +49,8 @@ def test_settings_refuse_bad_values():
 
 
 def test_canvas_keeps_at_most_max_windows_apart():
-    _, images, masks, origins, shape = _ground(n_side=4)
-    canvas, valid, picked = exemplar_canvas(images, masks, origins, shape, window=64, max_windows=3, min_valid=1.0,
+    images, masks, origins = _ground(n_side=4)
+    canvas, valid, picked = exemplar_canvas(GroundIndex.from_arrays(images, masks, origins), window=64, max_windows=3, min_valid=1.0,
                                             scale=4)
     assert len(picked) == 3
     assert canvas.shape[:2] == (2 * 64 + GAP, 2 * 64 + GAP)  # a 2 x 2 grid, one cell empty
@@ -54,8 +61,8 @@ def test_canvas_keeps_at_most_max_windows_apart():
 def test_detail_recovers_its_own_ground(net):
     """An input that is a box-averaged window of the exemplar ground: the net renders it as it rendered the
     canvas, the match is exact, and net + (real - rendering) is the real window (away from the borders)."""
-    rgb, images, masks, origins, shape = _ground()
-    canvas, valid, _ = exemplar_canvas(images, masks, origins, shape, window=192, max_windows=1, min_valid=1.0,
+    images, masks, origins = _ground()
+    canvas, valid, _ = exemplar_canvas(GroundIndex.from_arrays(images, masks, origins), window=192, max_windows=1, min_valid=1.0,
                                        scale=4)
     rendering = net_rendering(net, canvas)
     st = ExemplarSettings(key_stride=1, back_project=False)
@@ -73,11 +80,11 @@ def test_detail_recovers_its_own_ground(net):
 
 
 def test_back_projection_and_determinism(net):
-    rgb, images, masks, origins, shape = _ground(seed=1)
-    canvas, valid, _ = exemplar_canvas(images, masks, origins, shape, window=128, max_windows=2, min_valid=1.0,
+    images, masks, origins = _ground(seed=1)
+    canvas, valid, _ = exemplar_canvas(GroundIndex.from_arrays(images, masks, origins), window=128, max_windows=2, min_valid=1.0,
                                        scale=4)
     up = ExemplarUpscaler(net, canvas, net_rendering(net, canvas), valid, ExemplarSettings())
-    _, other, *_ = _ground(seed=2)
+    other, *_ = _ground(seed=2)
     lr = other[0].reshape(16, 4, 16, 4, 3).mean((1, 3)).astype(np.float32) / 255
     a, b = up.upscale(lr), up.upscale(lr)
     assert a.shape == (64, 64, 3) and a.dtype == np.float32
@@ -90,8 +97,8 @@ def test_checkpoint_round_trip_through_build_upscaler(tmp_path, net):
     from rockzoom.superres.upscale import build_upscaler
     from rockzoom.util.checkpoint import model_checkpoint, save_checkpoint
 
-    _, images, masks, origins, shape = _ground(seed=3)
-    canvas, valid, _ = exemplar_canvas(images, masks, origins, shape, window=128, max_windows=2, min_valid=1.0,
+    images, masks, origins = _ground(seed=3)
+    canvas, valid, _ = exemplar_canvas(GroundIndex.from_arrays(images, masks, origins), window=128, max_windows=2, min_valid=1.0,
                                        scale=4)
     net_ckpt = tmp_path / "net.pt"
     save_checkpoint(net_ckpt, model_checkpoint(kind="sr", config={}, model_kwargs={"arch": "rlfn", "scale": 4,
