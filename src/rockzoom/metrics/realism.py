@@ -484,7 +484,8 @@ def _candidates(query_desc: torch.Tensor, train_t: torch.Tensor, train_m: np.nda
                 k: int, max_floats: int = 16_000_000) -> tuple[torch.Tensor, np.ndarray]:
     """Running top-``k`` nearest training descriptors per query, streaming over training images: descriptors are
     gathered image by image and compared in blocks of at most ``max_floats`` distances (memory set by that and the
-    image size, not by the number of training images) -> (distances (Q, k), rows (Q, k, 3))."""
+    image size; the training windows' corners are kept as int32, 12 bytes a window) -> (distances (Q, k),
+    rows (Q, k, 3) = [image, y, x])."""
     best_d = torch.full((len(query_desc), 0), float("inf"))
     best_i = torch.zeros((len(query_desc), 0), dtype=torch.long)
     block = max(1, max_floats // max(1, len(query_desc)))  # descriptors per distance block
@@ -505,7 +506,7 @@ def _candidates(query_desc: torch.Tensor, train_t: torch.Tensor, train_m: np.nda
         if not len(desc):
             continue
         pending.append(desc)
-        all_rows.append(rows)
+        all_rows.append(rows.astype(np.int32))
         offset += len(desc)
         if offset - start >= block:
             merge(torch.cat(pending), start)
@@ -514,7 +515,19 @@ def _candidates(query_desc: torch.Tensor, train_t: torch.Tensor, train_m: np.nda
         merge(torch.cat(pending), start)
     if not all_rows:
         raise TooFewImages(f"no fully valid {patch} px patch in the training images")
-    return best_d, np.concatenate(all_rows)[best_i.numpy()]
+    return best_d, _take_rows(all_rows, best_i.numpy())
+
+
+def _take_rows(parts: list[np.ndarray], index: np.ndarray) -> np.ndarray:
+    """``np.concatenate(parts)[index]`` without the concatenation (index: any shape of global row numbers)."""
+    ends = np.cumsum([len(p) for p in parts])
+    part = np.searchsorted(ends, index, side="right")
+    local = index - (ends - np.array([len(p) for p in parts]))[part]
+    out = np.empty(index.shape + (3,), np.int64)
+    for j in np.unique(part):
+        sel = part == j
+        out[sel] = parts[j][local[sel]]
+    return out
 
 
 def _box_sums(x: torch.Tensor, p: int) -> torch.Tensor:
@@ -523,24 +536,28 @@ def _box_sums(x: torch.Tensor, p: int) -> torch.Tensor:
     return (ii[:, p:, p:] - ii[:, :-p, p:] - ii[:, p:, :-p] + ii[:, :-p, :-p]).float()
 
 
-def _refine(query: torch.Tensor, train_t: torch.Tensor, train_m: torch.Tensor, rows: np.ndarray, radius: int,
-            max_floats: int = 8_000_000) -> torch.Tensor:
-    """Exact RMS distance (0-255) of each query (B, 3, p, p) to the best window within ±``radius`` px (stride 1)
-    of its candidate ``rows`` (B, 3) = [image, y, x]; windows touching no-data are skipped -> (B,)."""
-    p, (h, w) = query.shape[-1], train_t.shape[2:]
+def _refine(queries: torch.Tensor, transforms: np.ndarray, train_t: torch.Tensor, train_m: np.ndarray,
+            rows: np.ndarray, radius: int, max_floats: int = 8_000_000) -> torch.Tensor:
+    """Exact RMS distance (0-255) of each query ``queries[q]`` (Q, 3, p, p) under its dihedral transform ``DIHEDRAL[t]``
+    (``transforms``: (B, 2) = [q, t]) to the best window within ±``radius`` px (stride 1) of its candidate ``rows``
+    (B, 3) = [image, y, x]; windows touching no-data (``train_m`` False) are skipped -> (B,). The transformed queries,
+    regions and masks are made per chunk of at most ``max_floats`` window distances."""
+    p, (h, w) = queries.shape[-1], train_t.shape[2:]
     side_y, side_x = min(p + 2 * radius, h), min(p + 2 * radius, w)
     n_win = (side_y - p + 1) * (side_x - p + 1)
     chunk = max(1, max_floats // (3 * p * p * n_win))
     out = []
     for s in range(0, len(rows), chunk):
-        r, q = rows[s:s + chunk], query[s:s + chunk]
+        r, t = rows[s:s + chunk], transforms[s:s + chunk]
+        q = torch.stack([_dihedral(queries[qi], *DIHEDRAL[ti]) for qi, ti in t])
         y0, x0 = np.clip(r[:, 1] - radius, 0, h - side_y), np.clip(r[:, 2] - radius, 0, w - side_x)
         reg = _as_float(torch.stack([train_t[i, :, y:y + side_y, x:x + side_x] for i, y, x in zip(r[:, 0], y0, x0)]))
-        regm = torch.stack([train_m[i, :, y:y + side_y, x:x + side_x] for i, y, x in zip(r[:, 0], y0, x0)])
+        regm = torch.from_numpy(np.stack([train_m[i, y:y + side_y, x:x + side_x]
+                                          for i, y, x in zip(r[:, 0], y0, x0)])).float()
         b = len(r)
         dot = F.conv2d(reg.reshape(1, b * 3, side_y, side_x), q, groups=b)[0].flatten(1)  # (b, windows)
         win_sq = _box_sums((reg ** 2).sum(1), p).flatten(1)
-        valid = _box_sums(regm[:, 0], p).flatten(1) > p * p - 0.5
+        valid = _box_sums(regm, p).flatten(1) > p * p - 0.5
         d2 = (win_sq - 2 * dot + (q ** 2).sum(dim=(1, 2, 3))[:, None]).clamp_min(0)
         out.append(torch.where(valid, d2, torch.full_like(d2, float("inf"))).min(1).values)
     return (torch.cat(out) / (3 * p * p)).sqrt() * 255.0
@@ -550,19 +567,18 @@ def nearest_train_distances(queries: torch.Tensor, train_t: torch.Tensor, train_
                             k: int = 8) -> np.ndarray:
     """RMS distance (0-255) of each query patch (Q, 3, p, p) to its nearest training patch under the 8 dihedral
     transforms: the ``k`` best candidates by 8x8 block means on a ``stride`` grid, then an exact stride-1 search
-    within ±stride/2 px of each (approximate: a true neighbour outside the candidates is missed)."""
+    within ±stride/2 px of each (approximate: a true neighbour outside the candidates is missed). The 8 transformed
+    query sets are never held at once: only their descriptors, and each refine chunk's own."""
     q_n, patch = len(queries), queries.shape[-1]
-    qs = torch.cat([_dihedral(queries, kk, flip) for kk, flip in DIHEDRAL]).contiguous()  # (8Q, ...), dihedral-major
-    d, rows = _candidates(_describe(qs), train_t, train_m, patch, stride, k)
+    desc = torch.cat([_describe(_dihedral(queries, kk, flip).contiguous()) for kk, flip in DIHEDRAL])  # dihedral-major
+    d, rows = _candidates(desc, train_t, train_m, patch, stride, k)
     kk = d.shape[1]
     d = d.reshape(len(DIHEDRAL), q_n, kk).permute(1, 0, 2).reshape(q_n, -1)  # (Q, 8k)
     rows = rows.reshape(len(DIHEDRAL), q_n, kk, 3).transpose(1, 0, 2, 3).reshape(q_n, -1, 3)
     sel = d.topk(min(k, d.shape[1]), dim=1, largest=False).indices.numpy()  # (Q, k) over all dihedrals
-    which = sel // kk  # the dihedral of each kept candidate
-    q_idx = (which * q_n + np.arange(q_n)[:, None]).ravel()
-    tm = torch.from_numpy(np.ascontiguousarray(train_m))[:, None].float()
-    dist = _refine(qs[q_idx], train_t, tm, np.take_along_axis(rows, sel[..., None], 1).reshape(-1, 3),
-                   radius=stride // 2 + stride % 2)
+    transforms = np.column_stack([np.repeat(np.arange(q_n), sel.shape[1]), (sel // kk).ravel()])
+    dist = _refine(queries, transforms, train_t, np.asarray(train_m, dtype=bool),
+                   np.take_along_axis(rows, sel[..., None], 1).reshape(-1, 3), radius=stride // 2 + stride % 2)
     return dist.reshape(q_n, -1).min(1).values.numpy().astype(np.float64)
 
 

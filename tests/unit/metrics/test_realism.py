@@ -157,6 +157,24 @@ def test_meehan_ct_signs():
     assert np.isnan(realism.meehan_ct(np.zeros(10), np.zeros(10, int), held, cells, 3))  # < 20 per cell: no cell
 
 
+def test_nearest_train_distance_finds_a_transformed_crop_and_skips_no_data(field):
+    train, train_m = field
+    crop = torch.from_numpy(train[3, 37:69, 50:82].copy()).permute(2, 0, 1).float() / 255.0 - 0.5  # off the stride
+    queries = torch.stack([crop, torch.rot90(torch.flip(crop, (-1,)), 3, (-2, -1))])  # itself and a flipped turn
+    t = torch.from_numpy(train).permute(0, 3, 1, 2)
+    assert realism.nearest_train_distances(queries, t, train_m, stride=4) == pytest.approx([0, 0], abs=0.1)  # 0-255 scale
+    holed = train_m.copy()
+    holed[3, 50, 60] = False  # one no-data pixel inside the exact window: that window no longer counts
+    assert (realism.nearest_train_distances(queries, t, holed, stride=4) > 1).all()
+
+
+def test_take_rows_equals_indexing_the_concatenation():
+    rng = np.random.default_rng(0)
+    parts = [rng.integers(0, 999, (n, 3)).astype(np.int32) for n in (5, 1, 7, 3)]
+    index = rng.integers(0, 16, (4, 6))
+    assert np.array_equal(realism._take_rows(parts, index), np.concatenate(parts)[index])
+
+
 def test_memorisation_reports_both_patch_sizes(field):
     train, train_m = field
     r = realism.memorisation(train[:4], train[4:12], train[12:16], patches=(32, 64), n_patches=16, k_cells=2,
