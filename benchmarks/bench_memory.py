@@ -6,7 +6,8 @@
 For each N, a dataset folder of N synthetic 256 px training tiles (procedural rock fields of rockzoom.data.demo,
 each 1024 px field cut into 16 tiles and used in its 8 flips / quarter turns, so N / 128 fields are rendered; laid
 out row by row on a near-square grid of the survey, ``train_samples.csv``) and a few held-out tiles is written
-under --work. Then each stage runs in its own fresh process and reports that process's peak RSS (VmHWM):
+under --work. Then each stage runs in its own fresh process (glibc's mmap threshold fixed first, as the rule
+scripts do: ``util.memory.return_large_buffers``) and reports that process's peak RSS (VmHWM):
 - banks: ``build_patch_banks`` with config/config.yaml's ``detail.banks`` from the N training tiles;
 - detail: those banks loaded and ``add_detail`` with ``detail.synthesis`` on --samples starts (the 1/8 view of
   held-out tiles, bicubic back to 256 px: the layout an AE sample gives);
@@ -149,6 +150,9 @@ def main() -> int:
     p.add_argument("--banks", type=Path, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.stage:
+        from rockzoom.util.memory import return_large_buffers
+
+        return_large_buffers()  # as the rule scripts do first
         if args.stage == "import":
             import rockzoom.scene.stage
             import rockzoom.texture.stage  # noqa: F401

@@ -26,6 +26,7 @@ from rockzoom.superres.upscale import Upscaler, build_upscaler, upscale_tiled
 from rockzoom.texture.patch_synthesis import LAYOUT_VIEW, PatchBanks
 from rockzoom.texture.stage import add_detail, layout_summary
 from rockzoom.util.hashing import file_sha256
+from rockzoom.util.memory import release_mapped_pages
 from rockzoom.util.provenance import machine_description
 
 logger = logging.getLogger(__name__)
@@ -108,9 +109,8 @@ def generate(ae_model: str | Path | None, prior_path: str | Path | None, latents
     if real_dir is not None:
         real = load_split(real_dir, "test")
         k = min(len(real), 16)
-        reference = np.asarray(real.images[:k])
-        stack = np.stack(outputs)
-        checks["spectrum_distance_db_to_real"] = spectrum_distance(stack, reference)
+        checks["spectrum_distance_db_to_real"] = spectrum_distance(np.stack(outputs), np.asarray(real.images[:k]))
+        release_mapped_pages(real.images, real.masks)
         checks["real_reference"] = f"{real_dir} test split, {k} images"
     if detail is not None:
         checks["layout"] = layout_summary(native, coarse, detail["synthesis"].get("layout_view", LAYOUT_VIEW))

@@ -363,6 +363,7 @@ def option_realism(generated: np.ndarray, ground_dir: str | Path, out_dir: str |
     n_sheet = min(settings["sheet_n"], len(ground.heldout), len(tiles))
     if n_sheet >= 1:
         write_sheet(ground.heldout, tiles, out_dir, n=n_sheet, seed=seed)
+    del ground, tiles  # the judges' sets and features: freed before the larger own-size reference is read
     if real_dir is not None:
         train_images, train_masks = reference_tiles(real_dir, ("train",), settings["max_images"])
         test_images, test_masks = reference_tiles(real_dir, settings["heldout_splits"], settings["max_images"])

@@ -462,29 +462,37 @@ def _describe(patches: torch.Tensor) -> torch.Tensor:
     return F.adaptive_avg_pool2d(patches, DESC_CELLS).flatten(1)
 
 
+def _window_descriptors(train_t: torch.Tensor, train_m: np.ndarray, patch: int, stride: int, i: int,
+                        max_rows: int):
+    """Yield (desc (L, D), rows (L, 3) int32 = [image, y, x]) for the valid ``patch`` px windows on a ``stride`` grid
+    of training image ``i``, at most ``max_rows`` windows at a time. ``train_t``: uint8 (N, 3, H, W)."""
+    b = patch // DESC_CELLS
+    pos = _patch_positions(train_m[i], patch, stride)
+    if not len(pos):
+        return
+    pooled = F.avg_pool2d(_as_float(train_t[i]), b)
+    win = pooled.unfold(1, DESC_CELLS, 1).unfold(2, DESC_CELLS, 1)  # (3, h', w', 8, 8), a view
+    for s in range(0, len(pos), max_rows):
+        part = pos[s:s + max_rows]
+        yield (win[:, part[:, 0] // b, part[:, 1] // b].permute(1, 0, 2, 3).flatten(1),
+               np.column_stack([np.full(len(part), i), part]).astype(np.int32))
+
+
 def _chunk_descriptors(train_t: torch.Tensor, train_m: np.ndarray, patch: int, stride: int,
                        images: range) -> tuple[torch.Tensor, np.ndarray]:
-    """Descriptors of the valid ``patch`` px windows on a ``stride`` grid of some training images
-    -> (desc (T, D), rows (T, 3) = [image, y, x]). ``train_t``: uint8 (N, 3, H, W), made float one image at a time."""
-    b = patch // DESC_CELLS
-    descs, rows = [], []
-    for i in images:
-        pos = _patch_positions(train_m[i], patch, stride)
-        if len(pos):
-            pooled = F.avg_pool2d(_as_float(train_t[i]), b)
-            win = pooled.unfold(1, DESC_CELLS, 1).unfold(2, DESC_CELLS, 1)  # (3, h', w', 8, 8)
-            descs.append(win[:, pos[:, 0] // b, pos[:, 1] // b].permute(1, 0, 2, 3).flatten(1))
-            rows.append(np.column_stack([np.full(len(pos), i), pos]))
-    if not descs:
+    """Descriptors of the valid ``patch`` px windows on a ``stride`` grid of some training images, all at once
+    -> (desc (T, D), rows (T, 3) = [image, y, x])."""
+    parts = [d for i in images for d in _window_descriptors(train_t, train_m, patch, stride, i, 1 << 62)]
+    if not parts:
         return torch.empty((0, 3 * DESC_CELLS ** 2)), np.empty((0, 3), np.int64)
-    return torch.cat(descs), np.concatenate(rows)
+    return torch.cat([d for d, _ in parts]), np.concatenate([r for _, r in parts]).astype(np.int64)
 
 
 def _candidates(query_desc: torch.Tensor, train_t: torch.Tensor, train_m: np.ndarray, patch: int, stride: int,
-                k: int, max_floats: int = 16_000_000) -> tuple[torch.Tensor, np.ndarray]:
+                k: int, max_floats: int = 8_000_000) -> tuple[torch.Tensor, np.ndarray]:
     """Running top-``k`` nearest training descriptors per query, streaming over training images: descriptors are
-    gathered image by image and compared in blocks of at most ``max_floats`` distances (memory set by that and the
-    image size; the training windows' corners are kept as int32, 12 bytes a window) -> (distances (Q, k),
+    made image by image in slices and compared in blocks of at most ``max_floats`` distances (memory set by that;
+    the training windows' corners are kept as int32, 12 bytes a window) -> (distances (Q, k),
     rows (Q, k, 3) = [image, y, x])."""
     best_d = torch.full((len(query_desc), 0), float("inf"))
     best_i = torch.zeros((len(query_desc), 0), dtype=torch.long)
@@ -502,15 +510,13 @@ def _candidates(query_desc: torch.Tensor, train_t: torch.Tensor, train_m: np.nda
 
     start = 0
     for i in range(len(train_t)):
-        desc, rows = _chunk_descriptors(train_t, train_m, patch, stride, range(i, i + 1))
-        if not len(desc):
-            continue
-        pending.append(desc)
-        all_rows.append(rows.astype(np.int32))
-        offset += len(desc)
-        if offset - start >= block:
-            merge(torch.cat(pending), start)
-            pending, start = [], offset
+        for desc, rows in _window_descriptors(train_t, train_m, patch, stride, i, block):
+            pending.append(desc)
+            all_rows.append(rows)
+            offset += len(desc)
+            if offset - start >= block:
+                merge(torch.cat(pending), start)
+                pending, start = [], offset
     if pending:
         merge(torch.cat(pending), start)
     if not all_rows:
