@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 KID_SUBSETS = 100
 KID_SUBSET_SIZE = 1000
 DESC_CELLS = 8
+KMEANS_ROWS = 16384  # C_T's cells are fitted on at most this many training patches
 DIHEDRAL = [(k, flip) for flip in (False, True) for k in range(4)]
 
 
@@ -478,16 +479,6 @@ def _window_descriptors(train_t: torch.Tensor, train_m: np.ndarray, patch: int, 
                np.column_stack([np.full(len(part), i), part]).astype(np.int32))
 
 
-def _chunk_descriptors(train_t: torch.Tensor, train_m: np.ndarray, patch: int, stride: int,
-                       images: range) -> tuple[torch.Tensor, np.ndarray]:
-    """Descriptors of the valid ``patch`` px windows on a ``stride`` grid of some training images, all at once
-    -> (desc (T, D), rows (T, 3) = [image, y, x])."""
-    parts = [d for i in images for d in _window_descriptors(train_t, train_m, patch, stride, i, 1 << 62)]
-    if not parts:
-        return torch.empty((0, 3 * DESC_CELLS ** 2)), np.empty((0, 3), np.int64)
-    return torch.cat([d for d, _ in parts]), np.concatenate([r for _, r in parts]).astype(np.int64)
-
-
 def _candidates(query_desc: torch.Tensor, train_t: torch.Tensor, train_m: np.ndarray, patch: int, stride: int,
                 k: int, max_floats: int = 8_000_000) -> tuple[torch.Tensor, np.ndarray]:
     """Running top-``k`` nearest training descriptors per query, streaming over training images: descriptors are
@@ -609,14 +600,26 @@ def meehan_ct(gen_dist: np.ndarray, gen_cells: np.ndarray, held_dist: np.ndarray
     return float(np.dot(weights, zs) / np.sum(weights))
 
 
-def _kmeans_cells(train_t: torch.Tensor, train_m: np.ndarray, patch: int, k: int, seed: int):
-    """k-means (k cells) of the block-mean descriptors of the training patches on a non-overlapping grid."""
+def _kmeans_cells(train_t: torch.Tensor, train_m: np.ndarray, patch: int, k: int, seed: int,
+                  max_rows: int = KMEANS_ROWS):
+    """k-means (k cells) of the block-mean descriptors of the training patches on a non-overlapping grid; fitted on
+    at most ``max_rows`` of them (a seeded draw when there are more: memory set by that, not by the reference)."""
     from sklearn.cluster import KMeans
 
-    desc, _ = _chunk_descriptors(train_t, train_m, patch, patch, range(len(train_t)))
-    if len(desc) < k:
-        raise ValueError(f"{len(desc)} training patches of {patch} px cannot make {k} cells")
-    return KMeans(n_clusters=k, n_init=3, random_state=seed).fit(desc.numpy().astype(np.float64))
+    counts = np.array([len(_patch_positions(train_m[i], patch, patch)) for i in range(len(train_t))])
+    total = int(counts.sum())
+    if total < k:
+        raise ValueError(f"{total} training patches of {patch} px cannot make {k} cells")
+    keep = np.arange(total) if total <= max_rows else \
+        np.sort(np.random.default_rng([seed, patch, 31]).choice(total, max_rows, replace=False))
+    ends = np.cumsum(counts)
+    desc, at = np.empty((len(keep), 3 * DESC_CELLS ** 2)), 0
+    for i in np.unique(np.searchsorted(ends, keep, side="right")):
+        mine = keep[(keep >= ends[i] - counts[i]) & (keep < ends[i])] - (ends[i] - counts[i])
+        d, _ = next(_window_descriptors(train_t, train_m, patch, patch, int(i), 1 << 62))
+        desc[at:at + len(mine)] = d[torch.from_numpy(mine)].numpy()
+        at += len(mine)
+    return KMeans(n_clusters=k, n_init=3, random_state=seed).fit(desc)
 
 
 def _memorisation_at(gen, gen_m, train, train_m, held, held_m, patch: int, stride: int, n_patches: int,
