@@ -54,7 +54,8 @@ class ExemplarSettings:
     sigma: float = 1.0         # Gaussian weight (px) of patch pixels in the vote
     gain: float = 1.0          # weight of the matched detail (0: the net's output)
     coherence: float = 3.0     # favour neighbours' shifted matches in the local search (0: off)
-    back_project: bool = True  # exact LR consistency afterwards
+    back_project: bool = True  # LR consistency afterwards
+    projection: str = "exact"  # exact: blocks shifted onto the input; smooth: iterative bicubic back-projection
     seed: int = 0
 
     def __post_init__(self):
@@ -66,6 +67,8 @@ class ExemplarSettings:
             raise ValueError(f"exemplar needs max_windows >= 1 and window >= 32, got {self.max_windows}, {self.window}")
         if self.gain < 0:
             raise ValueError(f"exemplar gain must be >= 0, got {self.gain}")
+        if self.projection not in ("exact", "smooth"):
+            raise ValueError(f"exemplar projection must be exact or smooth, got {self.projection!r}")
 
     @classmethod
     def from_config(cls, config: dict | None) -> ExemplarSettings:
@@ -264,4 +267,4 @@ class ExemplarUpscaler(Upscaler):
             return outs
         from rockzoom.superres.back_projection import back_project_batch
 
-        return back_project_batch(outs, images, self.scale)
+        return back_project_batch(outs, images, self.scale, smooth=self.settings.projection == "smooth")

@@ -44,6 +44,8 @@ def test_settings_refuse_bad_values():
         ExemplarSettings(patch=4)
     with pytest.raises(ValueError, match="gain"):
         ExemplarSettings(gain=-1)
+    with pytest.raises(ValueError, match="projection must be exact or smooth"):
+        ExemplarSettings(projection="blocky")
     with pytest.raises(ValueError, match="unknown exemplar settings: \\['bogus'\\]"):
         ExemplarSettings.from_config({"bogus": 1})
 
