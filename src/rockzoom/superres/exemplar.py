@@ -10,7 +10,8 @@ carried down the levels and refined PatchMatch-style, ``rockzoom.scene.field_syn
 
 : B keeps its layout and colours, and gets the difference between the real ground and the net's rendering of it at
 the matched places (grit, lichen, crisp stone edges), in real proportions. With ``back_project`` the result is then
-projected so that its x k box average is exactly the input (``rockzoom.superres.back_projection``).
+projected onto its input (``rockzoom.superres.back_projection``): ``projection`` smooth, iterative back-projection
+(x k box average within ~1e-3 of the input, no block edges; the default), or exact (equal, by shifting each block).
 
 Scale analogy: the net and the exemplars are made one zoom step apart at the tree's resolution (LR = the tree box-
 averaged x k), and applied one step finer, as the net itself is.
@@ -55,7 +56,7 @@ class ExemplarSettings:
     gain: float = 1.0          # weight of the matched detail (0: the net's output)
     coherence: float = 3.0     # favour neighbours' shifted matches in the local search (0: off)
     back_project: bool = True  # LR consistency afterwards
-    projection: str = "exact"  # exact: blocks shifted onto the input; smooth: iterative bicubic back-projection
+    projection: str = "smooth"  # smooth: iterative bicubic back-projection; exact: blocks shifted onto the input
     seed: int = 0
 
     def __post_init__(self):
