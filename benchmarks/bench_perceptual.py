@@ -168,9 +168,10 @@ def plot_curve(rows: list[dict], path: Path, target: float) -> None:
 
 
 def zoom_figure(tiles_dir: Path, zoom: int, upscalers: dict, out_png: Path, tile_xy: tuple[int, int] | None,
-                context: int = 16) -> None:
-    """A zoom-z tile (each pixel shown as a 4x4 block) beside its zoom z+2 children from each upscaler, and a
-    1:1 crop of each; the children are upscaled with ``context`` px of neighbour tiles, as the pyramid does."""
+                context: int = 16, crop: int = 512) -> None:
+    """A zoom-z tile beside its zoom z+2 children from each upscaler, all at the z+2 pixel size: the centre ``crop`` px
+    of the children at 1:1, and the same ground of the z tile with each pixel shown as a 4x4 block. The children are
+    upscaled with ``context`` px of neighbour tiles, as the pyramid does."""
     from PIL import Image, ImageDraw
 
     from rockzoom.generation.pyramid import mosaic
@@ -186,22 +187,19 @@ def zoom_figure(tiles_dir: Path, zoom: int, upscalers: dict, out_png: Path, tile
         tx, ty = tile_xy[0] - x0, tile_xy[1] - y0
     window = rgb[ty * 256 - context:(ty + 1) * 256 + context, tx * 256 - context:(tx + 1) * 256 + context]
     tile = rgb[ty * 256:(ty + 1) * 256, tx * 256:(tx + 1) * 256]
-    panels = [("zoom %d tile (%d, %d)" % (zoom, x0 + tx, y0 + ty), tile.repeat(4, 0).repeat(4, 1))]
+    centre = slice(512 - crop // 2, 512 + crop // 2)
+    panels = [(f"zoom {zoom} tile ({x0 + tx}, {y0 + ty}), pixels x4", tile.repeat(4, 0).repeat(4, 1)[centre, centre])]
     for name, up in upscalers.items():
         out = np.empty((window.shape[0] * 4, window.shape[1] * 4, 3), np.uint8)
         upscale_tiled(up, window, tile=window.shape[0], overlap=0, out=out)
-        panels.append((f"zoom {zoom + 2}: {name}", out[context * 4:-context * 4, context * 4:-context * 4]))
-    crop = slice(256, 768)
+        panels.append((f"zoom {zoom + 2}: {name}", out[context * 4:-context * 4, context * 4:-context * 4][centre, centre]))
     gap, label_h = 8, 18
-    width = len(panels) * 1024 + (len(panels) - 1) * gap
-    sheet = Image.new("RGB", (width, label_h + 1024 + gap + label_h + 512), "white")
+    sheet = Image.new("RGB", (len(panels) * crop + (len(panels) - 1) * gap, label_h + crop), "white")
     draw = ImageDraw.Draw(sheet)
     for i, (name, image) in enumerate(panels):
-        x = i * (1024 + gap)
+        x = i * (crop + gap)
         draw.text((x + 4, 3), name, fill=(0, 0, 0))
-        sheet.paste(Image.fromarray(image), (x, label_h))
-        draw.text((x + 4, label_h + 1024 + gap + 3), "centre 512 px at 1:1", fill=(0, 0, 0))
-        sheet.paste(Image.fromarray(np.ascontiguousarray(image[crop, crop])), (x, 2 * label_h + 1024 + gap))
+        sheet.paste(Image.fromarray(np.ascontiguousarray(image)), (x, label_h))
     out_png.parent.mkdir(parents=True, exist_ok=True)
     sheet.save(out_png, optimize=True)
     log.info(f"wrote {out_png}")
@@ -244,11 +242,19 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     models = dict(m.split("=", 1) for m in args.models)
+    import yaml
+
+    overrides = {k: yaml.safe_load(v) for k, v in (o.split("=", 1) for o in args.set)}
+    dataclasses.replace(ExemplarSettings(), **overrides)  # unknown keys and bad values are refused here, by name
     if args.figure is not None:
-        ups = {"PSNR net": build_upscaler(checkpoint=args.psnr_model, device="cpu")}
+        ups = {"PSNR net (kind psnr)": build_upscaler(checkpoint=args.psnr_model, device="cpu")}
         if models:
             label, ckpt = next(iter(models.items()))
             ups[label] = build_upscaler(checkpoint=ckpt, device="cpu")
+        for label, ckpt in dict(e.split("=", 1) for e in args.exemplars).items():
+            up = build_upscaler(checkpoint=ckpt, device="cpu")
+            up.settings = dataclasses.replace(up.settings, gain=args.gains[0], **overrides)
+            ups[f"{label} (kind exemplar, gain {args.gains[0]:g})"] = up
         zoom_figure(args.tiles, args.zoom, ups, args.figure, tuple(args.tile) if args.tile else None)
 
     ref = heldout_tiles(args.data_dir)
@@ -265,10 +271,6 @@ def main() -> None:
         for a in args.alphas:
             candidates.append((f"{label} a={a:g}", interpolated(args.psnr_model, Path(ckpt), a, label),
                                {"recipe": label, "alpha": a}))
-    import yaml
-
-    overrides = {k: yaml.safe_load(v) for k, v in (o.split("=", 1) for o in args.set)}
-    dataclasses.replace(ExemplarSettings(), **overrides)  # unknown keys and bad values are refused here, by name
     for label, ckpt in dict(e.split("=", 1) for e in args.exemplars).items():
         exemplar = build_upscaler(checkpoint=ckpt, device="cpu")
         exemplar.prepare()  # the source levels once, shared by the copies
