@@ -1,6 +1,7 @@
 """Perception-distortion curves of the x4 upscalers on real tiles, judged by scale analogy.
 
-Reference: the real held-out tiles (val + test of ``--data-dir``, complete tiles only). Candidates: the same tiles
+Reference: the real held-out tiles (``--splits``, val + test of ``--data-dir`` by default, complete tiles only; choose
+settings on ``--splits val`` and report them on ``--splits test``). Candidates: the same tiles
 box-averaged x4 (what the tree's coarser zoom holds) and upscaled x4 by each upscaler, so every candidate has a real
 twin; a tile and its upscale share a group (one fold of the judge). Each row reports PSNR to the real tile (pooled,
 with the bootstrap 95% interval of the per-tile mean), the LR consistency (PSNR of the output box-averaged x4
@@ -17,8 +18,9 @@ consistency (``rockzoom.superres.back_projection``). Writes ``curve.csv`` and ``
 ``--cuts LABEL=GLOB`` judges generated images (e.g. ``results/generated/option_a/samples/*.png``, 1024 px) by
 their 256 px cuts at their own pixel size, every cut of one image in one group, against the same reference.
 
-``--figure PNG`` also draws a zoom-``z`` tile of ``--tiles`` beside its zoom z+2 children from the PSNR net and from
-the first ``--models`` entry (16 px of neighbour context, as ``snakemake pyramid`` upscales), for the README.
+``--figure PNG`` also draws a zoom-``z`` tile of ``--tiles`` beside its zoom z+2 children from the PSNR net, the
+first ``--models`` entry and each ``--exemplars`` entry (first ``--gains`` value, ``--set``), 16 px of neighbour context
+as ``snakemake pyramid`` upscales, for the README.
 
     .venv/bin/python benchmarks/bench_perceptual.py --data-dir /work/scratch/real/results/data/s256 \\
         --psnr-model .../results/sr/rlfn-x4-h256/model.pt --models perceptual=.../results/sr_perceptual/rlfn-x4-h256/model.pt \\
@@ -44,12 +46,12 @@ sys.path.insert(0, str(REPO / "src"))
 log = logging.getLogger("bench_perceptual")
 
 
-def heldout_tiles(data_dir: Path) -> np.ndarray:
-    """The complete val and test tiles (uint8 (N, S, S, 3))."""
+def heldout_tiles(data_dir: Path, splits=("val", "test")) -> np.ndarray:
+    """The complete tiles of ``splits`` (uint8 (N, S, S, 3))."""
     from rockzoom.data.store import load_split
 
     tiles = []
-    for split in ("val", "test"):
+    for split in splits:
         arrays = load_split(data_dir, split)
         complete = np.asarray(arrays.masks).all(axis=(1, 2))
         tiles.append(np.asarray(arrays.images)[complete])
@@ -208,6 +210,8 @@ def zoom_figure(tiles_dir: Path, zoom: int, upscalers: dict, out_png: Path, tile
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", type=Path, required=True, help="results/data/s256 of a real-tree run")
+    parser.add_argument("--splits", nargs="+", default=["val", "test"], choices=["val", "test"],
+                        help="held-out splits of the reference (tune on val, report on test)")
     parser.add_argument("--psnr-model", type=Path, required=True)
     parser.add_argument("--models", nargs="*", default=[], metavar="LABEL=CKPT", help="fine-tunes of the PSNR net")
     parser.add_argument("--alphas", nargs="*", type=float, default=[1.0], help="interpolation weights of each model")
@@ -257,11 +261,11 @@ def main() -> None:
             ups[f"{label} (kind exemplar, gain {args.gains[0]:g})"] = up
         zoom_figure(args.tiles, args.zoom, ups, args.figure, tuple(args.tile) if args.tile else None)
 
-    ref = heldout_tiles(args.data_dir)
+    ref = heldout_tiles(args.data_dir, args.splits)
     groups = np.arange(len(ref))
     lr = box_down(ref, 4)
     judge = Judge(ref, {"families": args.families}, reference_groups=groups)
-    log.info(f"{len(ref)} real held-out tiles of {ref.shape[1]} px; judges {args.families}; "
+    log.info(f"{len(ref)} real held-out ({'+'.join(args.splits)}) tiles of {ref.shape[1]} px; judges {args.families}; "
              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     candidates = [("bicubic", build_upscaler(method="bicubic", scale=4), {}),
                   ("lanczos", build_upscaler(method="lanczos", scale=4), {}),
