@@ -168,6 +168,17 @@ def test_nearest_train_distance_finds_a_transformed_crop_and_skips_no_data(field
     assert (realism.nearest_train_distances(queries, t, holed, stride=4) > 1).all()
 
 
+def test_copy_cells_are_fitted_on_at_most_the_cap(field):
+    train, train_m = field  # 32 tiles of 128 px: 16 patches of 32 px each, 512 in all
+    t = torch.from_numpy(train).permute(0, 3, 1, 2)
+    capped = realism._kmeans_cells(t, train_m, 32, 3, seed=0, max_rows=100)
+    assert len(capped.labels_) == 100  # the fit saw the cap, not the 512
+    again = realism._kmeans_cells(t, train_m, 32, 3, seed=0, max_rows=100)
+    np.testing.assert_array_equal(capped.cluster_centers_, again.cluster_centers_)  # a seeded draw
+    assert len(realism._kmeans_cells(t, train_m, 32, 3, seed=0).labels_) == int(
+        sum(len(realism._patch_positions(m, 32, 32)) for m in train_m))  # under the cap: every patch
+
+
 def test_take_rows_equals_indexing_the_concatenation():
     rng = np.random.default_rng(0)
     parts = [rng.integers(0, 999, (n, 3)).astype(np.int32) for n in (5, 1, 7, 3)]
