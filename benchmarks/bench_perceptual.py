@@ -277,11 +277,12 @@ def main() -> None:
                                {"recipe": label, "alpha": a}))
     for label, ckpt in dict(e.split("=", 1) for e in args.exemplars).items():
         exemplar = build_upscaler(checkpoint=ckpt, device="cpu")
-        exemplar.prepare()  # the source levels once, shared by the copies
+        exemplar.settings = dataclasses.replace(exemplar.settings, **overrides)  # before the levels: patch, pca_dims...
+        exemplar.prepare()  # the source levels once, shared by the copies (they differ only in gain and sigma)
         for sigma in args.sigmas or [exemplar.settings.sigma]:
             for g in args.gains:
                 up = copy.copy(exemplar)
-                up.settings = dataclasses.replace(exemplar.settings, gain=g, sigma=sigma, **overrides)
+                up.settings = dataclasses.replace(exemplar.settings, gain=g, sigma=sigma)
                 candidates.append((f"{label} s={sigma:g} g={g:g}", up, {"recipe": f"{label} s={sigma:g}", "alpha": g}))
     rows = []
     args.out.mkdir(parents=True, exist_ok=True)
