@@ -7,9 +7,10 @@ from torch.nn.utils.parametrizations import spectral_norm
 
 
 class PatchDiscriminator(nn.Module):
-    def __init__(self, n_feats: int = 32, n_down: int = 3):
+    def __init__(self, n_feats: int = 32, n_down: int = 3, in_channels: int = 3):
         super().__init__()
-        layers: list[nn.Module] = [spectral_norm(nn.Conv2d(3, n_feats, 3, padding=1)), nn.LeakyReLU(0.2, inplace=True)]
+        layers: list[nn.Module] = [spectral_norm(nn.Conv2d(in_channels, n_feats, 3, padding=1)),
+                                   nn.LeakyReLU(0.2, inplace=True)]
         ch = n_feats
         for i in range(n_down):
             out = min(n_feats * 2 ** (i + 1), n_feats * 8)

@@ -8,7 +8,9 @@ engine on a sum of weighted terms (``sr.perceptual`` in the config; a weight of 
   compares with is part of the resumable state);
 - ``lr``: LR consistency, the output box-averaged x k against the input;
 - ``adversarial``: a relativistic average GAN against a small spectral-norm patch discriminator
-  (``models.discriminator.PatchDiscriminator``, ``d_down`` stride-2 convs: receptive field 22 px at 2, 46 at 3);
+  (``models.discriminator.PatchDiscriminator``, ``d_down`` stride-2 convs: receptive field 22 px at 2, 46 at 3) that
+  sees ``d_view``: the pixels, their high-pass (the image minus its Gaussian blur of sigma 2 px, the realism judge's
+  view of fine detail, as SPSR's gradient-space discriminator sees edges) or both stacked;
 - ``swd``, ``gram``, ``fft``: weight-free texture losses (patch sliced Wasserstein, random-CNN Gram, FFT amplitude);
 - ``grid``: the period-k pattern a pixel-shuffle head learns to add to every block (``block_phase_loss``).
 
@@ -57,7 +59,9 @@ logger = logging.getLogger(__name__)
 KIND = "sr_perceptual"
 WEIGHTS = ("pixel_weight", "ldl_weight", "lr_weight", "adversarial_weight", "swd_weight", "gram_weight", "fft_weight",
            "grid_weight")
-PERCEPTUAL_KEYS = WEIGHTS + ("d_lr", "d_feats", "d_down", "ldl_ema_decay", "swd_patch", "swd_projections")
+PERCEPTUAL_KEYS = WEIGHTS + ("d_lr", "d_feats", "d_down", "d_view", "ldl_ema_decay", "swd_patch", "swd_projections")
+D_VIEWS = ("full", "highpass", "both")
+HIGHPASS_GAIN = 4.0  # the high-pass of [0, 1] images spans about +-0.25: brought to the discriminator's range
 BELOW_BICUBIC = -1000.0  # added to the score of a model whose validation PSNR is below bicubic's
 
 
@@ -85,7 +89,10 @@ class PerceptualSRTask(SRTask):
         model = super().build_model()
         model.load_state_dict(self.psnr_state)
         self.ema = copy.deepcopy(model).eval().requires_grad_(False)
-        self.discriminator = PatchDiscriminator(self.s["d_feats"], n_down=self.s["d_down"])
+        if self.s["d_view"] not in D_VIEWS:
+            raise ValueError(f"sr.perceptual.d_view is {self.s['d_view']!r}; expected one of {D_VIEWS}")
+        channels = 6 if self.s["d_view"] == "both" else 3
+        self.discriminator = PatchDiscriminator(self.s["d_feats"], n_down=self.s["d_down"], in_channels=channels)
         self.d_optimizer = torch.optim.Adam(self.discriminator.parameters(), lr=self.s["d_lr"], betas=(0.9, 0.99))
         return model
 
@@ -113,13 +120,13 @@ class PerceptualSRTask(SRTask):
         logs: dict[str, float] = {}
 
         if w["adversarial_weight"] > 0:
-            d = self.discriminator
-            d.requires_grad_(True)
+            d = self._seen_by_discriminator
+            self.discriminator.requires_grad_(True)
             loss_d = relativistic_loss(d(hr), d(fake_m.detach()), real_is_real=True)
             self.d_optimizer.zero_grad(set_to_none=True)
             loss_d.backward()
             self.d_optimizer.step()
-            d.requires_grad_(False)
+            self.discriminator.requires_grad_(False)
             terms["adversarial"] = relativistic_loss(d(hr).detach(), d(fake_m), real_is_real=False)
             logs["loss_d"] = loss_d.item()
         if w["pixel_weight"] > 0:
@@ -144,6 +151,16 @@ class PerceptualSRTask(SRTask):
         total = sum(w[f"{name}_weight"] * value for name, value in terms.items())
         logs.update({f"loss_{name}": value.item() for name, value in terms.items()})
         return total, logs
+
+    def _seen_by_discriminator(self, x: torch.Tensor) -> torch.Tensor:
+        """The discriminator's logits for images ``x`` (B,3,H,W in [0, 1]) seen through ``d_view``."""
+        from rockzoom.metrics.judges import HIGHPASS_SIGMA, gaussian_blur
+
+        view = self.s["d_view"]
+        if view == "full":
+            return self.discriminator(x)
+        high = 0.5 + HIGHPASS_GAIN * (x - gaussian_blur(x, HIGHPASS_SIGMA))  # the discriminator maps [0, 1] to +-1
+        return self.discriminator(high if view == "highpass" else torch.cat([x, high], 1))
 
     def validate(self, model):
         metrics = super().validate(model)

@@ -12,7 +12,8 @@ from rockzoom.util.checkpoint import load_checkpoint
 
 NET = {"arch": "rlfn", "n_blocks": 1, "n_feats": 8}
 SETTINGS = {"pixel_weight": 1.0, "ldl_weight": 1.0, "lr_weight": 1.0, "adversarial_weight": 0.05, "swd_weight": 1.0,
-            "gram_weight": 0.1, "fft_weight": 0.1, "grid_weight": 1.0, "d_lr": 1e-4, "d_feats": 8, "d_down": 2, "ldl_ema_decay": 0.9,
+            "gram_weight": 0.1, "fft_weight": 0.1, "grid_weight": 1.0, "d_lr": 1e-4, "d_feats": 8, "d_down": 2, "d_view": "full",
+            "ldl_ema_decay": 0.9,
             "swd_patch": 5, "swd_projections": 8}
 
 
@@ -36,10 +37,10 @@ def psnr_model(data_dir, tmp_path_factory):
     return out / "model.pt"
 
 
-def _finetune(data_dir, psnr_model, out, steps=4, **kw):
+def _finetune(data_dir, psnr_model, out, steps=4, settings=None, **kw):
     return finetune_sr_perceptual(data_dir, psnr_model, model_out=out / "model.pt", metrics_csv=out / "metrics.csv",
-                                  curve_png=out / "curve.png", settings=_settings(steps), seed=0, progress=False,
-                                  **kw)
+                                  curve_png=out / "curve.png", settings=settings or _settings(steps), seed=0,
+                                  progress=False, **kw)
 
 
 def test_perceptual_finetune_trains_every_term_and_resumes_after_a_kill(data_dir, psnr_model, tmp_path):
@@ -90,3 +91,34 @@ def test_bad_settings_and_starts_are_refused_and_the_checkpoint_upscales(data_di
     table = eval_sr(data_dir, scale=2, models=[out / "model.pt"], table_csv=tmp_path / "t.csv",
                     crops_png=tmp_path / "c.png", device="cpu", measure_memory=False, methods=("bicubic",))
     assert list(table["method"]) == ["bicubic", "p+perceptual"]
+
+
+@pytest.mark.parametrize("view, channels", [("highpass", 3), ("both", 6)])
+def test_the_discriminator_sees_its_view(data_dir, psnr_model, tmp_path, view, channels):
+    settings = _settings(2, d_view=view, ldl_weight=0.0, swd_weight=0.0, gram_weight=0.0)
+    _finetune(data_dir, psnr_model, tmp_path / view, settings=settings)
+    d = load_checkpoint(tmp_path / f"{view}.state" / "state.pt")["extra"]["discriminator"]
+    first = next(v for k, v in d.items() if k.endswith("weight") or k.endswith("original"))
+    assert first.shape[1] == channels
+    assert "loss_adversarial" in pd.read_csv(tmp_path / view / "metrics.csv").columns
+
+
+def test_the_high_pass_view_is_blind_to_flat_colour_and_sees_edges():
+    from rockzoom.superres.perceptual import PerceptualSRTask
+
+    task = PerceptualSRTask.__new__(PerceptualSRTask)
+    task.s = {"d_view": "highpass"}
+    task.discriminator = lambda x: x  # what the discriminator is fed
+    flat = torch.full((1, 3, 32, 32), 0.3)
+    assert torch.allclose(task._seen_by_discriminator(flat), torch.full_like(flat, 0.5), atol=1e-6)
+    edge = flat.clone()
+    edge[..., 16:] = 0.7
+    seen = task._seen_by_discriminator(edge)
+    assert seen[..., 15].min() < 0.3 and seen[..., 16].max() > 0.7  # dark side darker, bright side brighter
+    task.s = {"d_view": "both"}
+    assert task._seen_by_discriminator(edge).shape == (1, 6, 32, 32)
+
+
+def test_an_unknown_discriminator_view_is_refused(data_dir, psnr_model, tmp_path):
+    with pytest.raises(ValueError, match="d_view"):
+        _finetune(data_dir, psnr_model, tmp_path / "bad", settings=_settings(1, d_view="pixels"))
