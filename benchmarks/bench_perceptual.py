@@ -9,7 +9,7 @@ against its input), the judges of ``rockzoom.metrics.judges`` (each family's bal
 Clopper-Pearson interval; chance 0.5) and the upscaling time per tile.
 
 Rows: bicubic, Lanczos, the PSNR net, and for every ``--models LABEL=CKPT`` (a perceptual or GAN fine-tune of the
-PSNR net) the network interpolation ``(1 - a) * PSNR + a * fine-tune`` at each ``--alphas`` value (ESRGAN's
+PSNR net: its kept ``model.pt``, or its last step's weights, ``<model>.state/state.pt``) the network interpolation ``(1 - a) * PSNR + a * fine-tune`` at each ``--alphas`` value (ESRGAN's
 perception-distortion dial; a = 1 is the fine-tune itself), and for every ``--exemplars LABEL=CKPT`` (the PSNR net
 with exemplar detail, ``rockzoom.superres.exemplar``) one row per ``--gains`` value (its dial, plotted as alpha; its
 own back-projection setting applies); ``--back-project`` adds every row again with exact LR
@@ -67,9 +67,11 @@ def interpolated(psnr_ckpt: Path, other_ckpt: Path, alpha: float, name: str):
 
     base, other = NetUpscaler.from_checkpoint(psnr_ckpt, device="cpu"), load_checkpoint(other_ckpt)
     state = base.model.state_dict()
-    if set(state) != set(other["state_dict"]):
+    # a fine-tune's kept model (model.pt) or its last step's weights (its .state/state.pt: EMA if kept, else live)
+    weights = other["state_dict"] if "state_dict" in other else (other.get("ema") or other["model"])
+    if set(state) != set(weights):
         raise ValueError(f"{other_ckpt}: not the PSNR net's architecture")
-    mixed = {k: torch.lerp(v.float(), other["state_dict"][k].float(), alpha) if v.dtype.is_floating_point else v
+    mixed = {k: torch.lerp(v.float(), weights[k].float(), alpha) if v.dtype.is_floating_point else v
              for k, v in state.items()}
     model = copy.deepcopy(base.model)
     model.load_state_dict(mixed)
@@ -224,6 +226,8 @@ def main() -> None:
     parser.add_argument("--skip", nargs="*", default=[], help="leave out these baseline rows (bicubic lanczos psnr)")
     parser.add_argument("--back-project", action="store_true", help="every row also with exact LR consistency")
     parser.add_argument("--families", nargs="+", default=["texture", "cnn"], help="judge families")
+    parser.add_argument("--cnn-seeds", nargs="+", type=int, default=[0],
+                        help="the CNN judge's score is its mean over these seeds (where n is small, one seed swings)")
     parser.add_argument("--target", type=float, default=0.80, help="the judge target drawn on the plot")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--threads", type=int, default=2)
@@ -264,7 +268,7 @@ def main() -> None:
     ref = heldout_tiles(args.data_dir, args.splits)
     groups = np.arange(len(ref))
     lr = box_down(ref, 4)
-    judge = Judge(ref, {"families": args.families}, reference_groups=groups)
+    judge = Judge(ref, {"families": args.families, "cnn": {"seeds": args.cnn_seeds}}, reference_groups=groups)
     log.info(f"{len(ref)} real held-out ({'+'.join(args.splits)}) tiles of {ref.shape[1]} px; judges {args.families}; "
              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     candidates = [("bicubic", build_upscaler(method="bicubic", scale=4), {}),

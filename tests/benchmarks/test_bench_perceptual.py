@@ -11,7 +11,7 @@ import torch
 from rockzoom.data.store import save_split
 from rockzoom.metrics.judges import Judge, box_down
 from rockzoom.models.registry import SR_NETS
-from rockzoom.util.checkpoint import model_checkpoint, save_checkpoint
+from rockzoom.util.checkpoint import FORMAT_VERSION, model_checkpoint, save_checkpoint
 
 REPO = Path(__file__).resolve().parents[2]
 SPEC = importlib.util.spec_from_file_location("bench_perceptual", REPO / "benchmarks/bench_perceptual.py")
@@ -38,6 +38,21 @@ def test_interpolation_ends_are_the_two_nets(tmp_path):
         half = bench.interpolated(tmp_path / "p.pt", tmp_path / "o.pt", 0.5, "x").model.head.weight
         torch.testing.assert_close(half, (psnr.head.weight + other.head.weight) / 2)
 
+
+
+def test_a_training_state_gives_its_last_weights_ema_first(tmp_path):
+    _checkpoint(tmp_path / "p.pt", 0, "sr")
+    live, ema = SR_NETS.from_config(NET, scale=4), SR_NETS.from_config(NET, scale=4)
+    state = {"format_version": FORMAT_VERSION, "step": 7, "model": live.state_dict(), "ema": None, "optimizer": {},
+             "extra": {}}
+    x = torch.rand(1, 3, 8, 8)
+    with torch.no_grad():
+        torch.save(state, tmp_path / "state.pt")
+        torch.testing.assert_close(bench.interpolated(tmp_path / "p.pt", tmp_path / "state.pt", 1.0, "x").model(x),
+                                   live(x))
+        torch.save({**state, "ema": ema.state_dict()}, tmp_path / "state.pt")
+        torch.testing.assert_close(bench.interpolated(tmp_path / "p.pt", tmp_path / "state.pt", 1.0, "x").model(x),
+                                   ema(x))
 
 def test_heldout_reference_is_complete_tiles_and_a_row_is_scored(tmp_path):
     rng = np.random.default_rng(0)
