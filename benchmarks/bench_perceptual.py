@@ -9,8 +9,9 @@ against its input), the judges of ``rockzoom.metrics.judges`` (each family's bal
 Clopper-Pearson interval; chance 0.5) and the upscaling time per tile.
 
 Rows: bicubic, Lanczos, the PSNR net, and for every ``--models LABEL=CKPT`` (a perceptual or GAN fine-tune of the
-PSNR net: its kept ``model.pt``, or its last step's weights, ``<model>.state/state.pt``) the network interpolation ``(1 - a) * PSNR + a * fine-tune`` at each ``--alphas`` value (ESRGAN's
-perception-distortion dial; a = 1 is the fine-tune itself), and for every ``--exemplars LABEL=CKPT`` (the PSNR net
+PSNR net: its kept ``model.pt``, or its last step's weights, ``<model>.state/state.pt``) the network interpolation
+``(1 - a) * PSNR + a * fine-tune`` at each ``--alphas`` value (ESRGAN's perception-distortion dial; a = 1 is the
+fine-tune itself), and for every ``--exemplars LABEL=CKPT`` (the PSNR net
 with exemplar detail, ``rockzoom.superres.exemplar``) one row per ``--gains`` value (its dial, plotted as alpha; its
 own back-projection setting applies); ``--back-project`` adds every row again with exact LR
 consistency (``rockzoom.superres.back_projection``). Writes ``curve.csv`` and ``curve.png`` to ``--out``.

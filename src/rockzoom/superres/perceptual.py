@@ -29,6 +29,7 @@ from torch import nn
 
 from rockzoom.engine import TrainResult, train
 from rockzoom.engine.state import state_dir_for
+from rockzoom.metrics.judges import HIGHPASS_SIGMA, gaussian_blur
 from rockzoom.metrics.spectrum import hf_energy_ratio, spectrum_distance
 from rockzoom.models.discriminator import PatchDiscriminator
 from rockzoom.superres.data import SRPairs
@@ -154,8 +155,6 @@ class PerceptualSRTask(SRTask):
 
     def _seen_by_discriminator(self, x: torch.Tensor) -> torch.Tensor:
         """The discriminator's logits for images ``x`` (B,3,H,W in [0, 1]) seen through ``d_view``."""
-        from rockzoom.metrics.judges import HIGHPASS_SIGMA, gaussian_blur
-
         view = self.s["d_view"]
         if view == "full":
             return self.discriminator(x)
