@@ -220,7 +220,7 @@ def texture_c2st_features(real_f: np.ndarray, fake_f: np.ndarray, *, real_groups
 
 # ---------------------------------------------------------------------------------------------------- CNN judge
 
-def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
+def _gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
     r = int(math.ceil(3 * sigma))
     k = torch.exp(-torch.arange(-r, r + 1, dtype=torch.float32) ** 2 / (2 * sigma ** 2))
     k = (k / k.sum()).to(x)
@@ -228,6 +228,11 @@ def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
     x = F.pad(x, (r, r, r, r), mode="reflect")
     x = F.conv2d(x, k.view(1, 1, 1, -1).repeat(c, 1, 1, 1), groups=c)
     return F.conv2d(x, k.view(1, 1, -1, 1).repeat(c, 1, 1, 1), groups=c)
+
+
+def highpass(x: torch.Tensor) -> torch.Tensor:
+    """The judge's high-pass view of (B, C, H, W) images: the image minus its Gaussian blur of ``HIGHPASS_SIGMA``."""
+    return x - _gaussian_blur(x, HIGHPASS_SIGMA)
 
 
 def view_tensor(images: np.ndarray, view: str, batch: int = 64) -> torch.Tensor:
@@ -240,7 +245,7 @@ def view_tensor(images: np.ndarray, view: str, batch: int = 64) -> torch.Tensor:
         if view == "full":
             x = (x - 0.5) * 2
         elif view == "highpass":
-            x = (x - gaussian_blur(x, HIGHPASS_SIGMA)) * 8
+            x = highpass(x) * 8
         else:
             x = (F.avg_pool2d(x, COARSE_FACTOR) - 0.5) * 2
         outs.append(x)

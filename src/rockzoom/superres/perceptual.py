@@ -29,7 +29,7 @@ from torch import nn
 
 from rockzoom.engine import TrainResult, train
 from rockzoom.engine.state import state_dir_for
-from rockzoom.metrics.judges import HIGHPASS_SIGMA, gaussian_blur
+from rockzoom.metrics.judges import highpass
 from rockzoom.metrics.spectrum import hf_energy_ratio, spectrum_distance
 from rockzoom.models.discriminator import PatchDiscriminator
 from rockzoom.superres.data import SRPairs
@@ -121,7 +121,7 @@ class PerceptualSRTask(SRTask):
         logs: dict[str, float] = {}
 
         if w["adversarial_weight"] > 0:
-            d = self._seen_by_discriminator
+            d = self._seen_by_discriminator  # the discriminator through d_view
             self.discriminator.requires_grad_(True)
             loss_d = relativistic_loss(d(hr), d(fake_m.detach()), real_is_real=True)
             self.d_optimizer.zero_grad(set_to_none=True)
@@ -158,7 +158,7 @@ class PerceptualSRTask(SRTask):
         view = self.s["d_view"]
         if view == "full":
             return self.discriminator(x)
-        high = 0.5 + HIGHPASS_GAIN * (x - gaussian_blur(x, HIGHPASS_SIGMA))  # the discriminator maps [0, 1] to +-1
+        high = 0.5 + HIGHPASS_GAIN * highpass(x)  # the discriminator maps [0, 1] to +-1
         return self.discriminator(high if view == "highpass" else torch.cat([x, high], 1))
 
     def validate(self, model):
