@@ -14,7 +14,9 @@ PSNR net: its kept ``model.pt``, or its last step's weights, ``<model>.state/sta
 fine-tune itself), and for every ``--exemplars LABEL=CKPT`` (the PSNR net
 with exemplar detail, ``rockzoom.superres.exemplar``) one row per ``--gains`` value (its dial, plotted as alpha; its
 own back-projection setting applies); ``--back-project`` adds every row again with exact LR
-consistency (``rockzoom.superres.back_projection``). Writes ``curve.csv`` and ``curve.png`` to ``--out``.
+consistency (``rockzoom.superres.back_projection``). Writes ``curve.csv`` and ``curve.png`` to ``--out``. With the
+PSNR net's row it also logs the distortion floor at real statistics (``log_distortion_floor``): the Gaussian estimate
+of the best PSNR any upscaler whose outputs are distributed like the real tiles can reach.
 
 ``--cuts LABEL=GLOB`` judges generated images (e.g. ``results/generated/option_a/samples/*.png``, 1024 px) by
 their 256 px cuts at their own pixel size, every cut of one image in one group, against the same reference.
@@ -110,6 +112,20 @@ def score_row(name: str, out: np.ndarray, ref: np.ndarray, lr: np.ndarray, judge
              + ", ".join(f"{f} {r['score']:.3f} [{r['ci_low']:.2f}, {r['ci_high']:.2f}]" for f, r in result.items())
              + f", {row['ms_per_tile']:.0f} ms/tile")
     return row
+
+
+def log_distortion_floor(psnr_out: np.ndarray, ref: np.ndarray) -> float:
+    """Log (and return, dB) the Gaussian estimate of the best PSNR an upscaler whose outputs are distributed like the
+    real tiles can reach: the PSNR net's MSE (standing in for the MMSE) plus the stationary W2² between its outputs
+    and the real tiles (``rockzoom.metrics.spectrum.stationary_w2``). Perfect realism costs at least this much."""
+    from rockzoom.metrics.spectrum import stationary_w2
+
+    mse = float(((psnr_out.astype(np.float64) - ref) ** 2).mean())
+    w2 = stationary_w2(psnr_out, ref)
+    floor = 10 * np.log10(255.0**2 / (mse + w2)) if mse + w2 > 0 else float("inf")
+    log.info(f"distortion floor at real statistics (Gaussian estimate): PSNR net MSE {mse:.1f} + W2² {w2:.1f} -> "
+             f"{floor:.2f} dB")
+    return floor
 
 
 def judge_cuts(globs: dict[str, str], ref: np.ndarray, judge, out_csv: Path) -> None:
@@ -300,6 +316,8 @@ def main() -> None:
             out, seconds = upscale_all(BackProjected(up) if bp else up, lr)
             rows.append(score_row(name + (" +bp" if bp else ""), out, ref, lr, judge, groups, seconds,
                                   back_project=bp, **extra))
+            if name == "psnr" and not bp:
+                log_distortion_floor(out, ref)
             import pandas as pd
 
             pd.DataFrame(rows).to_csv(args.out / "curve.csv", index=False, float_format="%.4f")

@@ -69,3 +69,15 @@ def test_heldout_reference_is_complete_tiles_and_a_row_is_scored(tmp_path):
     row = bench.score_row("nearest", out, ref, lr, judge, np.arange(7), 0.001)
     assert row["lr_psnr"] == float("inf") and row["n"] == 7 and 0 <= row["texture"] <= 1
     assert row["judge_max"] == row["texture"] and row["psnr"] < 40
+
+
+def test_distortion_floor_is_the_psnr_nets_mse_plus_the_spectral_gap():
+    rng = np.random.default_rng(1)
+    ref = rng.integers(0, 256, (3, 32, 32, 3)).astype(np.uint8)
+    assert bench.log_distortion_floor(ref, ref) == float("inf")  # a perfect net: no floor
+    flat = np.rint(np.broadcast_to(ref.mean(axis=(1, 2), keepdims=True), ref.shape)).astype(np.uint8)  # means only
+    mse = ((flat.astype(float) - ref) ** 2).mean()
+    variance = ((ref - ref.mean(axis=(1, 2), keepdims=True)) ** 2).mean()
+    # flat images have no power at all: reaching real statistics costs the real variance on top of their MSE
+    assert abs(bench.log_distortion_floor(flat, ref) - 10 * np.log10(255**2 / (mse + variance))) < 1e-9
+    assert abs(mse - variance) < 1  # (which here is their MSE again, up to the rounding of the means)

@@ -113,3 +113,19 @@ def test_texture_measures():
     assert 0 < freqs[0] < freqs[-1] < 0.5
     # white noise has a flat spectrum: high and low bands within a factor of 2
     assert 0.5 < power[-4:].mean() / power[4:8].mean() < 2.0
+
+
+def test_stationary_w2_known_answers():
+    from rockzoom.metrics.spectrum import stationary_w2
+
+    rng = np.random.default_rng(0)
+    a = rng.uniform(0.2, 0.8, (4, 32, 32, 3))
+    assert stationary_w2(a, a) == pytest.approx(0.0, abs=1e-9)
+    mean = a.mean(axis=(1, 2), keepdims=True)
+    damped = mean + 0.25 * (a - mean)  # the same fields with 1/4 of their amplitude: every spectrum scaled by 1/16
+    variance = ((255 * (a - mean)) ** 2).mean()
+    assert stationary_w2(damped, a) == pytest.approx((1 - 0.25) ** 2 * variance, rel=1e-9)
+    shifted = np.roll(a, (5, 7), axis=(1, 2))  # a circular shift keeps every power spectrum
+    assert stationary_w2(shifted, a) == pytest.approx(0.0, abs=1e-9)
+    with pytest.raises(ValueError, match="differ in image shape"):
+        stationary_w2(a, a[:, :16])

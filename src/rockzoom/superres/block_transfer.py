@@ -1,0 +1,111 @@
+"""Block-matched residual transfer: each block of a learned upscale gets the residual (real ground minus the net's
+rendering of it) of the training-ground block whose rendering looks most like it.
+
+The exemplar canvas (``rockzoom.superres.exemplar``) holds real ground S and what the PSNR net makes of it, A. Every
+``block`` px block of the net's output B is matched to the A block (origins on a ``stride`` grid, wholly valid) with
+the nearest LR look (the block's ``scale`` x box average, projected onto ``dims`` principal axes of the bank), and
+S - A of that block is added, feathered linearly over ``overlap`` px where blocks overlap. Whole blocks keep their
+real grit, lichen and edges together (no per-pixel vote averages them away), and a block's match depends only on B
+inside it.
+
+Blocks lie on a grid of step ``block - overlap`` from the image origin (plus one block flush with the far edges), so a
+tiled upscale whose tile origins (core minus context, x scale) fall on that grid, with at least ``block / scale`` px of
+context, makes the same choices as the whole image.
+"""
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import torch
+
+log = logging.getLogger(__name__)
+
+
+def feather(block: int, overlap: int) -> np.ndarray:
+    """(block, block, 1) weights: 1 inside, rising linearly (never to 0) over ``overlap`` px at every edge."""
+    w = np.ones(block, np.float32)
+    if overlap:
+        ramp = np.linspace(0.0, 1.0, overlap + 2, dtype=np.float32)[1:-1]
+        w[:overlap], w[-overlap:] = ramp, ramp[::-1]
+    return np.outer(w, w)[..., None]
+
+
+def grid_starts(length: int, block: int, step: int) -> list[int]:
+    """Block origins along one axis: every ``step`` px, plus one flush with the far edge (none if too short)."""
+    if length < block:
+        return []
+    starts = list(range(0, length - block + 1, step))
+    if starts[-1] != length - block:
+        starts.append(length - block)
+    return starts
+
+
+class BlockBank:
+    """The matchable blocks of an exemplar canvas and their residuals (module docstring)."""
+
+    def __init__(self, source: np.ndarray, rendering: np.ndarray, mask: np.ndarray, *, scale: int, block: int,
+                 overlap: int, stride: int, dims: int, seed: int = 0, fit_samples: int = 20000):
+        if block % scale or stride % scale:
+            raise ValueError(f"exemplar block ({block}) and block_stride ({stride}) must be multiples of the scale ({scale})")
+        if not 0 <= overlap < block:
+            raise ValueError(f"exemplar block_overlap must be in [0, block), got {overlap} for block {block}")
+        self.scale, self.block, self.overlap = scale, block, overlap
+        self.weights = feather(block, overlap)
+        self.origins = self._valid_origins(np.asarray(mask, bool), block, stride)
+        if len(self.origins) == 0:
+            raise ValueError(f"no wholly valid {block} px block in the exemplar canvas")
+        self.residual = np.asarray(source, np.int16) - np.asarray(rendering, np.int16)
+        lr = self._lr(np.asarray(rendering, np.float32))
+        n = block // scale
+        views = np.lib.stride_tricks.sliding_window_view(lr, (n, n), axis=(0, 1))  # (h', w', 3, n, n)
+        oy, ox = self.origins[:, 0] // scale, self.origins[:, 1] // scale
+        rng = np.random.default_rng(seed)
+        fit = rng.choice(len(oy), min(fit_samples, len(oy)), replace=False)
+        sample = torch.from_numpy(views[oy[fit], ox[fit]].reshape(len(fit), -1))
+        self.mean = sample.mean(0)
+        _, _, v = torch.linalg.svd(sample - self.mean, full_matrices=False)
+        self.axes = v[:dims].T.contiguous()  # (D, dims)
+        self.table = torch.cat([self._project(torch.from_numpy(views[oy[s:s + 8192], ox[s:s + 8192]].reshape(
+            len(oy[s:s + 8192]), -1))) for s in range(0, len(oy), 8192)])
+        log.info("block bank: %d blocks of %d px (stride %d), %d dims", len(self.origins), block, stride, dims)
+
+    @staticmethod
+    def _valid_origins(mask: np.ndarray, block: int, stride: int) -> np.ndarray:
+        bad = np.pad(np.cumsum(np.cumsum(~mask, 0, dtype=np.int64), 1), ((1, 0), (1, 0)))
+        ys = np.arange(0, mask.shape[0] - block + 1, stride)
+        xs = np.arange(0, mask.shape[1] - block + 1, stride)
+        y0, x0 = np.meshgrid(ys, xs, indexing="ij")
+        count = bad[y0 + block, x0 + block] - bad[y0, x0 + block] - bad[y0 + block, x0] + bad[y0, x0]
+        return np.stack([y0[count == 0], x0[count == 0]], 1)
+
+    def _lr(self, image: np.ndarray) -> np.ndarray:
+        k = self.scale
+        h, w = image.shape[0] // k, image.shape[1] // k
+        return image[:h * k, :w * k].reshape(h, k, w, k, 3).mean((1, 3))
+
+    def _project(self, features: torch.Tensor) -> torch.Tensor:
+        return (features - self.mean) @ self.axes
+
+    def residual_for(self, net_out: np.ndarray) -> np.ndarray:
+        """float32 (H, W, 3) residual (0-255 units) matched to ``net_out`` (float (H, W, 3) in 0-255); zero where no
+        whole block fits."""
+        from rockzoom.texture.patch_synthesis import nearest
+
+        h, w = net_out.shape[:2]
+        b, step = self.block, self.block - self.overlap
+        blocks = [(y, x) for y in grid_starts(h, b, step) for x in grid_starts(w, b, step)]
+        if not blocks:
+            return np.zeros(net_out.shape, np.float32)
+        lr = self._lr(np.asarray(net_out, np.float32))
+        k = self.scale
+        query = np.stack([lr[y // k:(y + b) // k, x // k:(x + b) // k].transpose(2, 0, 1) for y, x in blocks])
+        best = nearest(self._project(torch.from_numpy(query.reshape(len(blocks), -1))), self.table, alpha=None,
+                       chunk=256).numpy()
+        acc = np.zeros(net_out.shape, np.float32)
+        total = np.zeros(net_out.shape[:2] + (1,), np.float32)
+        for (y, x), i in zip(blocks, best):
+            sy, sx = self.origins[i]
+            acc[y:y + b, x:x + b] += self.weights * self.residual[sy:sy + b, sx:sx + b]
+            total[y:y + b, x:x + b] += self.weights
+        return acc / np.maximum(total, 1e-6)
