@@ -13,17 +13,17 @@ def test_superres_target_plans_train_gan_perceptual_and_eval(tmp_path):
 
 
 def test_options_and_pyramid_name_either_kind(tmp_path):
-    counts = plan(["option_a", "pyramid"], tmp_path, BASE)  # both default to the PSNR net (perceptual is opt-in)
-    assert counts["train_sr"] == 1 and "finetune_sr_perceptual" not in counts
+    counts = plan(["option_a", "pyramid"], tmp_path, BASE)  # both default to exemplar detail on the PSNR net
+    assert counts["train_sr"] == 1 and counts["build_sr_exemplar"] == 1 and "finetune_sr_perceptual" not in counts
     override = tmp_path / "perceptual.yaml"
     override.write_text(yaml.safe_dump({"options": {"option_a": {"sr_model": {"kind": "perceptual"}}},
                                         "pyramid": {"sr_model": {"kind": "perceptual"}}}))
     counts = plan(["option_a", "pyramid"], tmp_path, [*BASE, override])
     assert counts["train_sr"] == 1 and counts["finetune_sr_perceptual"] == 1
-    override.write_text(yaml.safe_dump({"options": {"option_a": {"sr_model": {"kind": "exemplar"}}},
-                                        "pyramid": {"sr_model": {"kind": "exemplar"}}}))
+    override.write_text(yaml.safe_dump({"options": {"option_a": {"sr_model": {"kind": "psnr"}}},
+                                        "pyramid": {"sr_model": {"kind": "psnr"}}}))
     counts = plan(["option_a", "pyramid"], tmp_path, [*BASE, override])
-    assert counts["train_sr"] == 1 and counts["build_sr_exemplar"] == 1 and "finetune_sr_perceptual" not in counts
+    assert counts["train_sr"] == 1 and "build_sr_exemplar" not in counts and "finetune_sr_perceptual" not in counts
 
 
 def test_each_eval_scale_and_net_is_its_own_branch(tmp_path):

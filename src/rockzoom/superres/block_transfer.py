@@ -66,8 +66,10 @@ class BlockBank:
         self.mean = sample.mean(0)
         _, _, v = torch.linalg.svd(sample - self.mean, full_matrices=False)
         self.axes = v[:dims].T.contiguous()  # (D, dims)
-        self.table = torch.cat([self._project(torch.from_numpy(views[oy[s:s + 8192], ox[s:s + 8192]].reshape(
+        table = torch.cat([self._project(torch.from_numpy(views[oy[s:s + 8192], ox[s:s + 8192]].reshape(
             len(oy[s:s + 8192]), -1))) for s in range(0, len(oy), 8192)])
+        # nearest block = argmin_k |k|² - 2 q.k: one matmul of [q, 1] with these columns
+        self.columns = torch.cat([-2 * table, (table * table).sum(1, keepdim=True)], 1).T.contiguous()
         log.info("block bank: %d blocks of %d px (stride %d), %d dims", len(self.origins), block, stride, dims)
 
     @staticmethod
@@ -90,8 +92,6 @@ class BlockBank:
     def residual_for(self, net_out: np.ndarray) -> np.ndarray:
         """float32 (H, W, 3) residual (0-255 units) matched to ``net_out`` (float (H, W, 3) in 0-255); zero where no
         whole block fits."""
-        from rockzoom.texture.patch_synthesis import nearest
-
         h, w = net_out.shape[:2]
         b, step = self.block, self.block - self.overlap
         blocks = [(y, x) for y in grid_starts(h, b, step) for x in grid_starts(w, b, step)]
@@ -100,8 +100,9 @@ class BlockBank:
         lr = self._lr(np.asarray(net_out, np.float32))
         k = self.scale
         query = np.stack([lr[y // k:(y + b) // k, x // k:(x + b) // k].transpose(2, 0, 1) for y, x in blocks])
-        best = nearest(self._project(torch.from_numpy(query.reshape(len(blocks), -1))), self.table, alpha=None,
-                       chunk=256).numpy()
+        q = self._project(torch.from_numpy(query.reshape(len(blocks), -1)))
+        q = torch.cat([q, torch.ones(len(q), 1)], 1)
+        best = torch.cat([(q[i:i + 256] @ self.columns).argmin(1) for i in range(0, len(q), 256)]).numpy()
         acc = np.zeros(net_out.shape, np.float32)
         total = np.zeros(net_out.shape[:2] + (1,), np.float32)
         for (y, x), i in zip(blocks, best):

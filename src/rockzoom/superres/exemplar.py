@@ -99,7 +99,7 @@ def exemplar_mem_mb(settings: dict | None, output: int = 0) -> int:
     st = ExemplarSettings.from_config(settings)
     px = st.max_windows * st.window * st.window
     if st.detail == "blocks":  # canvas, rendering, int16 residual, LR features, the table; one output's sums
-        per_px = 12 + 4 * (3 / 16 + st.pca_dims / st.block_stride**2)
+        per_px = 12 + 4 * (3 / 16 + (st.pca_dims + 1) / st.block_stride**2)
         return int((px * per_px + output * output * 48) / 2**20) + 1
     per_px = 6 + 1.62 * (36 + 4 * (st.pca_dims + 1))
     return int((px * per_px + output * output * 300) / 2**20) + 1

@@ -173,8 +173,11 @@ PERCEPTUAL = {"options": {"option_a": {"sr_model": {"kind": "perceptual"}}},
 
 
 def test_sr_model_ref_and_options():
-    assert rc.option(load_config(), "option_a").sr_model.kind == "psnr"  # perceptual is opt-in until it is measured
-    assert rc.pyramid_upscaler(load_config()).kind == "psnr"
+    # the generating options and the pyramid default to exemplar detail (judged best, docs/superres.md)
+    assert rc.option(load_config(), "option_a").sr_model.kind == "exemplar"
+    assert rc.option(load_config(), "option_c").sr_model.kind == "exemplar"
+    assert rc.pyramid_upscaler(load_config()).kind == "exemplar"
+    assert load_config()["sr"]["exemplar"]["detail"] == "blocks"
     cfg = load_config(overrides=PERCEPTUAL)
     ref = rc.option(cfg, "option_a").sr_model
     assert ref == rc.SrModelRef("rlfn", 4, 256, kind="perceptual")
