@@ -64,7 +64,7 @@ class ExemplarSettings:
     detail: str = "field"      # field: per-pixel correspondence field and vote; blocks: whole matched blocks
     block: int = 40            # blocks mode: block side (px, multiple of the scale)
     block_overlap: int = 8     # blocks mode: feathered overlap (px); grid step = block - block_overlap
-    block_stride: int = 4      # blocks mode: stride (px) of the candidate blocks on the canvas
+    block_stride: int = 16     # blocks mode: stride (px) of the candidate blocks on the canvas
     seed: int = 0
 
     def __post_init__(self):
