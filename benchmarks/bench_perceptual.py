@@ -21,6 +21,9 @@ of the best PSNR any upscaler whose outputs are distributed like the real tiles 
 ``--cuts LABEL=GLOB`` judges generated images (e.g. ``results/generated/option_a/samples/*.png``, 1024 px) by
 their 256 px cuts at their own pixel size, every cut of one image in one group, against the same reference.
 
+``--sheet-row ROW`` writes a blind side-by-side sheet of that row's outputs beside real held-out tiles (16 pairs,
+the key in a separate file) for a person to take before reading the key (``rockzoom score-sheet``).
+
 ``--figure PNG`` also draws a zoom-``z`` tile of ``--tiles`` beside its zoom z+2 children from the PSNR net, the
 first ``--models`` entry and each ``--exemplars`` entry (first ``--gains`` value, ``--set``), 16 px of neighbour context
 as ``snakemake pyramid`` upscales, for the README.
@@ -247,6 +250,9 @@ def main() -> None:
                         help="the CNN judge's score is its mean over these seeds (where n is small, one seed swings)")
     parser.add_argument("--target", type=float, default=0.80, help="the judge target drawn on the plot")
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--sheet-row", default=None, metavar="ROW",
+                        help="also write a blind side-by-side sheet (real held-out tiles vs this row's outputs, "
+                             "rockzoom.generation.blind_test) to OUT/sheet; ROW is a row name as logged")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--cuts", nargs="*", default=[], metavar="LABEL=GLOB",
                         help="generated images judged by their reference-sized cuts")
@@ -318,6 +324,10 @@ def main() -> None:
                                   back_project=bp, **extra))
             if name == "psnr" and not bp:
                 log_distortion_floor(out, ref)
+            if name + (" +bp" if bp else "") == args.sheet_row:
+                from rockzoom.generation.blind_test import write_sheet
+
+                write_sheet(ref, out, args.out / "sheet", n=min(16, len(ref)))
             import pandas as pd
 
             pd.DataFrame(rows).to_csv(args.out / "curve.csv", index=False, float_format="%.4f")
