@@ -56,7 +56,7 @@ class BlockBank:
         if len(self.origins) == 0:
             raise ValueError(f"no wholly valid {block} px block in the exemplar canvas")
         self.residual = np.asarray(source, np.int16) - np.asarray(rendering, np.int16)
-        lr = self._lr(np.asarray(rendering, np.float32))
+        lr = self._lr(np.asarray(rendering))
         n = block // scale
         views = np.lib.stride_tricks.sliding_window_view(lr, (n, n), axis=(0, 1))  # (h', w', 3, n, n)
         oy, ox = self.origins[:, 0] // scale, self.origins[:, 1] // scale
@@ -82,9 +82,11 @@ class BlockBank:
         return np.stack([y0[count == 0], x0[count == 0]], 1)
 
     def _lr(self, image: np.ndarray) -> np.ndarray:
+        """float32 box means by the scale (not ``scene.novelty.box_down``: its float64 would double the canvas's
+        transient memory)."""
         k = self.scale
         h, w = image.shape[0] // k, image.shape[1] // k
-        return image[:h * k, :w * k].reshape(h, k, w, k, 3).mean((1, 3))
+        return np.asarray(image[:h * k, :w * k], np.float32).reshape(h, k, w, k, 3).mean((1, 3))
 
     def _project(self, features: torch.Tensor) -> torch.Tensor:
         return (features - self.mean) @ self.axes
@@ -97,7 +99,7 @@ class BlockBank:
         blocks = [(y, x) for y in grid_starts(h, b, step) for x in grid_starts(w, b, step)]
         if not blocks:
             return np.zeros(net_out.shape, np.float32)
-        lr = self._lr(np.asarray(net_out, np.float32))
+        lr = self._lr(net_out)
         k = self.scale
         query = np.stack([lr[y // k:(y + b) // k, x // k:(x + b) // k].transpose(2, 0, 1) for y, x in blocks])
         q = self._project(torch.from_numpy(query.reshape(len(blocks), -1)))

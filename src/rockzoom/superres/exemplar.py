@@ -61,7 +61,9 @@ class ExemplarSettings:
     coherence: float = 3.0     # favour neighbours' shifted matches in the local search (0: off)
     back_project: bool = True  # LR consistency afterwards
     projection: str = "smooth"  # smooth: iterative bicubic back-projection; exact: blocks shifted onto the input
-    detail: str = "field"      # field: per-pixel correspondence field and vote; blocks: whole matched blocks
+    # field: per-pixel correspondence field and vote; blocks: whole matched blocks. The workflow's default (and its
+    # back_project) come from sr.exemplar in the config; these defaults read checkpoints made before the setting.
+    detail: str = "field"
     block: int = 40            # blocks mode: block side (px, multiple of the scale)
     block_overlap: int = 8     # blocks mode: feathered overlap (px); grid step = block - block_overlap
     block_stride: int = 16     # blocks mode: stride (px) of the candidate blocks on the canvas
@@ -205,7 +207,8 @@ class ExemplarUpscaler(Upscaler):
 
     # ---------------------------------------------------------------------------------------------- source levels
     def prepare(self) -> ExemplarUpscaler:
-        """Build the source levels now (otherwise on first use); copies made afterwards share them."""
+        """Build the source levels (field) or the block bank (blocks) now, otherwise on first use; copies made
+        afterwards share them."""
         if self.settings.detail == "blocks":
             if self._bank is None:
                 from rockzoom.superres.block_transfer import BlockBank
