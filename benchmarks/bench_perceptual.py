@@ -319,12 +319,12 @@ def main() -> None:
         return
     for name, up, extra in candidates:
         for bp in ([False, True] if args.back_project else [False]):
+            row_name = name + (" +bp" if bp else "")
             out, seconds = upscale_all(BackProjected(up) if bp else up, lr)
-            rows.append(score_row(name + (" +bp" if bp else ""), out, ref, lr, judge, groups, seconds,
-                                  back_project=bp, **extra))
-            if name == "psnr" and not bp:
+            rows.append(score_row(row_name, out, ref, lr, judge, groups, seconds, back_project=bp, **extra))
+            if row_name == "psnr":
                 log_distortion_floor(out, ref)
-            if name + (" +bp" if bp else "") == args.sheet_row:
+            if row_name == args.sheet_row:
                 from rockzoom.generation.blind_test import write_sheet
 
                 write_sheet(ref, out, args.out / "sheet", n=min(16, len(ref)))

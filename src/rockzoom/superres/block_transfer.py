@@ -19,6 +19,8 @@ import logging
 import numpy as np
 import torch
 
+from rockzoom.metrics.realism import valid_corners
+
 log = logging.getLogger(__name__)
 
 
@@ -47,12 +49,13 @@ class BlockBank:
     def __init__(self, source: np.ndarray, rendering: np.ndarray, mask: np.ndarray, *, scale: int, block: int,
                  overlap: int, stride: int, dims: int, seed: int = 0, fit_samples: int = 20000):
         if block % scale or stride % scale:
-            raise ValueError(f"exemplar block ({block}) and block_stride ({stride}) must be multiples of the scale ({scale})")
+            raise ValueError(f"exemplar block ({block}) and block_stride ({stride}) must be multiples of the scale "
+                             f"({scale})")
         if not 0 <= overlap < block:
             raise ValueError(f"exemplar block_overlap must be in [0, block), got {overlap} for block {block}")
         self.scale, self.block, self.overlap = scale, block, overlap
         self.weights = feather(block, overlap)
-        self.origins = self._valid_origins(np.asarray(mask, bool), block, stride)
+        self.origins = np.argwhere(valid_corners(np.asarray(mask, bool), block, margin=0)[::stride, ::stride]) * stride
         if len(self.origins) == 0:
             raise ValueError(f"no wholly valid {block} px block in the exemplar canvas")
         self.residual = np.asarray(source, np.int16) - np.asarray(rendering, np.int16)
@@ -66,20 +69,12 @@ class BlockBank:
         self.mean = sample.mean(0)
         _, _, v = torch.linalg.svd(sample - self.mean, full_matrices=False)
         self.axes = v[:dims].T.contiguous()  # (D, dims)
-        table = torch.cat([self._project(torch.from_numpy(views[oy[s:s + 8192], ox[s:s + 8192]].reshape(
-            len(oy[s:s + 8192]), -1))) for s in range(0, len(oy), 8192)])
+        chunks = [slice(s, s + 8192) for s in range(0, len(oy), 8192)]
+        table = torch.cat([self._project(torch.from_numpy(views[oy[c], ox[c]].reshape(len(oy[c]), -1)))
+                           for c in chunks])
         # nearest block = argmin_k |k|² - 2 q.k: one matmul of [q, 1] with these columns
         self.columns = torch.cat([-2 * table, (table * table).sum(1, keepdim=True)], 1).T.contiguous()
         log.info("block bank: %d blocks of %d px (stride %d), %d dims", len(self.origins), block, stride, dims)
-
-    @staticmethod
-    def _valid_origins(mask: np.ndarray, block: int, stride: int) -> np.ndarray:
-        bad = np.pad(np.cumsum(np.cumsum(~mask, 0, dtype=np.int64), 1), ((1, 0), (1, 0)))
-        ys = np.arange(0, mask.shape[0] - block + 1, stride)
-        xs = np.arange(0, mask.shape[1] - block + 1, stride)
-        y0, x0 = np.meshgrid(ys, xs, indexing="ij")
-        count = bad[y0 + block, x0 + block] - bad[y0, x0 + block] - bad[y0 + block, x0] + bad[y0, x0]
-        return np.stack([y0[count == 0], x0[count == 0]], 1)
 
     def _lr(self, image: np.ndarray) -> np.ndarray:
         """float32 box means by the scale (not ``scene.novelty.box_down``: its float64 would double the canvas's
