@@ -21,6 +21,11 @@ of the best PSNR any upscaler whose outputs are distributed like the real tiles 
 ``--cuts LABEL=GLOB`` judges generated images (e.g. ``results/generated/option_a/samples/*.png``, 1024 px) by
 their 256 px cuts at their own pixel size, every cut of one image in one group, against the same reference.
 
+``--controls NAME ...`` scores positive controls (``rockzoom.metrics.controls``, made from the reference tiles) as
+rows of the same run, so each family's power against that defect is printed beside the upscalers (e.g.
+``misplaced_detail``: real detail of another tile over a tile's coarse look); ``--texture-coupling`` adds the
+cross-scale coupling statistics to the texture family (``rockzoom.metrics.judges._coupling_stats``).
+
 ``--sheet-row ROW`` writes a blind side-by-side sheet of that row's outputs beside real held-out tiles (16 pairs,
 the key in a separate file) for a person to take before reading the key (``rockzoom score-sheet``).
 
@@ -248,6 +253,9 @@ def main() -> None:
     parser.add_argument("--families", nargs="+", default=["texture", "cnn"], help="judge families")
     parser.add_argument("--cnn-seeds", nargs="+", type=int, default=[0],
                         help="the CNN judge's score is its mean over these seeds (where n is small, one seed swings)")
+    parser.add_argument("--controls", nargs="*", default=[], help="positive controls scored as rows (from the reference)")
+    parser.add_argument("--texture-coupling", action="store_true",
+                        help="the texture family with the cross-scale coupling statistics")
     parser.add_argument("--target", type=float, default=0.80, help="the judge target drawn on the plot")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--sheet-row", default=None, metavar="ROW",
@@ -291,7 +299,8 @@ def main() -> None:
     ref = heldout_tiles(args.data_dir, args.splits)
     groups = np.arange(len(ref))
     lr = box_down(ref, 4)
-    judge = Judge(ref, {"families": args.families, "cnn": {"seeds": args.cnn_seeds}}, reference_groups=groups)
+    judge = Judge(ref, {"families": args.families, "cnn": {"seeds": args.cnn_seeds},
+                        "texture": {"coupling": args.texture_coupling}}, reference_groups=groups)
     log.info(f"{len(ref)} real held-out ({'+'.join(args.splits)}) tiles of {ref.shape[1]} px; judges {args.families}; "
              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     candidates = [("bicubic", build_upscaler(method="bicubic", scale=4), {}),
@@ -313,6 +322,11 @@ def main() -> None:
                 candidates.append((f"{label} s={sigma:g} g={g:g}", up, {"recipe": f"{label} s={sigma:g}", "alpha": g}))
     rows = []
     args.out.mkdir(parents=True, exist_ok=True)
+    from rockzoom.metrics.controls import make_control
+
+    for name in args.controls:
+        rows.append(score_row(f"control: {name}", make_control(name, ref, seed=0), ref, lr, judge, groups, 0.0,
+                              back_project=False))
     if args.cuts:
         judge_cuts(dict(c.split("=", 1) for c in args.cuts), ref, judge, args.out / "cuts.csv")
     if args.no_curve:

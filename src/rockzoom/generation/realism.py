@@ -151,7 +151,8 @@ def floor_and_control_rows(ground: Ground) -> list[dict]:
 
 
 CONTROL_NAMES = {"block_shuffle": "16 px blocks of other tiles", "blur": "x4 box-averaged, Lanczos back",
-                 "seam_quilt": "32 px blocks of other tiles quilted along seams"}
+                 "seam_quilt": "32 px blocks of other tiles quilted along seams",
+                 "misplaced_detail": "x4 coarse look of the tile, fine detail of another"}
 
 
 def generator_rows(rows: list[dict], ground: Ground, settings: dict, seed: int) -> list[dict]:

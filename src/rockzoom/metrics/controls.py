@@ -8,7 +8,11 @@ kind of defect in a generator either. Inputs and outputs are uint8 (N, H, W, 3);
 - ``blur``: box-averaged ``factor`` x and Lanczos-upscaled back (the look of an upscaler that paints blur);
 - ``seam_quilt``: each tile rebuilt by guided image quilting from ``block`` px blocks of the *other* tiles, cut into
   place along minimum-error seams (Efros and Freeman 2001) and following the tile's own layout: the "shattered
-  glass" a person reports, facets of different stones side by side with no whole boulder.
+  glass" a person reports, facets of different stones side by side with no whole boulder;
+- ``misplaced_detail``: each tile's own coarse look (``blur``) plus the fine detail (tile minus its ``blur``) of
+  another tile: real detail in real amounts, drawn across the tile's stones instead of on them (the ghost outlines a
+  person sees where an upscaler pastes detail from elsewhere). Not in the default power checks: neither family has
+  power against it yet (docs/superres.md).
 """
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-CONTROLS = ("block_shuffle", "blur", "seam_quilt")
+CONTROLS = ("block_shuffle", "blur", "seam_quilt", "misplaced_detail")
 
 
 def _check(images) -> np.ndarray:
@@ -55,6 +59,17 @@ def blur(images, *, factor: int = 4) -> np.ndarray:
     return np.stack([np.asarray(Image.fromarray(s).resize((w, h), Image.Resampling.LANCZOS)) for s in small])
 
 
+def misplaced_detail(images, *, factor: int = 4, seed: int = 0) -> np.ndarray:
+    """Tile i's ``blur`` plus (tile j - tile j's ``blur``) for a random other tile j."""
+    images = _check(images)
+    n = len(images)
+    coarse = blur(images, factor=factor).astype(np.int16)
+    detail = images.astype(np.int16) - coarse
+    rng = np.random.default_rng(seed)
+    other = (np.arange(n) + 1 + rng.integers(0, n - 1, n)) % n  # any tile but i
+    return np.clip(coarse + detail[other], 0, 255).astype(np.uint8)
+
+
 def seam_quilt(images, *, block: int = 32, overlap: int = 8, candidates: int = 32, seed: int = 0) -> np.ndarray:
     """Each tile of one half rebuilt by guided quilting from ``block`` px blocks of the other half (and back)."""
     from rockzoom.texture.quilting import QuiltSource, quilt
@@ -85,4 +100,6 @@ def make_control(name: str, images, *, seed: int = 0) -> np.ndarray:
         return blur(images)
     if name == "seam_quilt":
         return seam_quilt(images, seed=seed)
+    if name == "misplaced_detail":
+        return misplaced_detail(images, seed=seed)
     raise ValueError(f"unknown control {name!r}; expected one of {CONTROLS}")

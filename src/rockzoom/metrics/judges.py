@@ -16,7 +16,9 @@ apart), every image scored once per repeat by cross-fitting (2 folds: learn on o
   vertical differences (shadow side and orientation); at the finest scale, gradient-magnitude quantiles and each
   colour channel's band energy; the coherence of local statistics (how far they jump between neighbouring 8, 16
   and 32 px windows: where pieces of different ground meet); local orientedness (structure-tensor coherence
-  quantiles at 4 gradient scales x 4 windows: rounded stones against streaks and facets); colour quantiles.
+  quantiles at 4 gradient scales x 4 windows: rounded stones against streaks and facets); colour quantiles; with
+  ``coupling`` (opt-in, ``_coupling_stats``) also how each Laplacian band lines up with the next coarser one (real
+  fine detail sits on coarse edges; detail from elsewhere does not).
   Standardised, L2 logistic regression (``C``), repeated 2-fold cross-fitting (``repeats``).
 
 **Interval.** 95% Clopper-Pearson on k = round(score x n) successes of n = 2 x min(n_real, n_candidate)
@@ -172,11 +174,34 @@ def _orientation_stats(lum: np.ndarray, grad_sigmas=ORIENTATION_GRADIENTS,
     return out
 
 
+def _coupling_stats(lum: np.ndarray, levels: int = 4) -> list[float]:
+    """Cross-scale coupling of a Laplacian pyramid (after Portilla and Simoncelli's cross-scale magnitude
+    correlations): for each band and the next coarser one (upsampled by pixel repetition), the correlation of their
+    local magnitudes (|band| Gaussian-smoothed, sigma 1 px), the correlation of the signed bands, and the log ratio
+    of the fine band's magnitude where the coarse one is in its top fifth to where it is not. Real detail sits on
+    the edges the coarser scales draw; detail taken from other ground lies across them."""
+    bands, cur = [], lum
+    for _ in range(levels + 1):
+        low = ndimage.gaussian_filter(cur, 1.0, mode="reflect")
+        bands.append(cur - low)
+        cur = low[::2, ::2]
+    out = []
+    for fine, coarse in zip(bands[:-1], bands[1:]):
+        up = coarse.repeat(2, 0).repeat(2, 1)[:fine.shape[0], :fine.shape[1]]
+        mf = ndimage.gaussian_filter(np.abs(fine), 1.0, mode="reflect")
+        mc = ndimage.gaussian_filter(np.abs(up), 1.0, mode="reflect")
+        strong = mc > np.quantile(mc, 0.8)
+        out += [float(np.corrcoef(mf.ravel(), mc.ravel())[0, 1]), float(np.corrcoef(fine.ravel(), up.ravel())[0, 1]),
+                float(np.log((mf[strong].mean() + 1e-9) / (mf[~strong].mean() + 1e-9)))]
+    return [0.0 if not np.isfinite(v) else v for v in out]  # a flat image has no correlation: 0
+
+
 def texture_features(images, *, seed: int = 0, levels: int = 5, batch: int = 16,
-                     orientation: bool = True) -> np.ndarray:
+                     orientation: bool = True, coupling: bool = False) -> np.ndarray:
     """(N, D) fixed statistics of uint8 (N, H, W, 3) images (module docstring); ``orientation`` False leaves out the
     local-orientedness statistics (``_orientation_stats``: 4/5 of the features' CPU time; without them the family
-    scores the seam-quilt control below the power threshold on the real tree, docs/realism.md)."""
+    scores the seam-quilt control below the power threshold on the real tree, docs/realism.md); ``coupling`` True
+    adds the cross-scale coupling statistics (``_coupling_stats``; opt-in, docs/superres.md)."""
     from rockzoom.metrics.realism import RandomCNN, random_cnn_features
 
     images = np.asarray(images)
@@ -189,7 +214,8 @@ def texture_features(images, *, seed: int = 0, levels: int = 5, batch: int = 16,
     x = images.astype(np.float64) / 255.0
     lum = x @ np.array([0.299, 0.587, 0.114])
     bands = np.array([_laplacian_stats(im, levels) + _fine_stats(im, rgb) + _coherence_stats(im, rgb)
-                      + (_orientation_stats(im) if orientation else []) for im, rgb in zip(lum, x)])
+                      + (_orientation_stats(im) if orientation else []) + (_coupling_stats(im) if coupling else [])
+                      for im, rgb in zip(lum, x)])
     colour = np.quantile(x.reshape(len(x), -1, 3), QUANTILES, axis=1).transpose(1, 0, 2).reshape(len(x), -1)
     return np.concatenate([cnn, bands, colour], axis=1)
 
@@ -340,7 +366,7 @@ def cnn_c2st_view(real: np.ndarray, fake: np.ndarray, view: str, *, real_groups=
 class Judge:
     """A real reference set and the judges' settings; ``score`` compares a candidate set with it.
 
-    settings: {"families": [...], "texture": {repeats, C, levels, orientation, seed}, "cnn": {views, crop, steps, batch, lr,
+    settings: {"families": [...], "texture": {repeats, C, levels, orientation, coupling, seed}, "cnn": {views, crop, steps, batch, lr,
     widths, stem, grid, seeds}} (missing keys take the defaults of ``texture_c2st_features`` / ``cnn_c2st_view``).
     """
     reference: np.ndarray
@@ -364,7 +390,7 @@ class Judge:
 
     def _texture_kwargs(self) -> tuple[dict, dict]:
         t = dict(self.settings.get("texture", {}))
-        feat = {k: t.pop(k) for k in ("levels", "orientation") if k in t}
+        feat = {k: t.pop(k) for k in ("levels", "orientation", "coupling") if k in t}
         feat["seed"] = t.get("seed", 0)
         return feat, t
 

@@ -146,6 +146,7 @@ def test_engine_defaults_reach_every_stage(tmp_path):
     ({"engine_defaults": {"ema_decay": 1.5}}, "engine_defaults.ema_decay"),
     ({"ae_variants": {"progressive": {"progressive": {"steps": [1, 2]}}}}, "ae_variants.progressive.progressive.steps"),
     ({"split": {"block_zoom": 23}}, "dataset.sizes"),
+    ({"realism": {"judges": {"controls": ["blur", "ghosts"]}}}, "realism.judges.controls"),
     ({"detail": {"banks": {"levels": 14}}}, "detail.banks"),  # 256 px * 0.75^13 = 6 px < a 5 px patch + margins
 ])
 def test_bad_config_names_the_key(tmp_path, change, key):
@@ -276,9 +277,11 @@ def test_threads_default_to_half_the_cores():
 def test_schema_choices_are_the_library_constants():
     from rockzoom.autoencoder.sampling import SAMPLERS
     from rockzoom.data.split import STRATIFY
+    from rockzoom.metrics.controls import CONTROLS
     from rockzoom.superres.upscale import CLASSICAL_METHODS
 
     props = rc.schema()["properties"]
+    assert props["realism"]["properties"]["judges"]["properties"]["controls"]["items"]["enum"] == list(CONTROLS)
     assert props["sample"]["properties"]["samplers"]["items"]["enum"] == list(SAMPLERS)
     assert props["generate"]["properties"]["sampler"]["enum"] == list(SAMPLERS)
     assert props["split"]["properties"]["stratify"]["enum"] == list(STRATIFY)

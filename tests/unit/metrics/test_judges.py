@@ -131,3 +131,40 @@ def test_seam_quilt_builds_each_tile_from_the_other_half():
     for i in range(8):
         other = halves[1] if i in halves[0] else halves[0]
         assert set(np.unique(out[i]).tolist()) <= {20 * j for j in other}
+
+
+def test_misplaced_detail_is_the_tiles_coarse_look_plus_another_tiles_detail():
+    """Flat tiles have no detail: each stays itself. A flat tile given a textured neighbour's detail keeps its own
+    coarse look (x4 box means) and gains the neighbour's texture, never its own."""
+    images = _solid()
+    assert np.array_equal(controls.misplaced_detail(images, seed=3), images)
+    rng = np.random.default_rng(0)
+    pair = np.stack([np.full((64, 64, 3), 120, np.uint8), rng.integers(60, 190, (64, 64, 3), dtype=np.uint8)])
+    out = controls.misplaced_detail(pair, seed=0)
+    detail_of_1 = pair[1].astype(int) - controls.blur(pair)[1]
+    np.testing.assert_array_equal(out[0].astype(int) - 120, detail_of_1)  # flat tile: its look + tile 1's detail
+    np.testing.assert_array_equal(out[1], controls.blur(pair)[1])  # textured tile: its look + a flat tile's (none)
+    box = judges.box_down(out[:1], 4).astype(float)
+    assert abs(box.mean() - 120) < 1.0  # the coarse look is kept on average
+    assert np.array_equal(controls.make_control("misplaced_detail", pair, seed=0), out)
+
+
+def test_coupling_stats_known_answers():
+    """A smooth step has its detail exactly where the coarser bands have theirs (magnitudes correlate, strongly more
+    fine energy on the edge than off it); white noise's bands are not coupled. The statistics ignore a transpose
+    (x and y swapped), and texture_features gains them only when asked."""
+    x = np.arange(128)
+    step = np.tile(1.0 / (1.0 + np.exp(-(x - 64) / 1.5)), (128, 1))
+    s = np.array(judges._coupling_stats(step))
+    assert s.shape == (12,)
+    assert (s[0:6:3] > 0.8).all() and (s[0::3] > 0.5).all() and (s[2::3] > 0.5).all(), s  # coarsest: 8 px wide
+    noise = np.random.default_rng(0).normal(size=(128, 128))
+    n = np.array(judges._coupling_stats(noise))
+    assert s[0] > n[0] + 0.3 and s[2] > n[2] + 1.0, (s, n)
+    np.testing.assert_allclose(judges._coupling_stats(step.T), s, rtol=1e-9, atol=1e-12)
+    assert np.isfinite(judges._coupling_stats(np.zeros((64, 64)))).all()  # flat: 0, not NaN
+    images = np.random.default_rng(1).integers(0, 256, (2, 64, 64, 3), dtype=np.uint8)
+    plain = judges.texture_features(images, orientation=False)
+    coupled = judges.texture_features(images, orientation=False, coupling=True)
+    k = plain.shape[1] - 3 * len(judges.QUANTILES)  # the coupling columns come before the colour quantiles
+    assert coupled.shape[1] - plain.shape[1] == 12 and np.array_equal(np.c_[coupled[:, :k], coupled[:, k + 12:]], plain)
