@@ -6,7 +6,9 @@ box-averaged x4 (what the tree's coarser zoom holds) and upscaled x4 by each ups
 twin; a tile and its upscale share a group (one fold of the judge). Each row reports PSNR to the real tile (pooled,
 with the bootstrap 95% interval of the per-tile mean), the LR consistency (PSNR of the output box-averaged x4
 against its input), the judges of ``rockzoom.metrics.judges`` (each family's balanced accuracy with its 95%
-Clopper-Pearson interval; chance 0.5) and the upscaling time per tile.
+Clopper-Pearson interval; chance 0.5), the placement gap (``rockzoom.metrics.judges.coupling_gap``: how the finest
+detail lines up with the coarser edges, against each tile's real twin; negative = detail drawn across the stones,
+which neither judge family has power to see) and the upscaling time per tile.
 
 Rows: bicubic, Lanczos, the PSNR net, and for every ``--models LABEL=CKPT`` (a perceptual or GAN fine-tune of the
 PSNR net: its kept ``model.pt``, or its last step's weights, ``<model>.state/state.pt``) the network interpolation
@@ -102,7 +104,7 @@ def upscale_all(upscaler, lr: np.ndarray, batch: int = 8) -> tuple[np.ndarray, f
 def score_row(name: str, out: np.ndarray, ref: np.ndarray, lr: np.ndarray, judge, groups, seconds: float,
               **extra) -> dict:
     from rockzoom.metrics.fidelity import evaluate, psnr_from_mse
-    from rockzoom.metrics.judges import box_down
+    from rockzoom.metrics.judges import box_down, coupling_gap
 
     fid = evaluate(out, ref, with_ssim=False)
     back = box_down(out, 4).astype(np.float64)
@@ -116,9 +118,12 @@ def score_row(name: str, out: np.ndarray, ref: np.ndarray, lr: np.ndarray, judge
         if fam == "cnn":
             row["cnn_view"] = r["view"]
     row["judge_max"] = max(r["score"] for r in result.values())
+    gap = coupling_gap(out, ref)
+    row.update(placement_gap=gap["gap"], placement_gap_ci_low=gap["ci_low"], placement_gap_ci_high=gap["ci_high"])
     log.info(f"{name}: PSNR {row['psnr']:.2f} dB, LR {row['lr_psnr']:.1f} dB, "
              + ", ".join(f"{f} {r['score']:.3f} [{r['ci_low']:.2f}, {r['ci_high']:.2f}]" for f, r in result.items())
-             + f", {row['ms_per_tile']:.0f} ms/tile")
+             + f", placement gap {gap['gap']:+.3f} [{gap['ci_low']:+.3f}, {gap['ci_high']:+.3f}] "
+             + f"(below the twin {gap['lower']:.0%}), {row['ms_per_tile']:.0f} ms/tile")
     return row
 
 

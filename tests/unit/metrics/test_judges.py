@@ -168,3 +168,17 @@ def test_coupling_stats_known_answers():
     coupled = judges.texture_features(images, orientation=False, coupling=True)
     k = plain.shape[1] - 3 * len(judges.QUANTILES)  # the coupling columns come before the colour quantiles
     assert coupled.shape[1] - plain.shape[1] == 12 and np.array_equal(np.c_[coupled[:, :k], coupled[:, k + 12:]], plain)
+
+
+def test_coupling_gap_is_zero_for_the_twins_negative_for_misplaced_detail_positive_for_blur(tiles):
+    """Paired with their own real tiles: the tiles themselves have no gap; another tile's detail over a tile's coarse
+    look lies across its stones (negative, the interval below 0); a blur keeps only the edges' detail (positive)."""
+    a = tiles[:16]
+    same = judges.coupling_gap(a, a)
+    assert same["gap"] == 0.0 and same["lower"] == 0.0 and same["n"] == 16
+    misplaced = judges.coupling_gap(controls.misplaced_detail(a, seed=0), a)
+    assert misplaced["ci_high"] < 0 and misplaced["lower"] >= 0.75, misplaced
+    blurred = judges.coupling_gap(controls.blur(a), a)
+    assert blurred["ci_low"] > 0, blurred
+    with pytest.raises(ValueError, match="twins"):
+        judges.coupling_gap(a, a[:8])
