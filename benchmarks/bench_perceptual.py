@@ -275,6 +275,10 @@ def main() -> None:
     parser.add_argument("--zoom", type=int, default=23)
     parser.add_argument("--tile", type=int, nargs=2, default=None, metavar=("X", "Y"), help="the figure's tile (XYZ)")
     args = parser.parse_args()
+    from rockzoom.metrics.controls import CONTROLS, make_control
+
+    if set(args.controls) - set(CONTROLS):
+        parser.error(f"--controls: unknown {sorted(set(args.controls) - set(CONTROLS))}; expected some of {CONTROLS}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 
     import torch
@@ -327,8 +331,6 @@ def main() -> None:
                 candidates.append((f"{label} s={sigma:g} g={g:g}", up, {"recipe": f"{label} s={sigma:g}", "alpha": g}))
     rows = []
     args.out.mkdir(parents=True, exist_ok=True)
-    from rockzoom.metrics.controls import make_control
-
     for name in args.controls:
         rows.append(score_row(f"control: {name}", make_control(name, ref, seed=0), ref, lr, judge, groups, 0.0,
                               back_project=False))
