@@ -55,6 +55,7 @@ MIN_POWER = 0.90
 QUANTILES = (0.02, 0.1, 0.25, 0.5, 0.75, 0.9, 0.98)
 ORIENTATION_GRADIENTS = (0.7, 1.0, 2.0, 4.0)  # px: Gaussian-derivative scales of the structure tensor
 ORIENTATION_WINDOWS = (2.0, 4.0, 8.0, 16.0)  # px: its averaging windows
+LUMA = np.array([0.299, 0.587, 0.114])  # the texture statistics' luminance of RGB in [0, 1]
 
 
 def _check(images, name: str) -> np.ndarray:
@@ -205,11 +206,10 @@ def coupling_gap(candidates, twins, *, level: int = 0, n_boot: int = 2000, seed:
     cand, real = _check(candidates, "candidates"), _check(twins, "twins")
     if cand.shape != real.shape:
         raise ValueError(f"candidates {cand.shape} and their twins {real.shape} differ")
-    weights = np.array([0.299, 0.587, 0.114])
-    col = 3 * level
 
-    def stat(images):
-        return np.array([_coupling_stats((im.astype(np.float64) / 255.0) @ weights)[col] for im in images])
+    def stat(images):  # the bands up to ``level`` + 1 only
+        return np.array([_coupling_stats((im.astype(np.float64) / 255.0) @ LUMA, levels=level + 1)[3 * level]
+                         for im in images])
 
     d = stat(cand) - stat(real)
     boot = d[np.random.default_rng(seed).integers(0, len(d), (n_boot, len(d)))].mean(1)
@@ -233,7 +233,7 @@ def texture_features(images, *, seed: int = 0, levels: int = 5, batch: int = 16,
     cnn = np.concatenate([random_cnn_features(images, ones, net, batch),
                           random_cnn_features(half, ones[:, ::2, ::2], net, batch)], axis=1)
     x = images.astype(np.float64) / 255.0
-    lum = x @ np.array([0.299, 0.587, 0.114])
+    lum = x @ LUMA
     bands = np.array([_laplacian_stats(im, levels) + _fine_stats(im, rgb) + _coherence_stats(im, rgb)
                       + (_orientation_stats(im) if orientation else []) + (_coupling_stats(im) if coupling else [])
                       for im, rgb in zip(lum, x)])
