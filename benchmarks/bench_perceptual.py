@@ -102,12 +102,13 @@ def upscale_all(upscaler, lr: np.ndarray, batch: int = 8) -> tuple[np.ndarray, f
 
 
 def score_row(name: str, out: np.ndarray, ref: np.ndarray, lr: np.ndarray, judge, groups, seconds: float,
-              **extra) -> dict:
+              lr_blur: float = 0.0, **extra) -> dict:
     from rockzoom.metrics.fidelity import evaluate, psnr_from_mse
     from rockzoom.metrics.judges import box_down, coupling_gap
+    from rockzoom.superres.degradation import blur_lr
 
     fid = evaluate(out, ref, with_ssim=False)
-    back = box_down(out, 4).astype(np.float64)
+    back = blur_lr(box_down(out, 4).astype(np.float32), lr_blur).astype(np.float64)
     row = {"method": name, **extra, "n": len(ref), "psnr": fid["psnr_pooled"], "psnr_ci_low": fid["psnr_ci_low"],
            "psnr_ci_high": fid["psnr_ci_high"],
            "lr_psnr": psnr_from_mse(float(((back - lr.astype(np.float64)) ** 2).mean())),
@@ -149,6 +150,7 @@ def judge_cuts(globs: dict[str, str], ref: np.ndarray, judge, out_csv: Path) -> 
     from PIL import Image
 
     from rockzoom.metrics.judges import cut_tiles
+    from rockzoom.superres.degradation import finest_band_ratio
 
     rows = []
     for label, pattern in globs.items():
@@ -158,12 +160,43 @@ def judge_cuts(globs: dict[str, str], ref: np.ndarray, judge, out_csv: Path) -> 
         images = np.stack([np.asarray(Image.open(f).convert("RGB")) for f in files])
         tiles, groups = cut_tiles(images, ref.shape[1])
         result = judge.score(tiles, candidate_groups=groups)
-        row = {"label": label, "images": len(files), "cuts": len(tiles), "n_real": len(ref)}
+        row = {"label": label, "images": len(files), "cuts": len(tiles), "n_real": len(ref),
+               "finest_band_ratio": finest_band_ratio(tiles), "finest_band_ratio_real": finest_band_ratio(ref)}
         for fam, r in result.items():
             row.update({fam: r["score"], f"{fam}_ci_low": r["ci_low"], f"{fam}_ci_high": r["ci_high"]})
         row["judge_max"] = max(r["score"] for r in result.values())
         rows.append(row)
-        log.info(f"cuts {label}: {len(files)} images, {len(tiles)} cuts: "
+        log.info(f"cuts {label}: {len(files)} images, {len(tiles)} cuts (finest-band ratio "
+                 f"{row['finest_band_ratio']:+.2f}, the real tiles' {row['finest_band_ratio_real']:+.2f}): "
+                 + ", ".join(f"{f} {r['score']:.3f} [{r['ci_low']:.2f}, {r['ci_high']:.2f}]" for f, r in result.items()))
+    pd.DataFrame(rows).to_csv(out_csv, index=False, float_format="%.4f")
+
+
+def judge_coarser_zoom(tree: Path, zoom: int, sigmas: list[float], judge, out_csv: Path) -> None:
+    """The scale control of the ``--cuts`` measure: real tiles of a coarser zoom (ground twice as far) judged against
+    the reference, as they are and blurred to the native softness. What real ground at another scale scores bounds
+    what a zoom-25 cut (ground four times closer) can score against zoom-23 tiles."""
+    import pandas as pd
+    from PIL import Image
+    from scipy import ndimage
+
+    from rockzoom.superres.degradation import finest_band_ratio
+
+    tiles = [np.asarray(Image.open(f).convert("RGBA")) for f in sorted((tree / str(zoom)).glob("*/*.png"))]
+    tiles = np.stack([t[..., :3] for t in tiles if (t[..., 3] == 255).all()])
+    rows = []
+    for sigma in sigmas:
+        blurred = tiles if sigma == 0 else np.stack(
+            [np.rint(ndimage.gaussian_filter(t.astype(np.float32), (sigma, sigma, 0))).clip(0, 255).astype(np.uint8)
+             for t in tiles])
+        result = judge.score(blurred)
+        row = {"zoom": zoom, "blur": sigma, "n": len(tiles), "finest_band_ratio": finest_band_ratio(blurred)}
+        for fam, r in result.items():
+            row.update({fam: r["score"], f"{fam}_ci_low": r["ci_low"], f"{fam}_ci_high": r["ci_high"]})
+        row["judge_max"] = max(r["score"] for r in result.values())
+        rows.append(row)
+        log.info(f"zoom {zoom} ({len(tiles)} complete tiles), blur {sigma:g} px: finest-band ratio "
+                 f"{row['finest_band_ratio']:+.2f}, "
                  + ", ".join(f"{f} {r['score']:.3f} [{r['ci_low']:.2f}, {r['ci_high']:.2f}]" for f, r in result.items()))
     pd.DataFrame(rows).to_csv(out_csv, index=False, float_format="%.4f")
 
@@ -261,6 +294,13 @@ def main() -> None:
     parser.add_argument("--controls", nargs="*", default=[], help="positive controls scored as rows (from the reference)")
     parser.add_argument("--texture-coupling", action="store_true",
                         help="the texture family with the cross-scale coupling statistics")
+    parser.add_argument("--lr-blur", type=float, default=0.0,
+                        help="blur the analogy's LR by this Gaussian sigma (LR px) after the box average: the native "
+                             "tiles' softness (sr.train.lr_blur, rockzoom.superres.degradation)")
+    parser.add_argument("--coarser-zoom", type=Path, default=None, metavar="TREE",
+                        help="scale control: also judge the complete tiles of TREE's zoom 22 (real ground at half "
+                             "the scale) against the reference, as they are and blurred by each --coarser-blur")
+    parser.add_argument("--coarser-blur", nargs="*", type=float, default=[0.65], help="Gaussian sigmas (px)")
     parser.add_argument("--target", type=float, default=0.80, help="the judge target drawn on the plot")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--sheet-row", default=None, metavar="ROW",
@@ -308,6 +348,10 @@ def main() -> None:
     ref = heldout_tiles(args.data_dir, args.splits)
     groups = np.arange(len(ref))
     lr = box_down(ref, 4)
+    if args.lr_blur:
+        from rockzoom.superres.degradation import blur_lr
+
+        lr = blur_lr(lr, args.lr_blur)
     judge = Judge(ref, {"families": args.families, "cnn": {"seeds": args.cnn_seeds},
                         "texture": {"coupling": args.texture_coupling}}, reference_groups=groups)
     log.info(f"{len(ref)} real held-out ({'+'.join(args.splits)}) tiles of {ref.shape[1]} px; judges {args.families}; "
@@ -334,6 +378,8 @@ def main() -> None:
     for name in args.controls:
         rows.append(score_row(f"control: {name}", make_control(name, ref, seed=0), ref, lr, judge, groups, 0.0,
                               back_project=False))
+    if args.coarser_zoom is not None:
+        judge_coarser_zoom(args.coarser_zoom, 22, [0.0, *args.coarser_blur], judge, args.out / "coarser_zoom.csv")
     if args.cuts:
         judge_cuts(dict(c.split("=", 1) for c in args.cuts), ref, judge, args.out / "cuts.csv")
     if args.no_curve:
@@ -342,7 +388,8 @@ def main() -> None:
         for bp in ([False, True] if args.back_project else [False]):
             row_name = name + (" +bp" if bp else "")
             out, seconds = upscale_all(BackProjected(up) if bp else up, lr)
-            rows.append(score_row(row_name, out, ref, lr, judge, groups, seconds, back_project=bp, **extra))
+            rows.append(score_row(row_name, out, ref, lr, judge, groups, seconds, lr_blur=args.lr_blur,
+                                  back_project=bp, **extra))
             if row_name == "psnr":
                 log_distortion_floor(out, ref)
             if row_name == args.sheet_row:

@@ -81,3 +81,30 @@ def test_distortion_floor_is_the_psnr_nets_mse_plus_the_spectral_gap():
     # flat images have no power at all: reaching real statistics costs the real variance on top of their MSE
     assert abs(bench.log_distortion_floor(flat, ref) - 10 * np.log10(255**2 / (mse + variance))) < 1e-9
     assert abs(mse - variance) < 1  # (which here is their MSE again, up to the rounding of the means)
+
+
+def test_lr_consistency_reads_the_blurred_lr_and_the_scale_control_judges_complete_coarser_tiles(tmp_path):
+    from PIL import Image
+
+    from rockzoom.superres.degradation import blur_lr
+
+    rng = np.random.default_rng(2)
+    ref = (rng.random((6, 64, 64, 3)) * 200 + 20).astype(np.uint8)
+    out = ref.copy()
+    lr = blur_lr(box_down(ref, 4), 0.65)  # the analogy's LR with the native softness
+    judge = Judge(ref, {"families": ["texture"], "texture": {"repeats": 2}}, reference_groups=np.arange(6))
+    sharp = bench.score_row("twin", out, ref, lr, judge, np.arange(6), 0.0)
+    soft = bench.score_row("twin", out, ref, lr, judge, np.arange(6), 0.0, lr_blur=0.65)
+    assert soft["lr_psnr"] > 45 > sharp["lr_psnr"]  # the real twin is consistent with its own blurred LR
+    for i in range(6):  # a zoom-22 level: 5 complete tiles and one with a hole (left out)
+        rgba = np.dstack([(rng.random((64, 64, 3)) * 255).astype(np.uint8), np.full((64, 64), 255, np.uint8)])
+        if i == 5:
+            rgba[:8, :8, 3] = 0
+        (tmp_path / "22" / str(i)).mkdir(parents=True)
+        Image.fromarray(rgba).save(tmp_path / "22" / str(i) / "0.png")
+    bench.judge_coarser_zoom(tmp_path, 22, [0.0, 1.0], judge, tmp_path / "coarser.csv")
+    import pandas as pd
+
+    rows = pd.read_csv(tmp_path / "coarser.csv")
+    assert rows["n"].tolist() == [5, 5] and rows["blur"].tolist() == [0.0, 1.0]
+    assert rows["finest_band_ratio"][0] > rows["finest_band_ratio"][1]  # the blur softens them

@@ -10,7 +10,8 @@ def test_workflow_plans_the_refiner_after_sr_and_generation(tmp_path):
 
     configs = [REPO / "config" / "config.yaml", REPO / "config" / "test.yaml"]
     jobs = plan(["refiner"], tmp_path, configs)
-    assert jobs["train_refiner"] == 1 and jobs["refine"] == 1 and jobs["train_sr"] == 1 and jobs["generate"] == 1
+    # the default refiner's net (rlfn) and option_a's (rlfn_native: trained on native-soft LR), one refiner each
+    assert jobs["train_refiner"] == 2 and jobs["refine"] == 1 and jobs["train_sr"] == 2 and jobs["generate"] == 1
     classical = plan(["results/refiner/bicubic-x4-h256/model.pt"], tmp_path, configs)
     assert classical.get("train_refiner") == 1 and "train_sr" not in classical
 

@@ -28,7 +28,7 @@ rule train_sr:
         runtime=config["sr"]["runtime_min"],
     params:
         net=lambda w: rc.sr_net(config, w.net),
-        train=rc.stage_settings(config, "sr.train"),
+        train=lambda w: rc.sr_train_settings(config, w.net),
         seed=config["seed"],
     script:
         "../scripts/train_sr.py"

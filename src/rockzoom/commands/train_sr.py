@@ -28,6 +28,6 @@ def run(args: argparse.Namespace) -> int:
     out_dir = args.model_out.rsplit("/", 1)[0] if "/" in args.model_out else "."
     train_sr(args.data_dir, model_out=args.model_out, metrics_csv=f"{out_dir}/metrics.csv",
              curve_png=f"{out_dir}/curve.png", scale=args.scale, net=rc.sr_net(config, args.net),
-             train_cfg=rc.stage_settings(config, "sr.train"), seed=config["seed"], gpus=args.gpus, index_csv=args.index,
+             train_cfg=rc.sr_train_settings(config, args.net), seed=config["seed"], gpus=args.gpus, index_csv=args.index,
              progress=False if args.no_progress else None)
     return 0

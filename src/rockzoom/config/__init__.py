@@ -63,6 +63,7 @@ from rockzoom.config.resolve import (
     scene_sizes,
     sr_gan_settings,
     sr_net,
+    sr_train_settings,
     sr_perceptual_settings,
     stage_settings,
     threads,
@@ -81,6 +82,6 @@ __all__ = [
     "multiscale", "multiscale_names", "option", "progressive_chain", "progressive_names", "progressive_runtimes",
     "progressive_stage", "progressive_stage_data_size", "progressive_stage_index", "pyramid_out_zoom",
     "pyramid_param", "pyramid_upscaler", "pyramid_layer_names", "pyramid_layer_param", "pyramid_layer_upscaler",
-    "refiner_for_option", "refiner_upscaler", "sr_gan_settings", "sr_net", "sr_perceptual_settings",
+    "refiner_for_option", "refiner_upscaler", "sr_gan_settings", "sr_net", "sr_perceptual_settings", "sr_train_settings",
     "stage_settings", "threads", "detail_settings", "realism_generator_rows", "realism_inputs", "realism_upscaler_rows", "JUDGE_GROUND_SIZE",
 ]

@@ -257,11 +257,21 @@ def stage_settings(cfg: dict, stage: str) -> dict:
     return out
 
 
+NET_TRAIN_KEY = "train"  # sr.nets.<name>.train: that net's overrides of sr.train (not an architecture keyword)
+
+
 def sr_net(cfg: dict, net: str) -> dict:
+    """The architecture of ``sr.nets[net]``: ``arch`` and its keyword arguments."""
     nets = cfg["sr"]["nets"]
     if net not in nets:
         raise ConfigError(f"config key sr.nets: no net {net!r} (available: {sorted(nets)})")
-    return copy.deepcopy(nets[net])
+    return {k: copy.deepcopy(v) for k, v in nets[net].items() if k != NET_TRAIN_KEY}
+
+
+def sr_train_settings(cfg: dict, net: str) -> dict:
+    """``sr.train`` (engine resolved) with the overrides of ``sr.nets[net].train`` (e.g. ``lr_blur``)."""
+    sr_net(cfg, net)  # an unknown net is refused by name
+    return {**stage_settings(cfg, "sr.train"), **copy.deepcopy(cfg["sr"]["nets"][net].get(NET_TRAIN_KEY, {}))}
 
 
 def sr_gan_settings(cfg: dict) -> dict:
@@ -610,7 +620,7 @@ def _check_net_keywords(cfg: dict) -> None:
     from rockzoom.models.registry import SR_NETS
 
     for name, net in cfg.get("sr", {}).get("nets", {}).items():
-        kwargs = {k: v for k, v in net.items() if k != "arch"}
+        kwargs = {k: v for k, v in net.items() if k not in ("arch", NET_TRAIN_KEY)}
         try:
             SR_NETS.check_kwargs(net["arch"], kwargs)
         except ValueError as e:

@@ -137,14 +137,16 @@ def exemplar_canvas(ground: GroundIndex, *, window: int, max_windows: int, min_v
     return canvas, valid, picked
 
 
-def net_rendering(net: Upscaler, canvas: np.ndarray) -> np.ndarray:
-    """What the net makes of the canvas box-averaged x its scale (uint8, the canvas's size)."""
+def net_rendering(net: Upscaler, canvas: np.ndarray, lr_blur: float = 0.0) -> np.ndarray:
+    """What the net makes of the canvas box-averaged x its scale and blurred as its training LR was
+    (``lr_blur``, ``superres.degradation``) (uint8, the canvas's size)."""
     from rockzoom.scene.novelty import box_down
+    from rockzoom.superres.degradation import blur_lr
     from rockzoom.superres.upscale import upscale_tiled
 
     k = net.scale
     h, w = canvas.shape[:2]
-    lr = box_down(canvas, k) / 255.0
+    lr = blur_lr(box_down(canvas, k) / 255.0, lr_blur)
     out = np.zeros_like(canvas)
     upscale_tiled(net, lr.astype(np.float32), tile=128, overlap=16, out=out[:h - h % k, :w - w % k])
     return out
@@ -157,6 +159,7 @@ def build_exemplar_checkpoint(net_checkpoint: str | Path, data_dir: str | Path, 
     import torch
 
     from rockzoom.scene.ground import GroundIndex
+    from rockzoom.superres.train import trained_lr_blur
     from rockzoom.util.checkpoint import load_checkpoint, save_checkpoint
 
     t0 = time.perf_counter()
@@ -165,7 +168,7 @@ def build_exemplar_checkpoint(net_checkpoint: str | Path, data_dir: str | Path, 
     ground = GroundIndex.from_split(data_dir, "train")
     canvas, valid, picked = exemplar_canvas(ground, window=settings.window, max_windows=settings.max_windows,
                                             min_valid=settings.min_valid, scale=net.scale, seed=settings.seed)
-    rendering = net_rendering(net, canvas)
+    rendering = net_rendering(net, canvas, trained_lr_blur(net_payload))
     info = {"windows": len(picked), "window_px": int(min(settings.window, *ground.shape) // net.scale * net.scale),
             "canvas": list(canvas.shape[:2]), "valid_fraction": float(valid.mean()), "scale": net.scale,
             "net": str(net_checkpoint), "train_samples": len(ground.images),

@@ -1,6 +1,7 @@
 """The SR training stage: an L1/Charbonnier ``TrainTask`` on real mosaic pairs, trained by the shared engine."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from pathlib import Path
@@ -15,6 +16,7 @@ from rockzoom.engine.state import state_dir_for
 from rockzoom.metrics.fidelity import evaluate
 from rockzoom.models.registry import SR_NETS
 from rockzoom.superres.data import SRPairs, load_pairs_split, sample_patches
+from rockzoom.superres.degradation import blur_lr, estimate_lr_blur
 from rockzoom.superres.upscale import ClassicalUpscaler
 from rockzoom.util.devices import acquire_gpus
 
@@ -86,14 +88,31 @@ def check_train_config(train_cfg: dict, keys: tuple[str, ...] = TRAIN_KEYS) -> N
 
 
 def load_pairs(data_dir: str | Path, scale: int, val_images: int, lr_source: str = "bicubic",
-               index_csv: str | Path | None = None) -> tuple[SRPairs, SRPairs, str]:
+               index_csv: str | Path | None = None, lr_blur: float = 0.0) -> tuple[SRPairs, SRPairs, str]:
     summary = load_summary(data_dir)
     if "manifest_hash" not in summary:
         raise KeyError(f"{Path(data_dir) / 'summary.json'}: no 'manifest_hash' key")
-    kw = {"lr_source": lr_source, "index_csv": index_csv}
+    kw = {"lr_source": lr_source, "index_csv": index_csv, "lr_blur": lr_blur}
     train_pairs = load_pairs_split(data_dir, "train", scale, **kw)
     val_pairs = load_pairs_split(data_dir, "val", scale, limit=val_images, **kw)
     return train_pairs, val_pairs, summary["manifest_hash"]
+
+
+def resolve_lr_blur(setting, pairs: SRPairs) -> float:
+    """``sr.train.lr_blur`` as a sigma: a number as it is; ``auto`` estimated on the complete training pairs
+    (``superres.degradation.estimate_lr_blur``: the LR made as soft per pixel as the HR tiles are)."""
+    if setting != "auto":
+        return float(setting)
+    complete = pairs.hr_mask.all(axis=(1, 2))
+    hr, lr = (pairs.hr[complete], pairs.lr[complete]) if complete.any() else (pairs.hr, pairs.lr)
+    sigma = estimate_lr_blur(hr, lr)
+    logger.info(f"sr.train.lr_blur auto: {sigma:g} LR px (on {len(hr)} training pairs)")
+    return sigma
+
+
+def trained_lr_blur(payload: dict) -> float:
+    """The ``sr.train.lr_blur`` an SR checkpoint was trained with (0 for checkpoints older than the key)."""
+    return float(payload.get("config", {}).get("train", {}).get("lr_blur", 0.0))
 
 
 def engine_config(train_cfg: dict, seed: int) -> EngineConfig:
@@ -112,8 +131,11 @@ def train_sr(data_dir: str | Path, *, model_out: str | Path, metrics_csv: str | 
     acquire_gpus(gpus)  # before anything initialises CUDA
     train_pairs, val_pairs, data_hash = load_pairs(data_dir, scale, train_cfg["val_images"], train_cfg["lr_source"],
                                                    index_csv)
+    lr_blur = resolve_lr_blur(train_cfg.get("lr_blur", 0.0), train_pairs)
+    train_pairs, val_pairs = (dataclasses.replace(p, lr=blur_lr(p.lr, lr_blur)) for p in (train_pairs, val_pairs))
+    train_cfg = {**train_cfg, "lr_blur": lr_blur}  # the checkpoint records the sigma trained with
     logger.info(f"SR x{scale} pairs: {len(train_pairs)} train, {len(val_pairs)} val images of "
-                f"{train_pairs.hr.shape[1]} px, LR from {train_cfg['lr_source']}")
+                f"{train_pairs.hr.shape[1]} px, LR from {train_cfg['lr_source']}, blurred {lr_blur:g} LR px")
     task = SRTask(train_pairs, val_pairs, net, train_cfg["lr_patch"], train_cfg["charbonnier_eps"])
     stage_config = {"scale": scale, "net": dict(net), "train": json.loads(json.dumps(train_cfg)), "seed": seed}
     return train(task, engine_config(train_cfg, seed), model_out=model_out,

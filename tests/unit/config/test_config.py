@@ -42,10 +42,14 @@ def effective(cfg: dict) -> dict:
         opt.pop("detail", None)
         opt.pop("sr_kind", None)  # changed since a645119 (issue 29): the SR options use the perceptual fine-tune
         opt.pop("start", None)  # changed since a645119 (issue 28): options a-c start from the scene generator
+        if opt.get("sr_net") == "rlfn_native":  # changed since a645119 (issue 29): rlfn trained on native-soft LR
+            opt["sr_net"] = "rlfn"
     for key in ("detail", "realism", "scene"):  # added since a645119: the scene generator (issue 28)
         out.pop(key)
     out["prior"].pop("min_valid")  # added since a645119: the prior leaves partial tiles' latents out
     out["sr"]["train"].pop("lr_source")  # added since a645119: the SR LR kind and the eval's LR kinds
+    out["sr"]["train"].pop("lr_blur")  # added since a645119 (issue 29): the native softness of the training LR
+    out["sr"]["nets"].pop("rlfn_native")  # ... and the net trained with it, which the generating options name
     if out["sr"]["train"]["engine"]["steps"] == 1450:  # changed since a645119: the SR budget chosen from the curve
         out["sr"]["train"]["engine"].update(steps=600, val_every=150)
     for key in ("lr_sources", "self_ensemble", "perceptual_nets"):
@@ -59,6 +63,8 @@ def effective(cfg: dict) -> dict:
     if out["split"]["block_zoom"] == "auto":  # changed since a645119: the split is auto-fitted (was 20)
         out["split"]["block_zoom"] = 20
     out["pyramid"] = rc.pyramid_param(cfg)
+    if out["pyramid"].get("sr_net") == "rlfn_native":  # changed since a645119 (issue 29), as the options
+        out["pyramid"]["sr_net"] = "rlfn"
     # added since a645119 (issue 14, survey scale): demo chunks, the dataset cap, pyramid shards and batches
     out["demo"].pop("chunk_tiles")
     out["dataset"].pop("max_samples")
@@ -169,8 +175,22 @@ def test_check_tile_dir(tmp_path):
         rc.check_tile_dir(load_config(overrides={"tiles": {"dir": str(tmp_path / "ortho.tif"), "source": "tree"}}))
 
 
-PERCEPTUAL = {"options": {"option_a": {"sr_model": {"kind": "perceptual"}}},
-              "pyramid": {"sr_model": {"kind": "perceptual"}}}
+PERCEPTUAL = {"options": {"option_a": {"sr_model": {"net": "rlfn", "kind": "perceptual"}}},
+              "pyramid": {"sr_model": {"net": "rlfn", "kind": "perceptual"}}}
+
+
+def test_generating_options_use_the_net_trained_on_native_soft_lr():
+    cfg = load_config()
+    for ref in (rc.option(cfg, "option_a").sr_model, rc.option(cfg, "option_c").sr_model, rc.pyramid_upscaler(cfg)):
+        assert ref.net == "rlfn_native"
+    assert cfg["benchmark"]["sr_model"]["net"] == "rlfn"  # the measured rows: LR = the tree's coarser zoom
+    assert rc.sr_net(cfg, "rlfn_native") == rc.sr_net(cfg, "rlfn")  # the same architecture ...
+    assert rc.sr_train_settings(cfg, "rlfn_native") == {**rc.sr_train_settings(cfg, "rlfn"), "lr_blur": "auto"}
+    assert rc.sr_train_settings(cfg, "rlfn")["lr_blur"] == 0.0  # ... trained on other LR
+    with pytest.raises(ConfigError, match="sr.nets"):
+        rc.sr_train_settings(cfg, "nope")
+    with pytest.raises(ConfigError, match="lr_blur"):
+        load_config(overrides={"sr": {"nets": {"rlfn_native": {"train": {"lr_blur": "sharp"}}}}})
 
 
 def test_sr_model_ref_and_options():
@@ -238,7 +258,7 @@ def test_benchmark_rows_are_typed_and_serialise_as_upscaler_keywords():
     option_a = next(r for r in rc.benchmark_rows(load_config(REPO / "config/test.yaml", overrides=ae_start))
                     if r.name.startswith("option_a"))
     assert option_a.upscale.kind == "perceptual"
-    assert option_a.train_benchmarks[-1] == "results/runtime/finetune_sr_perceptual/rlfn-x4-h256.tsv"
+    assert option_a.train_benchmarks[-1] == "results/runtime/finetune_sr_perceptual/rlfn_native-x4-h256.tsv"
     realism = {r.name: r for r in rc.realism_upscaler_rows(cfg)}
     assert realism["perceptual SR (rlfn+perceptual)"].upscale.kind == "perceptual"
     assert by_name["SR + refine (2 steps)"].refine.model == "results/refiner/rlfn-x4-h256/model.pt"

@@ -1,0 +1,54 @@
+"""The training LR's camera blur (sr.train.lr_blur): a plain Gaussian of LR pixels, and the band ratio that picks it."""
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from rockzoom.data.store import load_split
+from rockzoom.superres.data import make_pairs
+from rockzoom.superres.degradation import blur_lr, finest_band_ratio
+from rockzoom.superres.train import trained_lr_blur
+
+
+def _field(seed=0, size=128):
+    """A 1/f (scale-invariant) grey field in uint8 RGB, like ground whose band ratios are its camera's."""
+    rng = np.random.default_rng(seed)
+    f = np.fft.fftfreq(size)
+    radius = np.hypot(*np.meshgrid(f, f))
+    radius[0, 0] = 1.0
+    img = np.fft.ifft2(np.fft.fft2(rng.normal(size=(size, size))) / radius).real
+    img = (img - img.mean()) / img.std() * 40 + 128
+    return np.repeat(np.clip(img, 0, 255)[..., None], 3, axis=-1).astype(np.uint8)
+
+
+def test_blur_is_a_gaussian_of_lr_pixels_and_keeps_the_dtype():
+    tile = _field()
+    assert blur_lr(tile, 0.0) is tile
+    out = blur_lr(tile[None], 1.0)
+    assert out.dtype == np.uint8 and out.shape == (1, *tile.shape)
+    expected = np.rint(ndimage.gaussian_filter(tile.astype(np.float32), (1, 1, 0), mode="mirror"))
+    np.testing.assert_array_equal(out[0], expected.astype(np.uint8))
+    flat = np.full((2, 8, 8, 3), 0.25, np.float32)
+    np.testing.assert_allclose(blur_lr(flat, 2.0), 0.25, atol=1e-6)
+    assert blur_lr(flat, 2.0).dtype == np.float32
+    with pytest.raises(ValueError, match="lr_blur"):
+        blur_lr(tile, -1.0)
+
+
+def test_band_ratio_falls_with_blur_and_rises_with_a_box_average():
+    fields = np.stack([_field(s) for s in range(3)])
+    ratios = [finest_band_ratio(blur_lr(fields, s)) for s in (0.0, 0.5, 1.0)]
+    assert ratios[0] > ratios[1] > ratios[2]
+    camera = blur_lr(fields, 1.0)  # a "native" image: the camera blur at its own pixel size
+    boxed = camera.reshape(3, 32, 4, 32, 4, 3).mean(axis=(2, 4)).astype(np.uint8)  # the same ground 4x coarser
+    assert finest_band_ratio(boxed, margin=4) > finest_band_ratio(camera) + 0.5
+    with pytest.raises(ValueError, match="flat"):
+        finest_band_ratio(np.full((2, 32, 32, 3), 7, np.uint8))
+
+
+def test_pairs_carry_the_blur_and_checkpoints_remember_it(data_dir):
+    split = load_split(data_dir, "train")
+    sharp, soft = make_pairs(split, 2), make_pairs(split, 2, lr_blur=0.8)
+    np.testing.assert_array_equal(soft.lr, blur_lr(sharp.lr, 0.8))
+    np.testing.assert_array_equal(soft.hr, sharp.hr)
+    assert trained_lr_blur({"config": {"train": {"lr_blur": 0.65}}}) == 0.65
+    assert trained_lr_blur({"config": {}}) == 0.0  # checkpoints older than the key were trained on sharp LR
