@@ -104,6 +104,7 @@ def upscale_all(upscaler, lr: np.ndarray, batch: int = 8) -> tuple[np.ndarray, f
 def score_row(name: str, out: np.ndarray, ref: np.ndarray, lr: np.ndarray, judge, groups, seconds: float,
               lr_blur: float = 0.0, **extra) -> dict:
     from rockzoom.metrics.fidelity import evaluate, psnr_from_mse
+    from rockzoom.metrics.grid import grid_ratio
     from rockzoom.metrics.judges import box_down, coupling_gap
     from rockzoom.superres.degradation import blur_lr
 
@@ -120,11 +121,13 @@ def score_row(name: str, out: np.ndarray, ref: np.ndarray, lr: np.ndarray, judge
             row["cnn_view"] = r["view"]
     row["judge_max"] = max(r["score"] for r in result.values())
     gap = coupling_gap(out, ref)
-    row.update(placement_gap=gap["gap"], placement_gap_ci_low=gap["ci_low"], placement_gap_ci_high=gap["ci_high"])
+    row.update(placement_gap=gap["gap"], placement_gap_ci_low=gap["ci_low"], placement_gap_ci_high=gap["ci_high"],
+               grid_ratio=grid_ratio(out, 4))
     log.info(f"{name}: PSNR {row['psnr']:.2f} dB, LR {row['lr_psnr']:.1f} dB, "
              + ", ".join(f"{f} {r['score']:.3f} [{r['ci_low']:.2f}, {r['ci_high']:.2f}]" for f, r in result.items())
              + f", placement gap {gap['gap']:+.3f} [{gap['ci_low']:+.3f}, {gap['ci_high']:+.3f}] "
-             + f"(below the twin {gap['lower']:.0%}), {row['ms_per_tile']:.0f} ms/tile")
+             + f"(below the twin {gap['lower']:.0%}), grid ratio {row['grid_ratio']:.2f}, "
+             + f"{row['ms_per_tile']:.0f} ms/tile")
     return row
 
 
@@ -149,6 +152,7 @@ def judge_cuts(globs: dict[str, str], ref: np.ndarray, judge, out_csv: Path) -> 
     import pandas as pd
     from PIL import Image
 
+    from rockzoom.metrics.grid import grid_ratio
     from rockzoom.metrics.judges import cut_tiles
     from rockzoom.superres.degradation import finest_band_ratio
 
@@ -161,13 +165,15 @@ def judge_cuts(globs: dict[str, str], ref: np.ndarray, judge, out_csv: Path) -> 
         tiles, groups = cut_tiles(images, ref.shape[1])
         result = judge.score(tiles, candidate_groups=groups)
         row = {"label": label, "images": len(files), "cuts": len(tiles), "n_real": len(ref),
-               "finest_band_ratio": finest_band_ratio(tiles), "finest_band_ratio_real": finest_band_ratio(ref)}
+               "finest_band_ratio": finest_band_ratio(tiles), "finest_band_ratio_real": finest_band_ratio(ref),
+               "grid_ratio": grid_ratio(images, 4)}
         for fam, r in result.items():
             row.update({fam: r["score"], f"{fam}_ci_low": r["ci_low"], f"{fam}_ci_high": r["ci_high"]})
         row["judge_max"] = max(r["score"] for r in result.values())
         rows.append(row)
         log.info(f"cuts {label}: {len(files)} images, {len(tiles)} cuts (finest-band ratio "
-                 f"{row['finest_band_ratio']:+.2f}, the real tiles' {row['finest_band_ratio_real']:+.2f}): "
+                 f"{row['finest_band_ratio']:+.2f}, the real tiles' {row['finest_band_ratio_real']:+.2f}; grid ratio "
+                 f"{row['grid_ratio']:.2f} at 4 px): "
                  + ", ".join(f"{f} {r['score']:.3f} [{r['ci_low']:.2f}, {r['ci_high']:.2f}]" for f, r in result.items()))
     pd.DataFrame(rows).to_csv(out_csv, index=False, float_format="%.4f")
 

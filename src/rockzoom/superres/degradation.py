@@ -31,6 +31,18 @@ def blur_lr(lr: np.ndarray, sigma: float) -> np.ndarray:
     return out.reshape(lr.shape)
 
 
+def add_noise(lr: np.ndarray, sigma: float, seed: int = 0) -> np.ndarray:
+    """uint8 LR images plus seeded Gaussian noise of ``sigma`` grey levels (rounded once; sigma 0: the input). A net
+    trained on noise-free blurred LR learns that any content at the LR's finest scale is attenuated signal and boosts
+    it, a camera's noise included: the checkerboard of a deblurring net. Noise in its LR teaches it to tell them apart."""
+    if sigma < 0:
+        raise ValueError(f"sr.train.lr_noise must be >= 0, got {sigma}")
+    if sigma == 0:
+        return lr
+    noise = np.random.default_rng(seed).normal(0.0, sigma, lr.shape).astype(np.float32)
+    return np.rint(lr.astype(np.float32) + noise).clip(0, 255).astype(np.uint8)
+
+
 def finest_band_ratio(images: np.ndarray, margin: int | None = None) -> float:
     """Median over images of log(energy of the luma's finest band / energy of the next band) (bands: differences
     of Gaussians σ 0-1 and 1-2 px, ``margin`` px from the borders left out, default min(8, side / 8)): ≈ 0 on the

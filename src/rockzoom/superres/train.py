@@ -16,7 +16,7 @@ from rockzoom.engine.state import state_dir_for
 from rockzoom.metrics.fidelity import evaluate
 from rockzoom.models.registry import SR_NETS
 from rockzoom.superres.data import SRPairs, load_pairs_split, sample_patches
-from rockzoom.superres.degradation import blur_lr, estimate_lr_blur
+from rockzoom.superres.degradation import add_noise, blur_lr, estimate_lr_blur
 from rockzoom.superres.upscale import ClassicalUpscaler
 from rockzoom.util.devices import acquire_gpus
 
@@ -132,10 +132,12 @@ def train_sr(data_dir: str | Path, *, model_out: str | Path, metrics_csv: str | 
     train_pairs, val_pairs, data_hash = load_pairs(data_dir, scale, train_cfg["val_images"], train_cfg["lr_source"],
                                                    index_csv)
     lr_blur = resolve_lr_blur(train_cfg.get("lr_blur", 0.0), train_pairs)
-    train_pairs, val_pairs = (dataclasses.replace(p, lr=blur_lr(p.lr, lr_blur)) for p in (train_pairs, val_pairs))
+    lr_noise = float(train_cfg.get("lr_noise", 0.0))
+    train_pairs, val_pairs = (dataclasses.replace(p, lr=add_noise(blur_lr(p.lr, lr_blur), lr_noise, seed=seed + i))
+                              for i, p in enumerate((train_pairs, val_pairs)))
     train_cfg = {**train_cfg, "lr_blur": lr_blur}  # the checkpoint records the sigma trained with
     logger.info(f"SR x{scale} pairs: {len(train_pairs)} train, {len(val_pairs)} val images of "
-                f"{train_pairs.hr.shape[1]} px, LR from {train_cfg['lr_source']}, blurred {lr_blur:g} LR px")
+                f"{train_pairs.hr.shape[1]} px, LR from {train_cfg['lr_source']}, blurred {lr_blur:g} LR px, noise {lr_noise:g} grey levels")
     task = SRTask(train_pairs, val_pairs, net, train_cfg["lr_patch"], train_cfg["charbonnier_eps"])
     stage_config = {"scale": scale, "net": dict(net), "train": json.loads(json.dumps(train_cfg)), "seed": seed}
     return train(task, engine_config(train_cfg, seed), model_out=model_out,

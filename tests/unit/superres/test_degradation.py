@@ -5,7 +5,7 @@ from scipy import ndimage
 
 from rockzoom.data.store import load_split
 from rockzoom.superres.data import make_pairs
-from rockzoom.superres.degradation import blur_lr, finest_band_ratio
+from rockzoom.superres.degradation import add_noise, blur_lr, estimate_lr_blur, finest_band_ratio
 from rockzoom.superres.train import trained_lr_blur
 
 
@@ -52,3 +52,24 @@ def test_pairs_carry_the_blur_and_checkpoints_remember_it(data_dir):
     np.testing.assert_array_equal(soft.hr, sharp.hr)
     assert trained_lr_blur({"config": {"train": {"lr_blur": 0.65}}}) == 0.65
     assert trained_lr_blur({"config": {}}) == 0.0  # checkpoints older than the key were trained on sharp LR
+
+
+def test_noise_is_seeded_gaussian_grey_levels():
+    tile = np.full((2, 32, 32, 3), 128, np.uint8)
+    assert add_noise(tile, 0.0) is tile
+    noisy = add_noise(tile, 3.0, seed=1)
+    assert noisy.dtype == np.uint8 and abs(noisy.astype(float).std() - 3.0) < 0.1
+    np.testing.assert_array_equal(noisy, add_noise(tile, 3.0, seed=1))
+    assert not np.array_equal(noisy, add_noise(tile, 3.0, seed=2))
+    with pytest.raises(ValueError, match="lr_noise"):
+        add_noise(tile, -1.0)
+
+
+def test_auto_blur_recovers_the_blur_that_made_the_lr_as_soft_as_the_hr():
+    fields = np.stack([_field(s, 256) for s in range(4)])
+    camera = blur_lr(fields, 1.0)  # HR: ground seen through a camera blur of 1 px
+    boxed = camera.reshape(4, 64, 4, 64, 4, 3).mean(axis=(2, 4)).astype(np.uint8)  # its crisp x4 box average
+    sigma = estimate_lr_blur(camera, boxed)
+    assert 0.4 < sigma < 1.2  # a 1/f field's band ratios are its blur's: the LR gets about the HR's own
+    assert abs(finest_band_ratio(blur_lr(boxed, sigma)) - finest_band_ratio(camera)) < 0.1
+    assert estimate_lr_blur(camera, blur_lr(boxed, 3.0)) == 0.0  # already softer: nothing to add

@@ -80,3 +80,16 @@ def test_gan_finetune_runs_and_eval_reports_every_method(data_dir, tmp_path):
     preds = np.stack([up.upscale(im.astype(np.float32) / 255) for im in test_pairs.lr])
     expected = evaluate(preds, test_pairs.hr, test_pairs.hr_mask, border=2)["psnr_pooled"]
     assert table.loc[0, "psnr_pooled"] == pytest.approx(expected)
+
+
+def test_auto_blur_is_resolved_and_recorded_in_the_checkpoint(data_dir, tmp_path):
+    from rockzoom.superres.train import trained_lr_blur
+
+    out = tmp_path / "native"
+    cfg = {**_train_cfg(2), "lr_blur": "auto", "lr_noise": 1.0}
+    train_sr(data_dir, model_out=out / "model.pt", metrics_csv=out / "metrics.csv", curve_png=out / "curve.png",
+             scale=2, net=NET, train_cfg=cfg, seed=0, progress=False)
+    payload = load_checkpoint(out / "model.pt")
+    sigma = trained_lr_blur(payload)  # a number, what the exemplar and the fine-tunes blur their LR with
+    assert isinstance(payload["config"]["train"]["lr_blur"], float) and 0.0 <= sigma <= 2.0
+    assert payload["config"]["train"]["lr_noise"] == 1.0
