@@ -49,6 +49,7 @@ def effective(cfg: dict) -> dict:
     out["prior"].pop("min_valid")  # added since a645119: the prior leaves partial tiles' latents out
     out["sr"]["train"].pop("lr_source")  # added since a645119: the SR LR kind and the eval's LR kinds
     out["sr"]["train"].pop("lr_blur")  # added since a645119 (issue 29): the native softness of the training LR
+    out["sr"]["train"].pop("lr_noise")
     out["sr"]["nets"].pop("rlfn_native")  # ... and the net trained with it, which the generating options name
     if out["sr"]["train"]["engine"]["steps"] == 1450:  # changed since a645119: the SR budget chosen from the curve
         out["sr"]["train"]["engine"].update(steps=600, val_every=150)
@@ -185,7 +186,8 @@ def test_generating_options_use_the_net_trained_on_native_soft_lr():
         assert ref.net == "rlfn_native"
     assert cfg["benchmark"]["sr_model"]["net"] == "rlfn"  # the measured rows: LR = the tree's coarser zoom
     assert rc.sr_net(cfg, "rlfn_native") == rc.sr_net(cfg, "rlfn")  # the same architecture ...
-    assert rc.sr_train_settings(cfg, "rlfn_native") == {**rc.sr_train_settings(cfg, "rlfn"), "lr_blur": "auto"}
+    assert rc.sr_train_settings(cfg, "rlfn_native") == {**rc.sr_train_settings(cfg, "rlfn"), "lr_blur": "auto",
+                                                         "lr_noise": 2}
     assert rc.sr_train_settings(cfg, "rlfn")["lr_blur"] == 0.0  # ... trained on other LR
     with pytest.raises(ConfigError, match="sr.nets"):
         rc.sr_train_settings(cfg, "nope")
