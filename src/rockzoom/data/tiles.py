@@ -17,6 +17,7 @@ import numpy as np
 
 from rockzoom.data import geotiff_source
 from rockzoom.data.image_files import TooManyPixels, check_pixels, open_image
+from rockzoom.util.luma import LUMA
 from rockzoom.util.pool import ordered_map, warm_pool
 from rockzoom.util.progress import progress
 
@@ -105,7 +106,7 @@ def mean_luma(rgb: np.ndarray, mask: np.ndarray) -> float:
     if not mask.any():
         return 0.0
     valid = rgb[mask].astype(np.float64)
-    return float((valid @ np.array([0.299, 0.587, 0.114])).mean())
+    return float((valid @ LUMA).mean())
 
 
 def parse_tile_name(zoom_dir: Path, path: Path, zoom: int) -> tuple[int, int]:

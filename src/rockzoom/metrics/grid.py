@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-LUMA = np.array([0.299, 0.587, 0.114])
+from rockzoom.util.luma import LUMA
 
 
 def grid_ratio(images, scale: int) -> float:

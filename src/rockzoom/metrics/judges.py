@@ -45,6 +45,8 @@ import torch.nn.functional as F
 from scipy import ndimage, stats
 from torch import nn
 
+from rockzoom.util.luma import LUMA
+
 log = logging.getLogger(__name__)
 
 FAMILIES = ("cnn", "texture")
@@ -55,7 +57,6 @@ MIN_POWER = 0.90
 QUANTILES = (0.02, 0.1, 0.25, 0.5, 0.75, 0.9, 0.98)
 ORIENTATION_GRADIENTS = (0.7, 1.0, 2.0, 4.0)  # px: Gaussian-derivative scales of the structure tensor
 ORIENTATION_WINDOWS = (2.0, 4.0, 8.0, 16.0)  # px: its averaging windows
-LUMA = np.array([0.299, 0.587, 0.114])  # the texture statistics' luminance of RGB in [0, 1]
 
 
 def _check(images, name: str) -> np.ndarray:

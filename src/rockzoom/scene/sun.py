@@ -13,8 +13,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage, stats
 
+from rockzoom.util.luma import LUMA
+
 DIHEDRAL = [(k, flip) for flip in (False, True) for k in range(4)]
-LUMA = np.array([0.299, 0.587, 0.114])
 
 
 def skew_profile(images: np.ndarray, masks: np.ndarray | None = None, *, angles: int = 24, sigma: float = 1.0,

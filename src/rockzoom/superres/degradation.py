@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-LUMA = np.array([0.299, 0.587, 0.114])
+from rockzoom.util.luma import LUMA
 
 
 def blur_lr(lr: np.ndarray, sigma: float) -> np.ndarray:
