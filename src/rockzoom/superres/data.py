@@ -16,7 +16,6 @@ import torch
 from PIL import Image
 
 from rockzoom.data.store import SplitArrays, load_split
-from rockzoom.superres.degradation import blur_lr
 from rockzoom.engine.augment import random_dihedral
 
 
@@ -53,11 +52,11 @@ LR_SOURCES = ("bicubic", "pyramid")
 
 
 def make_pairs(split: SplitArrays, scale: int, limit: int | None = None,
-               coarse_lr: tuple[np.ndarray, np.ndarray] | None = None, lr_blur: float = 0.0) -> SRPairs:
+               coarse_lr: tuple[np.ndarray, np.ndarray] | None = None) -> SRPairs:
     """Decode the HR split into memory with its LR images: computed by the antialiased bicubic kernel, or
     ``coarse_lr`` = (uint8 LR, valid mask) read from the tree's coarser zoom (``superres.pyramid_lr``), whose
-    no-data then also masks the HR pixels under it; then blurred by ``lr_blur`` LR pixels
-    (``superres.degradation``: the native tiles' softness)."""
+    no-data then also masks the HR pixels under it. (The native tiles' softness and noise are given to the LR by
+    ``superres.train.degrade_pairs``.)"""
     n = len(split) if limit is None else min(limit, len(split))
     if n == 0:
         raise ValueError("the split has no images to make SR pairs from")
@@ -70,27 +69,26 @@ def make_pairs(split: SplitArrays, scale: int, limit: int | None = None,
         if lr.shape[:3] != (n, hr.shape[1] // scale, hr.shape[2] // scale):
             raise ValueError(f"coarse LR of shape {lr.shape} does not match HR {hr.shape} at x{scale}")
         mask = mask & lr_valid.repeat(scale, 1).repeat(scale, 2)
-    return SRPairs(hr=hr, hr_mask=mask, lr=blur_lr(lr, lr_blur), scale=scale)
+    return SRPairs(hr=hr, hr_mask=mask, lr=lr, scale=scale)
 
 
 def load_pairs_split(data_dir: str | Path, split: str, scale: int, *, limit: int | None = None,
-                     lr_source: str = "bicubic", index_csv: str | Path | None = None, lr_blur: float = 0.0) -> SRPairs:
+                     lr_source: str = "bicubic", index_csv: str | Path | None = None) -> SRPairs:
     """SR pairs of one split of a dataset folder; ``lr_source: pyramid`` reads the LR from the coarser zoom of the
-    tree that ``index_csv`` indexes; ``lr_blur``: see ``make_pairs``."""
+    tree that ``index_csv`` indexes."""
     from rockzoom.superres.pyramid_lr import layout_from_index, pyramid_lr, read_samples
 
     if lr_source not in LR_SOURCES:
         raise ValueError(f"sr.train.lr_source must be one of {LR_SOURCES}, got {lr_source!r}")
     arrays = load_split(data_dir, split)
     if lr_source == "bicubic":
-        return make_pairs(arrays, scale, limit, lr_blur=lr_blur)
+        return make_pairs(arrays, scale, limit)
     if index_csv is None:
         raise ValueError("lr_source: pyramid needs the tile index (index_csv) to find the coarser zoom")
     samples = read_samples(data_dir, split)
     if limit is not None:
         samples = samples[:limit]
-    return make_pairs(arrays, scale, limit, coarse_lr=pyramid_lr(samples, layout_from_index(index_csv), scale),
-                      lr_blur=lr_blur)
+    return make_pairs(arrays, scale, limit, coarse_lr=pyramid_lr(samples, layout_from_index(index_csv), scale))
 
 
 def sample_patches(pairs: SRPairs, lr_patch: int, batch_size: int, generator: torch.Generator) -> dict[str, torch.Tensor]:

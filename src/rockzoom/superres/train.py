@@ -88,11 +88,11 @@ def check_train_config(train_cfg: dict, keys: tuple[str, ...] = TRAIN_KEYS) -> N
 
 
 def load_pairs(data_dir: str | Path, scale: int, val_images: int, lr_source: str = "bicubic",
-               index_csv: str | Path | None = None, lr_blur: float = 0.0) -> tuple[SRPairs, SRPairs, str]:
+               index_csv: str | Path | None = None) -> tuple[SRPairs, SRPairs, str]:
     summary = load_summary(data_dir)
     if "manifest_hash" not in summary:
         raise KeyError(f"{Path(data_dir) / 'summary.json'}: no 'manifest_hash' key")
-    kw = {"lr_source": lr_source, "index_csv": index_csv, "lr_blur": lr_blur}
+    kw = {"lr_source": lr_source, "index_csv": index_csv}
     train_pairs = load_pairs_split(data_dir, "train", scale, **kw)
     val_pairs = load_pairs_split(data_dir, "val", scale, limit=val_images, **kw)
     return train_pairs, val_pairs, summary["manifest_hash"]
@@ -115,6 +115,17 @@ def trained_lr_blur(payload: dict) -> float:
     return float(payload.get("config", {}).get("train", {}).get("lr_blur", 0.0))
 
 
+def trained_lr_noise(payload: dict) -> float:
+    """The ``sr.train.lr_noise`` an SR checkpoint was trained with (0 for checkpoints older than the key)."""
+    return float(payload.get("config", {}).get("train", {}).get("lr_noise", 0.0))
+
+
+def degrade_pairs(pairs: tuple[SRPairs, ...], lr_blur: float, lr_noise: float, seed: int) -> tuple[SRPairs, ...]:
+    """Each pair set's LR blurred by ``lr_blur`` LR px, then given ``lr_noise`` grey levels of noise (seeded per set)."""
+    return tuple(dataclasses.replace(p, lr=add_noise(blur_lr(p.lr, lr_blur), lr_noise, seed=seed + i))
+                 for i, p in enumerate(pairs))
+
+
 def engine_config(train_cfg: dict, seed: int) -> EngineConfig:
     return EngineConfig.from_dict({"seed": seed, **train_cfg["engine"]})
 
@@ -133,11 +144,11 @@ def train_sr(data_dir: str | Path, *, model_out: str | Path, metrics_csv: str | 
                                                    index_csv)
     lr_blur = resolve_lr_blur(train_cfg.get("lr_blur", 0.0), train_pairs)
     lr_noise = float(train_cfg.get("lr_noise", 0.0))
-    train_pairs, val_pairs = (dataclasses.replace(p, lr=add_noise(blur_lr(p.lr, lr_blur), lr_noise, seed=seed + i))
-                              for i, p in enumerate((train_pairs, val_pairs)))
+    train_pairs, val_pairs = degrade_pairs((train_pairs, val_pairs), lr_blur, lr_noise, seed)
     train_cfg = {**train_cfg, "lr_blur": lr_blur}  # the checkpoint records the sigma trained with
     logger.info(f"SR x{scale} pairs: {len(train_pairs)} train, {len(val_pairs)} val images of "
-                f"{train_pairs.hr.shape[1]} px, LR from {train_cfg['lr_source']}, blurred {lr_blur:g} LR px, noise {lr_noise:g} grey levels")
+                f"{train_pairs.hr.shape[1]} px, LR from {train_cfg['lr_source']}, blurred {lr_blur:g} LR px, "
+                f"noise {lr_noise:g} grey levels")
     task = SRTask(train_pairs, val_pairs, net, train_cfg["lr_patch"], train_cfg["charbonnier_eps"])
     stage_config = {"scale": scale, "net": dict(net), "train": json.loads(json.dumps(train_cfg)), "seed": seed}
     return train(task, engine_config(train_cfg, seed), model_out=model_out,

@@ -6,7 +6,7 @@ from scipy import ndimage
 from rockzoom.data.store import load_split
 from rockzoom.superres.data import make_pairs
 from rockzoom.superres.degradation import add_noise, blur_lr, estimate_lr_blur, finest_band_ratio
-from rockzoom.superres.train import trained_lr_blur
+from rockzoom.superres.train import degrade_pairs, trained_lr_blur, trained_lr_noise
 
 
 def _field(seed=0, size=128):
@@ -45,13 +45,18 @@ def test_band_ratio_falls_with_blur_and_rises_with_a_box_average():
         finest_band_ratio(np.full((2, 32, 32, 3), 7, np.uint8))
 
 
-def test_pairs_carry_the_blur_and_checkpoints_remember_it(data_dir):
+def test_pairs_are_blurred_then_noised_and_checkpoints_remember_both(data_dir):
     split = load_split(data_dir, "train")
-    sharp, soft = make_pairs(split, 2), make_pairs(split, 2, lr_blur=0.8)
+    sharp = make_pairs(split, 2)
+    soft, noisy = degrade_pairs((sharp, sharp), 0.8, 0.0, seed=0)
     np.testing.assert_array_equal(soft.lr, blur_lr(sharp.lr, 0.8))
     np.testing.assert_array_equal(soft.hr, sharp.hr)
-    assert trained_lr_blur({"config": {"train": {"lr_blur": 0.65}}}) == 0.65
-    assert trained_lr_blur({"config": {}}) == 0.0  # checkpoints older than the key were trained on sharp LR
+    first, second = degrade_pairs((sharp, sharp), 0.8, 2.0, seed=0)
+    np.testing.assert_array_equal(first.lr, add_noise(blur_lr(sharp.lr, 0.8), 2.0, seed=0))
+    assert not np.array_equal(first.lr, second.lr)  # each set its own noise
+    payload = {"config": {"train": {"lr_blur": 0.65, "lr_noise": 2.0}}}
+    assert trained_lr_blur(payload) == 0.65 and trained_lr_noise(payload) == 2.0
+    assert trained_lr_blur({"config": {}}) == trained_lr_noise({}) == 0.0  # older checkpoints: crisp, clean LR
 
 
 def test_noise_is_seeded_gaussian_grey_levels():
