@@ -101,6 +101,19 @@ def upscale_all(upscaler, lr: np.ndarray, batch: int = 8) -> tuple[np.ndarray, f
     return np.rint(np.clip(np.stack(out), 0, 1) * 255).astype(np.uint8), seconds
 
 
+def judge_columns(result: dict) -> dict:
+    """A judge result as row columns: each family's score and interval, and the max over families."""
+    columns = {}
+    for fam, r in result.items():
+        columns.update({fam: r["score"], f"{fam}_ci_low": r["ci_low"], f"{fam}_ci_high": r["ci_high"]})
+    columns["judge_max"] = max(r["score"] for r in result.values())
+    return columns
+
+
+def judge_summary(result: dict) -> str:
+    return ", ".join(f"{f} {r['score']:.3f} [{r['ci_low']:.2f}, {r['ci_high']:.2f}]" for f, r in result.items())
+
+
 def score_row(name: str, out: np.ndarray, ref: np.ndarray, lr: np.ndarray, judge, groups, seconds: float,
               lr_blur: float = 0.0, **extra) -> dict:
     from rockzoom.metrics.fidelity import evaluate, psnr_from_mse
@@ -115,16 +128,14 @@ def score_row(name: str, out: np.ndarray, ref: np.ndarray, lr: np.ndarray, judge
            "lr_psnr": psnr_from_mse(float(((back - lr.astype(np.float64)) ** 2).mean())),
            "ms_per_tile": 1000 * seconds}
     result = judge.score(out, candidate_groups=groups)
-    for fam, r in result.items():
-        row.update({fam: r["score"], f"{fam}_ci_low": r["ci_low"], f"{fam}_ci_high": r["ci_high"]})
-        if fam == "cnn":
-            row["cnn_view"] = r["view"]
-    row["judge_max"] = max(r["score"] for r in result.values())
+    row.update(judge_columns(result))
+    if "cnn" in result:
+        row["cnn_view"] = result["cnn"]["view"]
     gap = coupling_gap(out, ref)
     row.update(placement_gap=gap["gap"], placement_gap_ci_low=gap["ci_low"], placement_gap_ci_high=gap["ci_high"],
                grid_ratio=grid_ratio(out, 4))
     log.info(f"{name}: PSNR {row['psnr']:.2f} dB, LR {row['lr_psnr']:.1f} dB, "
-             + ", ".join(f"{f} {r['score']:.3f} [{r['ci_low']:.2f}, {r['ci_high']:.2f}]" for f, r in result.items())
+             + judge_summary(result)
              + f", placement gap {gap['gap']:+.3f} [{gap['ci_low']:+.3f}, {gap['ci_high']:+.3f}] "
              + f"(below the twin {gap['lower']:.0%}), grid ratio {row['grid_ratio']:.2f}, "
              + f"{row['ms_per_tile']:.0f} ms/tile")
@@ -167,14 +178,12 @@ def judge_cuts(globs: dict[str, str], ref: np.ndarray, judge, out_csv: Path) -> 
         row = {"label": label, "images": len(files), "cuts": len(tiles), "n_real": len(ref),
                "finest_band_ratio": finest_band_ratio(tiles), "finest_band_ratio_real": finest_band_ratio(ref),
                "grid_ratio": grid_ratio(images, 4)}
-        for fam, r in result.items():
-            row.update({fam: r["score"], f"{fam}_ci_low": r["ci_low"], f"{fam}_ci_high": r["ci_high"]})
-        row["judge_max"] = max(r["score"] for r in result.values())
+        row.update(judge_columns(result))
         rows.append(row)
         log.info(f"cuts {label}: {len(files)} images, {len(tiles)} cuts (finest-band ratio "
                  f"{row['finest_band_ratio']:+.2f}, the real tiles' {row['finest_band_ratio_real']:+.2f}; grid ratio "
                  f"{row['grid_ratio']:.2f} at 4 px): "
-                 + ", ".join(f"{f} {r['score']:.3f} [{r['ci_low']:.2f}, {r['ci_high']:.2f}]" for f, r in result.items()))
+                 + judge_summary(result))
     pd.DataFrame(rows).to_csv(out_csv, index=False, float_format="%.4f")
 
 
@@ -197,13 +206,11 @@ def judge_coarser_zoom(tree: Path, zoom: int, sigmas: list[float], judge, out_cs
              for t in tiles])
         result = judge.score(blurred)
         row = {"zoom": zoom, "blur": sigma, "n": len(tiles), "finest_band_ratio": finest_band_ratio(blurred)}
-        for fam, r in result.items():
-            row.update({fam: r["score"], f"{fam}_ci_low": r["ci_low"], f"{fam}_ci_high": r["ci_high"]})
-        row["judge_max"] = max(r["score"] for r in result.values())
+        row.update(judge_columns(result))
         rows.append(row)
         log.info(f"zoom {zoom} ({len(tiles)} complete tiles), blur {sigma:g} px: finest-band ratio "
                  f"{row['finest_band_ratio']:+.2f}, "
-                 + ", ".join(f"{f} {r['score']:.3f} [{r['ci_low']:.2f}, {r['ci_high']:.2f}]" for f, r in result.items()))
+                 + judge_summary(result))
     pd.DataFrame(rows).to_csv(out_csv, index=False, float_format="%.4f")
 
 
