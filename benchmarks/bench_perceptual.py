@@ -193,17 +193,14 @@ def judge_coarser_zoom(tree: Path, zoom: int, sigmas: list[float], judge, out_cs
     what a zoom-25 cut (ground four times closer) can score against zoom-23 tiles."""
     import pandas as pd
     from PIL import Image
-    from scipy import ndimage
 
-    from rockzoom.superres.degradation import finest_band_ratio
+    from rockzoom.superres.degradation import blur_lr, finest_band_ratio
 
     tiles = [np.asarray(Image.open(f).convert("RGBA")) for f in sorted((tree / str(zoom)).glob("*/*.png"))]
     tiles = np.stack([t[..., :3] for t in tiles if (t[..., 3] == 255).all()])
     rows = []
     for sigma in sigmas:
-        blurred = tiles if sigma == 0 else np.stack(
-            [np.rint(ndimage.gaussian_filter(t.astype(np.float32), (sigma, sigma, 0))).clip(0, 255).astype(np.uint8)
-             for t in tiles])
+        blurred = blur_lr(tiles, sigma)  # the training LR's own blur (mirrored edges)
         result = judge.score(blurred)
         row = {"zoom": zoom, "blur": sigma, "n": len(tiles), "finest_band_ratio": finest_band_ratio(blurred)}
         row.update(judge_columns(result))
@@ -310,6 +307,9 @@ def main() -> None:
     parser.add_argument("--lr-blur", type=float, default=0.0,
                         help="blur the analogy's LR by this Gaussian sigma (LR px) after the box average: the native "
                              "tiles' softness (sr.train.lr_blur, rockzoom.superres.degradation)")
+    parser.add_argument("--lr-jpeg", type=int, default=0, metavar="QUALITY",
+                        help="then JPEG-compress the analogy's LR at this quality: the native tiles' 8 px blocks "
+                             "(sr.train.lr_jpeg); 0: not")
     parser.add_argument("--coarser-zoom", type=Path, default=None, metavar="TREE",
                         help="scale control: also judge the complete tiles of TREE's zoom 22 (real ground at half "
                              "the scale) against the reference, as they are and blurred by each --coarser-blur")
@@ -365,6 +365,10 @@ def main() -> None:
         from rockzoom.superres.degradation import blur_lr
 
         lr = blur_lr(lr, args.lr_blur)
+    if args.lr_jpeg:
+        from rockzoom.superres.degradation import compress_lr
+
+        lr = compress_lr(np.rint(lr).clip(0, 255).astype(np.uint8), args.lr_jpeg)
     judge = Judge(ref, {"families": args.families, "cnn": {"seeds": args.cnn_seeds},
                         "texture": {"coupling": args.texture_coupling}}, reference_groups=groups)
     log.info(f"{len(ref)} real held-out ({'+'.join(args.splits)}) tiles of {ref.shape[1]} px; judges {args.families}; "

@@ -7,13 +7,24 @@ such LR, applied to native tiles (option_a's samples, ``pyramid``'s zoom 24–25
 from and paints soft, out-of-focus stones. ``lr_blur`` (a Gaussian σ in LR pixels, after the box average) gives the
 training LR the native softness; ``finest_band_ratio`` is the statistic that picks it (scale-invariant ground: a
 zoom's band ratios are its camera's, so the blurred LR should match the native tiles').
+
+Native tiles also carry their source's JPEG blocks (on the real tree the luma step after every 8th pixel is 1.06 × the
+step elsewhere), which a net never shown them sharpens into a grid ×4 as large (a 32 px grid on ``pyramid``'s zoom 25).
+``lr_jpeg`` compresses the training LR last (blur, noise, then JPEG: a camera's order) so the net learns to look
+through them; ``estimate_lr_jpeg`` picks the quality at which the LR's block step matches the HR tiles'.
 """
 from __future__ import annotations
 
+import io
+
 import numpy as np
+from PIL import Image
 from scipy import ndimage
 
+from rockzoom.metrics.grid import grid_ratio
 from rockzoom.util.luma import LUMA
+
+JPEG_BLOCK = 8  # px: the JPEG block side (its grid starts at each image's first pixel)
 
 
 def blur_lr(lr: np.ndarray, sigma: float) -> np.ndarray:
@@ -78,3 +89,51 @@ def estimate_lr_blur(hr: np.ndarray, lr: np.ndarray, *, step: float = 0.05, max_
             return round(s0 + (s1 - s0) * (r0 - target) / (r0 - ratio), 3)
         previous = (float(sigma), ratio)
     return max_sigma
+
+
+def compress_lr(lr: np.ndarray, quality) -> np.ndarray:
+    """uint8 (..., H, W, 3) LR images each through a JPEG round trip at ``quality`` (one for all, or one per image;
+    1-100; chroma kept at full resolution, 4:4:4, as the real tiles' is: only the 8 px blocks are the camera's);
+    quality 0: the input unchanged."""
+    flat = lr.reshape(-1, *lr.shape[-3:])
+    qualities = np.broadcast_to(np.asarray(quality), (len(flat),))
+    if ((qualities < 0) | (qualities > 100) | (qualities != np.round(qualities))).any():
+        raise ValueError(f"sr.train.lr_jpeg must be 0 (off) or a JPEG quality 1-100, got {quality}")
+    if not qualities.any():
+        return lr
+    if lr.dtype != np.uint8:
+        raise TypeError(f"compress_lr: uint8 images expected, got {lr.dtype}")
+    out = flat.copy()
+    for i, (im, q) in enumerate(zip(flat, qualities)):
+        if q:
+            buf = io.BytesIO()
+            Image.fromarray(im).save(buf, "JPEG", quality=int(q), subsampling=0)
+            out[i] = np.asarray(Image.open(buf).convert("RGB"))
+    return out.reshape(lr.shape)
+
+
+def jpeg_qualities(n: int, lowest: int, seed: int) -> np.ndarray:
+    """``sr.train.lr_jpeg``: n qualities drawn uniformly from ``lowest`` to 100 (seeded), so the net meets LR from
+    as blocky as the native tiles to nearly clean (generated samples carry about half the tiles' block step); 0: none."""
+    if not lowest:
+        return np.zeros(n, int)
+    return np.random.default_rng(seed).integers(int(lowest), 101, n)
+
+
+def block_step_ratio(images: np.ndarray) -> float:
+    """The luma step after every 8th pixel over the step elsewhere (median over images): 1 without JPEG blocks."""
+    return grid_ratio(images, JPEG_BLOCK)
+
+
+def estimate_lr_jpeg(hr: np.ndarray, lr: np.ndarray, qualities=range(100, 49, -2)) -> int:
+    """``lr_jpeg: auto``: the highest JPEG quality (of ``qualities``, best first) at which the uint8 LR images'
+    block step reaches the HR images' own (0 when the LR already has as strong a grid, the last quality when
+    even that is too weak)."""
+    target = block_step_ratio(hr)
+    if block_step_ratio(lr) >= target:
+        return 0
+    qualities = list(qualities)
+    for q in qualities:
+        if block_step_ratio(compress_lr(lr, q)) >= target:
+            return int(q)
+    return int(qualities[-1])

@@ -29,6 +29,7 @@ from rockzoom.superres.train import (
     degrade_pairs,
     load_pairs,
     trained_lr_blur,
+    trained_lr_jpeg,
     trained_lr_noise,
     masked_charbonnier,
 )
@@ -142,7 +143,8 @@ def finetune_sr_gan(data_dir: str | Path, psnr_model: str | Path, *, model_out: 
     train_pairs, val_pairs, data_hash = load_pairs(data_dir, scale, train_cfg["val_images"], lr_source, index_csv)
     # the LR the PSNR model was trained on: its blur and noise
     train_pairs, val_pairs = degrade_pairs((train_pairs, val_pairs), trained_lr_blur(payload),
-                                           trained_lr_noise(payload), seed)
+                                           trained_lr_noise(payload), seed,
+                                           trained_lr_jpeg(payload))
     task = SRGanTask(train_pairs, val_pairs, payload, train_cfg["lr_patch"], train_cfg["charbonnier_eps"], gan)
     stage_config = {"scale": scale, "psnr_model_step": payload["step"], "psnr_model_best_val": payload["best_val"],
                     "net": payload["model_kwargs"], "train": json.loads(json.dumps(train_cfg)), "gan": dict(gan),

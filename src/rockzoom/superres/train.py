@@ -16,7 +16,8 @@ from rockzoom.engine.state import state_dir_for
 from rockzoom.metrics.fidelity import evaluate
 from rockzoom.models.registry import SR_NETS
 from rockzoom.superres.data import SRPairs, load_pairs_split, sample_patches
-from rockzoom.superres.degradation import add_noise, blur_lr, estimate_lr_blur
+from rockzoom.superres.degradation import (add_noise, blur_lr, compress_lr, estimate_lr_blur, estimate_lr_jpeg,
+                                          jpeg_qualities)
 from rockzoom.superres.upscale import ClassicalUpscaler
 from rockzoom.util.devices import acquire_gpus
 
@@ -110,6 +111,19 @@ def resolve_lr_blur(setting, pairs: SRPairs) -> float:
     return sigma
 
 
+def resolve_lr_jpeg(setting, pairs: SRPairs, lr_blur: float, lr_noise: float, seed: int) -> int:
+    """``sr.train.lr_jpeg`` as a quality: a number as it is; ``auto`` estimated on the complete training pairs after
+    the blur and noise (``superres.degradation.estimate_lr_jpeg``: the LR given as strong a JPEG block grid as the HR
+    tiles have)."""
+    if setting != "auto":
+        return int(setting)
+    complete = pairs.hr_mask.all(axis=(1, 2))
+    hr, lr = (pairs.hr[complete], pairs.lr[complete]) if complete.any() else (pairs.hr, pairs.lr)
+    quality = estimate_lr_jpeg(hr, add_noise(blur_lr(lr, lr_blur), lr_noise, seed=seed))
+    logger.info(f"sr.train.lr_jpeg auto: quality {quality} (0 = off; on {len(hr)} training pairs)")
+    return quality
+
+
 def trained_lr_blur(payload: dict) -> float:
     """The ``sr.train.lr_blur`` an SR checkpoint was trained with (0 for checkpoints older than the key)."""
     return float(payload.get("config", {}).get("train", {}).get("lr_blur", 0.0))
@@ -120,9 +134,17 @@ def trained_lr_noise(payload: dict) -> float:
     return float(payload.get("config", {}).get("train", {}).get("lr_noise", 0.0))
 
 
-def degrade_pairs(pairs: tuple[SRPairs, ...], lr_blur: float, lr_noise: float, seed: int) -> tuple[SRPairs, ...]:
-    """Each pair set's LR blurred by ``lr_blur`` LR px, then given ``lr_noise`` grey levels of noise (seeded per set)."""
-    return tuple(dataclasses.replace(p, lr=add_noise(blur_lr(p.lr, lr_blur), lr_noise, seed=seed + i))
+def trained_lr_jpeg(payload: dict) -> int:
+    """The ``sr.train.lr_jpeg`` quality an SR checkpoint was trained with (0, off, for checkpoints older than the key)."""
+    return int(payload.get("config", {}).get("train", {}).get("lr_jpeg", 0))
+
+
+def degrade_pairs(pairs: tuple[SRPairs, ...], lr_blur: float, lr_noise: float, seed: int,
+                  lr_jpeg: int = 0) -> tuple[SRPairs, ...]:
+    """Each pair set's LR blurred by ``lr_blur`` LR px, given ``lr_noise`` grey levels of noise, then JPEG-compressed
+    at a quality from ``lr_jpeg`` to 100 per image (0: not; noise and qualities seeded per set)."""
+    return tuple(dataclasses.replace(p, lr=compress_lr(add_noise(blur_lr(p.lr, lr_blur), lr_noise, seed=seed + i),
+                                                       jpeg_qualities(len(p.lr), lr_jpeg, seed + i)))
                  for i, p in enumerate(pairs))
 
 
@@ -144,11 +166,12 @@ def train_sr(data_dir: str | Path, *, model_out: str | Path, metrics_csv: str | 
                                                    index_csv)
     lr_blur = resolve_lr_blur(train_cfg.get("lr_blur", 0.0), train_pairs)
     lr_noise = float(train_cfg.get("lr_noise", 0.0))
-    train_pairs, val_pairs = degrade_pairs((train_pairs, val_pairs), lr_blur, lr_noise, seed)
-    train_cfg = {**train_cfg, "lr_blur": lr_blur}  # the checkpoint records the sigma trained with
+    lr_jpeg = resolve_lr_jpeg(train_cfg.get("lr_jpeg", 0), train_pairs, lr_blur, lr_noise, seed)
+    train_pairs, val_pairs = degrade_pairs((train_pairs, val_pairs), lr_blur, lr_noise, seed, lr_jpeg)
+    train_cfg = {**train_cfg, "lr_blur": lr_blur, "lr_jpeg": lr_jpeg}  # the checkpoint records the numbers trained with
     logger.info(f"SR x{scale} pairs: {len(train_pairs)} train, {len(val_pairs)} val images of "
                 f"{train_pairs.hr.shape[1]} px, LR from {train_cfg['lr_source']}, blurred {lr_blur:g} LR px, "
-                f"noise {lr_noise:g} grey levels")
+                f"noise {lr_noise:g} grey levels, JPEG " + (f"quality {lr_jpeg}-100" if lr_jpeg else "off"))
     task = SRTask(train_pairs, val_pairs, net, train_cfg["lr_patch"], train_cfg["charbonnier_eps"])
     stage_config = {"scale": scale, "net": dict(net), "train": json.loads(json.dumps(train_cfg)), "seed": seed}
     return train(task, engine_config(train_cfg, seed), model_out=model_out,

@@ -50,6 +50,7 @@ def effective(cfg: dict) -> dict:
     out["sr"]["train"].pop("lr_source")  # added since a645119: the SR LR kind and the eval's LR kinds
     out["sr"]["train"].pop("lr_blur")  # added since a645119 (issue 29): the native softness of the training LR
     out["sr"]["train"].pop("lr_noise")
+    out["sr"]["train"].pop("lr_jpeg")  # added since a645119 (issue 29): the native tiles' JPEG blocks
     out["sr"]["nets"].pop("rlfn_native")  # ... and the net trained with it, which the generating options name
     if out["sr"]["train"]["engine"]["steps"] == 1450:  # changed since a645119: the SR budget chosen from the curve
         out["sr"]["train"]["engine"].update(steps=600, val_every=150)

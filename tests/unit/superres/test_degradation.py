@@ -1,12 +1,14 @@
-"""The training LR's camera blur (sr.train.lr_blur): a plain Gaussian of LR pixels, and the band ratio that picks it."""
+"""The training LR's camera blur (sr.train.lr_blur): a plain Gaussian of LR pixels, and the band ratio that picks it;
+its noise (lr_noise) and its JPEG blocks (lr_jpeg), and the block step that picks the quality."""
 import numpy as np
 import pytest
 from scipy import ndimage
 
 from rockzoom.data.store import load_split
 from rockzoom.superres.data import make_pairs
-from rockzoom.superres.degradation import add_noise, blur_lr, estimate_lr_blur, finest_band_ratio
-from rockzoom.superres.train import degrade_pairs, trained_lr_blur, trained_lr_noise
+from rockzoom.superres.degradation import (add_noise, block_step_ratio, blur_lr, compress_lr, estimate_lr_blur,
+                                          estimate_lr_jpeg, finest_band_ratio, jpeg_qualities)
+from rockzoom.superres.train import degrade_pairs, trained_lr_blur, trained_lr_jpeg, trained_lr_noise
 
 
 def _field(seed=0, size=128):
@@ -54,9 +56,14 @@ def test_pairs_are_blurred_then_noised_and_checkpoints_remember_both(data_dir):
     first, second = degrade_pairs((sharp, sharp), 0.8, 2.0, seed=0)
     np.testing.assert_array_equal(first.lr, add_noise(blur_lr(sharp.lr, 0.8), 2.0, seed=0))
     assert not np.array_equal(first.lr, second.lr)  # each set its own noise
+    (blocky,) = degrade_pairs((sharp,), 0.8, 2.0, seed=0, lr_jpeg=70)  # JPEG last, as a camera writes its file
+    qualities = jpeg_qualities(len(sharp.lr), 70, seed=0)
+    assert qualities.min() >= 70 and qualities.max() <= 100 and len(set(qualities)) > 1  # from blocky to near clean
+    np.testing.assert_array_equal(blocky.lr, compress_lr(first.lr, qualities))
     payload = {"config": {"train": {"lr_blur": 0.65, "lr_noise": 2.0}}}
     assert trained_lr_blur(payload) == 0.65 and trained_lr_noise(payload) == 2.0
     assert trained_lr_blur({"config": {}}) == trained_lr_noise({}) == 0.0  # older checkpoints: crisp, clean LR
+    assert trained_lr_jpeg({"config": {"train": {"lr_jpeg": 90}}}) == 90 and trained_lr_jpeg({}) == 0
 
 
 def test_noise_is_seeded_gaussian_grey_levels():
@@ -78,3 +85,31 @@ def test_auto_blur_recovers_the_blur_that_made_the_lr_as_soft_as_the_hr():
     assert 0.4 < sigma < 1.2  # a 1/f field's band ratios are its blur's: the LR gets about the HR's own
     assert abs(finest_band_ratio(blur_lr(boxed, sigma)) - finest_band_ratio(camera)) < 0.1
     assert estimate_lr_blur(camera, blur_lr(boxed, 3.0)) == 0.0  # already softer: nothing to add
+
+
+def test_jpeg_round_trip_draws_an_8_px_block_grid_that_a_lower_quality_strengthens():
+    fields = np.stack([_field(s, 64) for s in range(4)])
+    assert compress_lr(fields, 0) is fields
+    assert abs(block_step_ratio(fields) - 1.0) < 0.05  # ground has no preferred phase
+    ratios = [block_step_ratio(compress_lr(fields, q)) for q in (95, 75, 30)]
+    assert 1.0 < ratios[0] < ratios[1] < ratios[2]
+    out = compress_lr(fields, 75)
+    assert out.shape == fields.shape and out.dtype == np.uint8
+    mixed = compress_lr(fields, [0, 75, 0, 75])  # a quality per image, 0: left as it is
+    np.testing.assert_array_equal(mixed[::2], fields[::2])
+    np.testing.assert_array_equal(mixed[1::2], out[1::2])
+    assert not jpeg_qualities(3, 0, seed=0).any()
+    shifted = compress_lr(fields[:, 3:, 3:], 30)  # the grid starts at each image's own first pixel
+    assert block_step_ratio(shifted) > 1.1
+    for bad in (-1, 101, 50.5):
+        with pytest.raises(ValueError, match="lr_jpeg"):
+            compress_lr(fields, bad)
+
+
+def test_auto_jpeg_gives_the_lr_the_hr_tiles_block_step():
+    fields = np.stack([_field(s, 64) for s in range(6)])
+    hr = compress_lr(np.stack([_field(s + 10, 64) for s in range(6)]), 70)  # tiles from a quality-70 source
+    quality = estimate_lr_jpeg(hr, fields)
+    assert 56 <= quality <= 84  # about the source's own quality
+    assert block_step_ratio(compress_lr(fields, quality)) >= block_step_ratio(hr)
+    assert estimate_lr_jpeg(fields, hr) == 0  # the LR already as blocky: nothing to add

@@ -86,10 +86,11 @@ def test_auto_blur_is_resolved_and_recorded_in_the_checkpoint(data_dir, tmp_path
     from rockzoom.superres.train import trained_lr_blur
 
     out = tmp_path / "native"
-    cfg = {**_train_cfg(2), "lr_blur": "auto", "lr_noise": 1.0}
+    cfg = {**_train_cfg(2), "lr_blur": "auto", "lr_noise": 1.0, "lr_jpeg": "auto"}
     train_sr(data_dir, model_out=out / "model.pt", metrics_csv=out / "metrics.csv", curve_png=out / "curve.png",
              scale=2, net=NET, train_cfg=cfg, seed=0, progress=False)
     payload = load_checkpoint(out / "model.pt")
     sigma = trained_lr_blur(payload)  # a number, what the exemplar and the fine-tunes blur their LR with
     assert isinstance(payload["config"]["train"]["lr_blur"], float) and 0.0 <= sigma <= 2.0
     assert payload["config"]["train"]["lr_noise"] == 1.0
+    assert isinstance(payload["config"]["train"]["lr_jpeg"], int)  # auto resolved to the quality trained with
