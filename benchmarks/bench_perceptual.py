@@ -396,7 +396,7 @@ def main() -> None:
         rows.append(score_row(f"control: {name}", make_control(name, ref, seed=0), ref, lr, judge, groups, 0.0,
                               back_project=False))
     if args.coarser_zoom is not None:
-        judge_coarser_zoom(args.coarser_zoom, 22, [0.0, *args.coarser_blur], judge, args.out / "coarser_zoom.csv")
+        judge_coarser_zoom(args.coarser_zoom, 22, sorted({0.0, *args.coarser_blur}), judge, args.out / "coarser_zoom.csv")
     if args.cuts:
         judge_cuts(dict(c.split("=", 1) for c in args.cuts), ref, judge, args.out / "cuts.csv")
     if args.no_curve:
