@@ -99,13 +99,18 @@ def load_pairs(data_dir: str | Path, scale: int, val_images: int, lr_source: str
     return train_pairs, val_pairs, summary["manifest_hash"]
 
 
+def complete_pairs(pairs: SRPairs) -> tuple[np.ndarray, np.ndarray]:
+    """(HR, LR) of the pairs whose HR is wholly valid (all of them when none is): what the ``auto`` settings read."""
+    complete = pairs.hr_mask.all(axis=(1, 2))
+    return (pairs.hr[complete], pairs.lr[complete]) if complete.any() else (pairs.hr, pairs.lr)
+
+
 def resolve_lr_blur(setting, pairs: SRPairs) -> float:
     """``sr.train.lr_blur`` as a sigma: a number as it is; ``auto`` estimated on the complete training pairs
     (``superres.degradation.estimate_lr_blur``: the LR made as soft per pixel as the HR tiles are)."""
     if setting != "auto":
         return float(setting)
-    complete = pairs.hr_mask.all(axis=(1, 2))
-    hr, lr = (pairs.hr[complete], pairs.lr[complete]) if complete.any() else (pairs.hr, pairs.lr)
+    hr, lr = complete_pairs(pairs)
     sigma = estimate_lr_blur(hr, lr)
     logger.info(f"sr.train.lr_blur auto: {sigma:g} LR px (on {len(hr)} training pairs)")
     return sigma
@@ -117,8 +122,7 @@ def resolve_lr_jpeg(setting, pairs: SRPairs, lr_blur: float, lr_noise: float, se
     tiles have)."""
     if setting != "auto":
         return int(setting)
-    complete = pairs.hr_mask.all(axis=(1, 2))
-    hr, lr = (pairs.hr[complete], pairs.lr[complete]) if complete.any() else (pairs.hr, pairs.lr)
+    hr, lr = complete_pairs(pairs)
     quality = estimate_lr_jpeg(hr, add_noise(blur_lr(lr, lr_blur), lr_noise, seed=seed))
     logger.info(f"sr.train.lr_jpeg auto: quality {quality} (0 = off; on {len(hr)} training pairs)")
     return quality
