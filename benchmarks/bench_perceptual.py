@@ -368,7 +368,7 @@ def main() -> None:
     if args.lr_jpeg:
         from rockzoom.superres.degradation import compress_lr
 
-        lr = compress_lr(np.rint(lr).clip(0, 255).astype(np.uint8), args.lr_jpeg)
+        lr = compress_lr(lr, args.lr_jpeg)  # box_down and blur_lr keep uint8
     judge = Judge(ref, {"families": args.families, "cnn": {"seeds": args.cnn_seeds},
                         "texture": {"coupling": args.texture_coupling}}, reference_groups=groups)
     log.info(f"{len(ref)} real held-out ({'+'.join(args.splits)}) tiles of {ref.shape[1]} px; judges {args.families}; "

@@ -25,12 +25,9 @@ from rockzoom.superres.train import (
     SRPairs,
     SRTask,
     check_train_config,
+    degrade_as_trained,
     engine_config,
-    degrade_pairs,
     load_pairs,
-    trained_lr_blur,
-    trained_lr_jpeg,
-    trained_lr_noise,
     masked_charbonnier,
 )
 from rockzoom.util.checkpoint import load_checkpoint, require_kind
@@ -141,10 +138,7 @@ def finetune_sr_gan(data_dir: str | Path, psnr_model: str | Path, *, model_out: 
     scale = int(payload["model_kwargs"]["scale"])
     lr_source = payload.get("config", {}).get("train", {}).get("lr_source", "bicubic")
     train_pairs, val_pairs, data_hash = load_pairs(data_dir, scale, train_cfg["val_images"], lr_source, index_csv)
-    # the LR the PSNR model was trained on: its blur and noise
-    train_pairs, val_pairs = degrade_pairs((train_pairs, val_pairs), trained_lr_blur(payload),
-                                           trained_lr_noise(payload), seed,
-                                           trained_lr_jpeg(payload))
+    train_pairs, val_pairs = degrade_as_trained((train_pairs, val_pairs), payload, seed)  # the PSNR model's LR
     task = SRGanTask(train_pairs, val_pairs, payload, train_cfg["lr_patch"], train_cfg["charbonnier_eps"], gan)
     stage_config = {"scale": scale, "psnr_model_step": payload["step"], "psnr_model_best_val": payload["best_val"],
                     "net": payload["model_kwargs"], "train": json.loads(json.dumps(train_cfg)), "gan": dict(gan),

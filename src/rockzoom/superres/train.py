@@ -152,6 +152,11 @@ def degrade_pairs(pairs: tuple[SRPairs, ...], lr_blur: float, lr_noise: float, s
                  for i, p in enumerate(pairs))
 
 
+def degrade_as_trained(pairs: tuple[SRPairs, ...], payload: dict, seed: int) -> tuple[SRPairs, ...]:
+    """``degrade_pairs`` with the blur, noise and JPEG an SR checkpoint was trained with: the LR its fine-tunes need."""
+    return degrade_pairs(pairs, trained_lr_blur(payload), trained_lr_noise(payload), seed, trained_lr_jpeg(payload))
+
+
 def engine_config(train_cfg: dict, seed: int) -> EngineConfig:
     return EngineConfig.from_dict({"seed": seed, **train_cfg["engine"]})
 
