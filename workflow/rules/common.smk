@@ -2,7 +2,7 @@
 # settings, benchmark rows, progressive stages, paths) lives in the library: rockzoom.config.
 
 import rockzoom.config as rc
-from rockzoom.autoencoder.sampling import SAMPLERS
+from rockzoom.autoencoder import SAMPLERS
 from rockzoom.config import paths
 from rockzoom.texture import BANK_FORMAT
 from rockzoom.generation.memory import generate_mem_mb

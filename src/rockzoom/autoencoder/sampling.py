@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from rockzoom.autoencoder import SAMPLERS
 from rockzoom.autoencoder.evaluate import save_grid
 from rockzoom.autoencoder.inference import decode_array, load_autoencoder
 from rockzoom.autoencoder.latents import load_latents
@@ -21,7 +22,6 @@ from rockzoom.autoencoder.prior import load_prior
 
 logger = logging.getLogger(__name__)
 
-SAMPLERS = ("gaussian", "gmm", "slerp", "perturb")
 SAMPLE_KEYS = ("n", "temperature", "perturb_sigma", "flat_std", "grid_columns")
 
 

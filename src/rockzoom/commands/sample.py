@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import argparse
 
+from rockzoom.autoencoder import SAMPLERS
 from rockzoom.config import add_config_argument, load_cli_config
 
 NAME = "sample"
-SAMPLERS = ("gaussian", "gmm", "slerp", "perturb")  # = autoencoder.sampling.SAMPLERS (literal: fast --help)
 HELP = "sample latents from a fitted prior, decode them, and write images, a grid and a checks JSON"
 
 

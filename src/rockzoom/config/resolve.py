@@ -603,7 +603,7 @@ def _check_scene(cfg: dict) -> None:
 
 def _check_detail_levels(cfg: dict) -> None:
     """The detail stage's coarsest level must hold a patch at every size it runs at (detail options, benchmark)."""
-    from rockzoom.texture.patch_synthesis import check_levels
+    from rockzoom.texture.levels import check_levels
 
     banks = cfg["detail"]["banks"]  # schema-filled
     sizes = {o["ae_size"] for o in cfg.get("options", {}).values() if o.get("detail")}
@@ -616,37 +616,45 @@ def _check_detail_levels(cfg: dict) -> None:
 
 
 def _check_net_keywords(cfg: dict) -> None:
-    """Each SR net's keywords against its registered class (a net registered anywhere in rockzoom.models works)."""
-    from rockzoom.models.registry import SR_NETS
+    """Each SR net's keywords against its registered class (a net registered anywhere in rockzoom.models works),
+    read from the source (``util.signatures``: no torch import at a Snakemake start); an architecture the source
+    scan does not find is checked against the imported registry."""
+    from rockzoom.util.signatures import check_keywords, registered_inits
 
+    scanned = registered_inits("models", "SR_NETS")
     for name, net in cfg.get("sr", {}).get("nets", {}).items():
         kwargs = {k: v for k, v in net.items() if k not in ("arch", NET_TRAIN_KEY)}
         try:
-            SR_NETS.check_kwargs(net["arch"], kwargs)
+            if net["arch"] in scanned:
+                check_keywords("SR net", net["arch"], scanned[net["arch"]].positional, kwargs, fixed=("scale",))
+            else:
+                from rockzoom.models.registry import SR_NETS
+
+                SR_NETS.check_kwargs(net["arch"], kwargs)
         except ValueError as e:
             raise ConfigError(f"config key sr.nets.{name}: {e}") from None
 
 
 def _check_keywords(cfg: dict) -> None:
-    """Free-form keyword blocks against the functions they are passed to."""
-    import inspect
+    """Free-form keyword blocks against the keyword-only parameters of the functions they are passed to."""
+    from rockzoom.util.signatures import function_params
 
-    from rockzoom.metrics import realism
-    from rockzoom.texture.patch_synthesis import synthesize
+    def accepted(module: str, fn: str) -> set[str]:
+        params = function_params(module, fn)
+        names = set(params.keyword_only)
+        if params.var_keyword and fn == "memorisation":  # its **kwargs go to patch_copy_rate
+            names |= function_params(module, "patch_copy_rate").keyword_only
+        return names - {"seed", "seeds", "real_masks", "fake_masks", "generated_masks", "train_masks",
+                        "heldout_masks"}
 
-    blocks = [("detail.synthesis", synthesize, cfg.get("detail", {}).get("synthesis", {}))]
+    blocks = [("detail.synthesis", accepted("texture.patch_synthesis", "synthesize"),
+               cfg.get("detail", {}).get("synthesis", {}))]
     for name in ("kid", "memorisation"):
-        blocks.append((f"realism.{name}", getattr(realism, name), cfg.get("realism", {}).get(name, {})))
-    for where, fn, given in blocks:
-        params = inspect.signature(fn).parameters
-        accepted = {k for k, p in params.items() if p.kind is p.KEYWORD_ONLY}
-        if any(p.kind is p.VAR_KEYWORD for p in params.values()) and fn is realism.memorisation:
-            accepted |= {k for k, p in inspect.signature(realism.patch_copy_rate).parameters.items()
-                         if p.kind is p.KEYWORD_ONLY}
-        accepted -= {"seed", "seeds", "real_masks", "fake_masks", "generated_masks", "train_masks", "heldout_masks"}
-        unknown = sorted(set(given) - accepted)
+        blocks.append((f"realism.{name}", accepted("metrics.realism", name), cfg.get("realism", {}).get(name, {})))
+    for where, names, given in blocks:
+        unknown = sorted(set(given) - names)
         if unknown:
-            raise ConfigError(f"config key {where}: unknown keyword {unknown[0]!r} (accepted: {sorted(accepted)})")
+            raise ConfigError(f"config key {where}: unknown keyword {unknown[0]!r} (accepted: {sorted(names)})")
 
 
 def _check_ae_variants(cfg: dict) -> None:

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 import torch.nn.functional as F
-from scipy import ndimage, stats
+from scipy import ndimage
 from torch import nn
 
 from rockzoom.util.luma import LUMA
@@ -106,6 +106,18 @@ def _result(scores: list[float], n_real: int, n_fake: int, seconds: float, **ext
 
 # ------------------------------------------------------------------------------------------- texture statistics
 
+def _skew_kurtosis(a: np.ndarray) -> tuple[float, float]:
+    """scipy.stats.skew and kurtosis (biased, Fisher; NaN where the variance is zero) of a 1-D array, without their
+    per-call overhead (4/5 of these statistics' time on small images)."""
+    mean = a.mean()
+    d = a - mean
+    d2 = d * d
+    m2 = d2.mean()
+    if m2 <= (np.finfo(np.float64).eps * mean) ** 2:
+        return float("nan"), float("nan")
+    return float((d2 * d).mean() / m2 ** 1.5), float((d2 * d2).mean() / m2 ** 2 - 3.0)
+
+
 def _laplacian_stats(lum: np.ndarray, levels: int) -> list[float]:
     out, cur = [], lum
     for _ in range(levels):
@@ -113,8 +125,8 @@ def _laplacian_stats(lum: np.ndarray, levels: int) -> list[float]:
         band = (cur - low).ravel()
         dx, dy = np.diff(cur, axis=1).ravel(), np.diff(cur, axis=0).ravel()
         ex, ey = float(np.mean(dx * dx)), float(np.mean(dy * dy))
-        out += [float(band.std()), float(stats.skew(band)), float(stats.kurtosis(band)),
-                float(stats.skew(dx)), float(stats.skew(dy)), ex / (ex + ey + 1e-12)]
+        out += [float(band.std()), *_skew_kurtosis(band), _skew_kurtosis(dx)[0], _skew_kurtosis(dy)[0],
+                ex / (ex + ey + 1e-12)]
         cur = low[::2, ::2]
     return out
 

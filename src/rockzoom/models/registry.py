@@ -9,6 +9,8 @@ import inspect
 
 from torch import nn
 
+from rockzoom.util.signatures import check_keywords
+
 
 class Registry:
     def __init__(self, family: str, fixed: tuple[str, ...] = ()):
@@ -38,16 +40,8 @@ class Registry:
 
     def check_kwargs(self, name: str, kwargs: dict, where: str = "") -> None:
         """Unknown or missing keywords -> ValueError naming them (and ``where``, e.g. the config key)."""
-        accepted = self.keywords(name)
-        unknown = sorted(set(kwargs) - (set(accepted) - set(self.fixed)))
-        prefix = f"{where}: " if where else ""
-        if unknown:
-            raise ValueError(f"{prefix}{self.family} architecture {name!r} has no keyword {unknown[0]!r} "
-                             f"(accepted: {sorted(set(accepted) - set(self.fixed))})")
-        missing = sorted(k for k, p in accepted.items()
-                         if p.default is p.empty and k not in kwargs and k not in self.fixed)
-        if missing:
-            raise ValueError(f"{prefix}{self.family} architecture {name!r} needs keyword {missing[0]!r}")
+        accepted = {k: p.default is not p.empty for k, p in self.keywords(name).items()}
+        check_keywords(self.family, name, accepted, kwargs, self.fixed, where)
 
     def build(self, name: str, **kwargs) -> nn.Module:
         self.check_kwargs(name, {k: v for k, v in kwargs.items() if k not in self.fixed})

@@ -33,6 +33,7 @@ import torch.nn.functional as F
 from rockzoom.metrics.fidelity import psnr_from_mse
 from rockzoom.texture import BANK_FORMAT
 from rockzoom.texture.colour_reference import build_colour_reference, match_colours, smooth_to_view
+from rockzoom.texture.levels import check_levels, level_shape
 from rockzoom.texture.memory import QUILT_CANDIDATES
 from rockzoom.texture.quilting import QuiltSource, dihedral_each, quilt as quilt_blocks
 from rockzoom.util.checkpoint import save_checkpoint
@@ -76,14 +77,10 @@ def _resize(x: torch.Tensor, size: tuple[int, int], circular: bool = False) -> t
     return F.grid_sample(xp, grid, mode="bicubic", padding_mode="border", align_corners=True)
 
 
-def _level_shape(shape: tuple[int, int], scale: float) -> tuple[int, int]:
-    return max(1, int(round(shape[0] * scale))), max(1, int(round(shape[1] * scale)))
-
-
 def _blur_one_level(x: torch.Tensor, factor: float) -> torch.Tensor:
     """Downsample by the pyramid factor and upsample back: the detail one level coarser would carry."""
     h, w = x.shape[-2:]
-    return _resize(_resize(x, _level_shape((h, w), factor)), (h, w))
+    return _resize(_resize(x, level_shape((h, w), factor)), (h, w))
 
 
 def periodic_component(x: torch.Tensor) -> torch.Tensor:
@@ -167,17 +164,6 @@ class PatchBanks:
                    quilt_masks=d.get("quilt_masks"))
 
 
-def check_levels(size: int, *, levels: int, factor: float, patch: int, margin: int = 2) -> None:
-    """Raise ValueError when the coarsest of ``levels`` levels of ``size`` px images is smaller than a patch with its
-    blur margin (it would hold no patch to bank)."""
-    coarsest = min(_level_shape((size, size), float(factor) ** (levels - 1)))
-    reach = patch + 2 * margin
-    if coarsest < reach:
-        raise ValueError(f"{levels} levels at factor {factor} make the coarsest level of {size} px images "
-                         f"{coarsest} px, smaller than a {patch} px patch with its {margin} px margin ({reach} px); "
-                         f"lower the levels or raise the factor")
-
-
 def pick_tiles(n: int, max_tiles: int | None, seed: int) -> np.ndarray:
     """Indices of the tiles the banks are drawn from: all ``n``, or a seeded uniform ``max_tiles`` of them (sorted)."""
     if not max_tiles or n <= max_tiles:
@@ -231,7 +217,7 @@ def build_banks(images: np.ndarray, masks: np.ndarray | None = None, *, levels: 
     reach = patch + 2 * margin
     full = tuple(images.shape[1:3])
     scales = [bank.scale(level) for level in range(levels)]
-    shapes = [_level_shape(full, sc) for sc in scales]
+    shapes = [level_shape(full, sc) for sc in scales]
 
     def mask_of(i: int) -> torch.Tensor:
         return torch.from_numpy(np.array(masks[i], bool))[None, None].float()
@@ -468,7 +454,7 @@ def synthesize(start: np.ndarray, banks: PatchBanks, *, seed: int = 0, iteration
     cur = None
     projected: dict = {}
     for level in range(banks.levels):
-        shape = _level_shape(out_shape, banks.scale(level))
+        shape = level_shape(out_shape, banks.scale(level))
         if cur is None:
             cur = _resize(x0, shape)
             if seamless:

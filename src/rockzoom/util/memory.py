@@ -1,15 +1,20 @@
-"""Peak resident memory of one call, measured in a fresh process so nothing earlier in this one hides or inflates it.
+"""Peak resident memory of one call, measured in a process of its own so nothing earlier in the caller hides or
+inflates it: one child interpreter per caller imports the call's module once, then forks a process per call (a fork
+starts its RSS high-water mark afresh), so a table of many rows pays one torch import, not one a row.
 
-Linux ``VmHWM`` (the RSS high-water mark of the address space, reset by exec) is read before and after the call;
-on other systems ``ru_maxrss`` stands in.
+Linux ``VmHWM`` (the RSS high-water mark of the address space, reset by fork and exec) is read before and after the
+call; on other systems ``ru_maxrss`` stands in.
 """
 from __future__ import annotations
 
+import importlib
 import os
 import pickle
 import resource
+import struct
 import subprocess
 import sys
+import traceback
 from typing import Callable
 
 
@@ -31,27 +36,81 @@ def _measured(setup: Callable, args: tuple) -> int:
     return rss_high_water_bytes() - before
 
 
-_CHILD = (
-    "import pickle, sys\n"
-    "from rockzoom.util.memory import _measured\n"
-    "setup, args = pickle.load(sys.stdin.buffer)\n"
-    "print('PEAK_EXTRA_BYTES', _measured(setup, args))\n"
-)
+_HEADER = struct.Struct("<QQ")  # request: module name and pickled call lengths; reply: _REPLY then the message
+_REPLY = struct.Struct("<Q")
+
+
+def _serve() -> None:
+    """The measuring child: for each request, import the call's module here (once; every fork shares it), fork a
+    process that unpickles and measures the call alone, and reply with its message (the bytes or the traceback)."""
+    return_large_buffers()  # each request's buffers are unmapped when freed: every fork starts from the same heap
+    inp, out = sys.stdin.buffer, sys.stdout.buffer
+    while True:
+        header = inp.read(_HEADER.size)
+        if len(header) < _HEADER.size:
+            return  # the caller has gone
+        n_module, n_payload = _HEADER.unpack(header)
+        module, payload = inp.read(n_module).decode(), inp.read(n_payload)
+        try:
+            importlib.import_module(module)
+            read, write = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                os.close(read)
+                try:
+                    setup, args = pickle.loads(payload)
+                    message = f"PEAK_EXTRA_BYTES {_measured(setup, args)}"
+                except BaseException:
+                    message = traceback.format_exc()
+                os.write(write, message.encode())  # a pipe write of any size: the server reads until EOF
+                os._exit(0)
+            os.close(write)
+            with os.fdopen(read, "rb") as f:
+                reply = f.read()
+            os.waitpid(pid, 0)
+        except Exception:
+            reply = traceback.format_exc().encode()
+        out.write(_REPLY.pack(len(reply)) + reply)
+        out.flush()
+
+
+class _Server:
+    def __init__(self):
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        # a plain child interpreter rather than multiprocessing, which would re-run the caller's ``__main__`` (e.g. a
+        # Snakemake script) in the child
+        self.proc = subprocess.Popen([sys.executable, "-c", "from rockzoom.util.memory import _serve; _serve()"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+
+    def measure(self, setup: Callable, args: tuple) -> int:
+        module, payload = setup.__module__.encode(), pickle.dumps((setup, args))
+        try:
+            self.proc.stdin.write(_HEADER.pack(len(module), len(payload)) + module + payload)
+            self.proc.stdin.flush()
+            header = self.proc.stdout.read(_REPLY.size)
+        except BrokenPipeError:
+            header = b""
+        if len(header) < _REPLY.size:
+            raise RuntimeError(f"memory measurement child exited ({self.proc.poll()})")
+        reply = self.proc.stdout.read(_REPLY.unpack(header)[0]).decode(errors="replace")
+        if not reply.startswith("PEAK_EXTRA_BYTES "):
+            raise RuntimeError(f"memory measurement child failed: {reply[-2000:]}")
+        return int(reply.split()[1])
+
+
+_server: _Server | None = None
 
 
 def peak_extra_bytes(setup: Callable, *args) -> int:
-    """Growth of the RSS high-water mark while ``setup(*args)()`` runs in a fresh Python process.
+    """Growth of the RSS high-water mark while ``setup(*args)()`` runs in a process of its own (module docstring).
 
-    ``setup`` must be a module-level function; it prepares everything (imports, model loading) and returns the call.
-    A plain child interpreter is used rather than multiprocessing, which would re-run the caller's ``__main__``
-    (e.g. a Snakemake script) in the child.
+    ``setup`` must be a module-level function of an importable module; it prepares everything (imports, model
+    loading) and returns the call, whose growth alone is measured.
     """
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-    proc = subprocess.run([sys.executable, "-c", _CHILD], input=pickle.dumps((setup, args)), env=env,
-                          capture_output=True)
-    if proc.returncode != 0:
-        raise RuntimeError(f"memory measurement child failed: {proc.stderr.decode(errors='replace')[-2000:]}")
-    return int(proc.stdout.decode().split("PEAK_EXTRA_BYTES")[1].split()[0])
+    global _server
+    if _server is None or _server.proc.poll() is not None:
+        _server = _Server()
+    return _server.measure(setup, args)
 
 
 def release_mapped_pages(*arrays) -> None:

@@ -182,3 +182,13 @@ def test_coupling_gap_is_zero_for_the_twins_negative_for_misplaced_detail_positi
     assert blurred["ci_low"] > 0, blurred
     with pytest.raises(ValueError, match="twins"):
         judges.coupling_gap(a, a[:8])
+
+
+def test_skew_and_kurtosis_are_scipys():
+    from scipy import stats
+
+    from rockzoom.metrics.judges import _skew_kurtosis
+
+    rng = np.random.default_rng(0)
+    for a in (rng.normal(size=4000), rng.exponential(size=300) * 3 + 7, rng.random(17), np.full(40, 3.0)):
+        np.testing.assert_allclose(_skew_kurtosis(a), (stats.skew(a), stats.kurtosis(a)), rtol=1e-9, atol=1e-12)

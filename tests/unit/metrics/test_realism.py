@@ -254,3 +254,13 @@ def test_corners_are_the_valid_crop_corners_in_order():
     corners = realism.Corners(ok)
     ys, xs = np.nonzero(ok)
     assert len(corners) == len(ys) and [corners[j] for j in range(len(ys))] == list(zip(ys.tolist(), xs.tolist()))
+
+
+def test_patch_positions_are_the_fully_valid_windows_of_the_grid():
+    mask = np.ones((10, 12), bool)
+    mask[4, 7] = False  # one invalid pixel
+    pos = realism._patch_positions(mask, 4, 2)
+    grid = [(y, x) for y in range(0, 7, 2) for x in range(0, 9, 2)]
+    expected = [(y, x) for y, x in grid if not (y <= 4 < y + 4 and x <= 7 < x + 4)]
+    assert pos.tolist() == [list(p) for p in expected]  # row by row, the windows over (4, 7) left out
+    assert len(realism._patch_positions(mask, 11, 1)) == 0 and realism._patch_positions(mask[:3], 4, 1).shape == (0, 2)
