@@ -47,7 +47,7 @@ def test_autoencoder_family_runs_end_to_end(finished_copy):
 def test_sigkill_midway_then_rerun_resumes(tmp_path):
     cfg = yaml.safe_load(TEST_CONFIG.read_text())
     engine = cfg["ae"]["archs"]["vit"]["engine"]
-    engine.update(steps=400, save_every=5, log_every=5, val_every=100)
+    engine.update(steps=100, save_every=5, log_every=5, val_every=100)
     cfg["ae"]["archs"]["vit"]["model"] = TINY_MODEL
     config = tmp_path / "long.yaml"
     config.write_text(yaml.safe_dump(cfg))
@@ -56,11 +56,11 @@ def test_sigkill_midway_then_rerun_resumes(tmp_path):
     log = tmp_path / "logs/train_ae/vit-s64.log"
     cmd = SNAKEMAKE + ["--snakefile", str(REPO / "Snakefile"), "--directory", str(tmp_path), "--configfile",
                        str(CONFIGS[0]), str(config), "--cores", "2", target]
-    sigkill_snakemake_when(cmd, tmp_path, log, "step 20/400", timeout=120)
+    sigkill_snakemake_when(cmd, tmp_path, log, "step 20/100", timeout=120)
     run(["--unlock", target], tmp_path, [CONFIGS[0], config])  # a SIGKILLed snakemake leaves its directory lock behind
     assert not (tmp_path / target).exists()
     state = torch.load(tmp_path / "results/ae/vit-s64.state/state.pt", weights_only=True)
-    assert 0 < state["step"] < 400  # the save at step 20 may still be in flight when the kill lands
+    assert 0 < state["step"] < 100  # the save at step 20 may still be in flight when the kill lands
 
     run(["--rerun-incomplete", target], tmp_path, [CONFIGS[0], config], timeout=600)
     text = log.read_text()
