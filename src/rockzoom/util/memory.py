@@ -36,7 +36,7 @@ def _measured(setup: Callable, args: tuple) -> int:
     return rss_high_water_bytes() - before
 
 
-_HEADER = struct.Struct("<QQ")  # request: module name and pickled call lengths; reply: _REPLY then the message
+_HEADER = struct.Struct("<QQ")  # request: the lengths of (module, sys.path) and of the pickled call; reply: _REPLY
 _REPLY = struct.Struct("<Q")
 
 
@@ -49,9 +49,11 @@ def _serve() -> None:
         header = inp.read(_HEADER.size)
         if len(header) < _HEADER.size:
             return  # the caller has gone
-        n_module, n_payload = _HEADER.unpack(header)
-        module, payload = inp.read(n_module).decode(), inp.read(n_payload)
+        n_meta, n_payload = _HEADER.unpack(header)
+        meta, payload = inp.read(n_meta), inp.read(n_payload)
         try:
+            module, path = pickle.loads(meta)
+            sys.path.extend(p for p in path if p not in sys.path)  # the caller's, as it is now
             importlib.import_module(module)
             read, write = os.pipe()
             pid = os.fork()
@@ -62,7 +64,8 @@ def _serve() -> None:
                     message = f"PEAK_EXTRA_BYTES {_measured(setup, args)}"
                 except BaseException:
                     message = traceback.format_exc()
-                os.write(write, message.encode())  # a pipe write of any size: the server reads until EOF
+                with os.fdopen(write, "wb") as f:  # any size: the server reads until EOF
+                    f.write(message.encode())
                 os._exit(0)
             os.close(write)
             with os.fdopen(read, "rb") as f:
@@ -83,9 +86,9 @@ class _Server:
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
 
     def measure(self, setup: Callable, args: tuple) -> int:
-        module, payload = setup.__module__.encode(), pickle.dumps((setup, args))
+        meta, payload = pickle.dumps((setup.__module__, list(sys.path))), pickle.dumps((setup, args))
         try:
-            self.proc.stdin.write(_HEADER.pack(len(module), len(payload)) + module + payload)
+            self.proc.stdin.write(_HEADER.pack(len(meta), len(payload)) + meta + payload)
             self.proc.stdin.flush()
             header = self.proc.stdout.read(_REPLY.size)
         except BrokenPipeError:
