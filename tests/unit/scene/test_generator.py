@@ -104,3 +104,15 @@ def test_a_draw_copying_too_large_a_piece_is_drawn_again_and_the_smallest_piece_
     assert all(r["largest_piece"] <= o["largest_piece"] for r, o in zip(recs, once))
     lenient, _ = gen.generate_scenes(model, 3, 64, seed=2, settings=FAST, max_piece=1.0, attempts=3)
     assert np.array_equal(lenient, gen.generate_scenes(model, 3, 64, seed=2, settings=FAST)[0])
+
+
+def test_samples_start_from_different_windows_until_every_window_is_used(model):
+    n_windows = len(model.windows_for(64)["windows"])
+    _, recs = gen.generate_scenes(model, n_windows + 2, 64, seed=3, settings=FAST)
+    windows = [r["source"]["window"] for r in recs]
+    assert sorted(windows[:n_windows]) == list(range(n_windows))  # each window once, then the order again
+    assert windows[n_windows:] == windows[:2]
+    _, fewer = gen.generate_scenes(model, 2, 64, seed=3, settings=FAST)
+    assert [r["source"] for r in fewer] == [r["source"] for r in recs[:2]]  # sample i does not depend on n
+    _, other = gen.generate_scenes(model, n_windows, 64, seed=4, settings=FAST)
+    assert [r["source"]["window"] for r in other] != windows[:n_windows]  # the order is seeded
