@@ -10,6 +10,7 @@ from rockzoom.config import paths
 from rockzoom.config.loading import ConfigError
 
 CLASSICAL = ("bicubic", "lanczos")  # = rockzoom.superres.upscale.CLASSICAL_METHODS (a test pins it; no torch import here)
+SR_NET_FAMILY, SR_NET_FIXED = "SR net", ("scale",)  # models.registry.SR_NETS: its name and the keyword the stage sets
 
 
 # ------------------------------------------------------------------------------------------------ typed references
@@ -626,7 +627,7 @@ def _check_net_keywords(cfg: dict) -> None:
         kwargs = {k: v for k, v in net.items() if k not in ("arch", NET_TRAIN_KEY)}
         try:
             if net["arch"] in scanned:
-                check_keywords("SR net", net["arch"], scanned[net["arch"]].positional, kwargs, fixed=("scale",))
+                check_keywords(SR_NET_FAMILY, net["arch"], scanned[net["arch"]].positional, kwargs, SR_NET_FIXED)
             else:
                 from rockzoom.models.registry import SR_NETS
 

@@ -440,16 +440,10 @@ def swd_unpaired(generated, real, *, generated_masks=None, real_masks=None, seed
 
 def _patch_positions(mask: np.ndarray, patch: int, stride: int) -> np.ndarray:
     """(P, 2) top-left corners on a ``stride`` grid whose ``patch`` px window is fully valid, row by row."""
-    h, w = mask.shape
-    if h < patch or w < patch:
+    if min(mask.shape) < patch:
         return np.zeros((0, 2), np.int64)
-    table = np.zeros((h + 1, w + 1), np.int64)  # summed-area table of the invalid pixels
-    table[1:, 1:] = (~mask.astype(bool)).cumsum(0).cumsum(1)
-    ys, xs = np.arange(0, h - patch + 1, stride), np.arange(0, w - patch + 1, stride)
-    invalid = (table[ys[:, None] + patch, xs[None] + patch] - table[ys[:, None], xs[None] + patch]
-               - table[ys[:, None] + patch, xs[None]] + table[ys[:, None], xs[None]])
-    y, x = np.nonzero(invalid == 0)
-    return np.column_stack([ys[y], xs[x]]).astype(np.int64)
+    y, x = np.nonzero(valid_corners(np.asarray(mask, bool), patch, margin=0)[::stride, ::stride])
+    return np.column_stack([y * stride, x * stride]).astype(np.int64)
 
 
 def _sample_patches(images: np.ndarray, masks: np.ndarray, patch: int, n_patches: int,

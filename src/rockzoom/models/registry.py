@@ -9,6 +9,7 @@ import inspect
 
 from torch import nn
 
+from rockzoom.config.resolve import SR_NET_FAMILY, SR_NET_FIXED
 from rockzoom.util.signatures import check_keywords
 
 
@@ -53,7 +54,7 @@ class Registry:
         return self.build(kwargs.pop("arch"), **kwargs, **fixed)
 
 
-SR_NETS = Registry("SR net", fixed=("scale",))
+SR_NETS = Registry(SR_NET_FAMILY, fixed=SR_NET_FIXED)
 AE_NETS = Registry("autoencoder")
 REFINER_NETS = Registry("refiner net")
 

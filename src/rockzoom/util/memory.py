@@ -70,7 +70,8 @@ def _serve() -> None:
             os.close(write)
             with os.fdopen(read, "rb") as f:
                 reply = f.read()
-            os.waitpid(pid, 0)
+            status = os.waitpid(pid, 0)[1]
+            reply = reply or f"the measured process ended with wait status {status} (killed?)".encode()
         except Exception:
             reply = traceback.format_exc().encode()
         out.write(_REPLY.pack(len(reply)) + reply)
