@@ -30,10 +30,9 @@ def _module_tree(path: Path) -> ast.Module:
 
 def _params(fn: ast.FunctionDef) -> Params:
     a = fn.args
-    positional = [*a.posonlyargs, *a.args]
-    n_plain = len(positional) - len(a.defaults)
-    pos = {p.arg: i >= n_plain for i, p in enumerate(positional) if p.arg != "self"}
-    return Params(positional={k: v for k, v in pos.items() if k not in {p.arg for p in a.posonlyargs}},
+    first_default = len(a.posonlyargs) + len(a.args) - len(a.defaults)  # defaults fill the last positional ones
+    return Params(positional={p.arg: len(a.posonlyargs) + i >= first_default
+                              for i, p in enumerate(a.args) if p.arg != "self"},
                   keyword_only=frozenset(p.arg for p in a.kwonlyargs), var_keyword=a.kwarg is not None)
 
 
