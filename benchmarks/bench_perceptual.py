@@ -15,7 +15,9 @@ PSNR net: its kept ``model.pt``, or its last step's weights, ``<model>.state/sta
 ``(1 - a) * PSNR + a * fine-tune`` at each ``--alphas`` value (ESRGAN's perception-distortion dial; a = 1 is the
 fine-tune itself), and for every ``--exemplars LABEL=CKPT`` (the PSNR net
 with exemplar detail, ``rockzoom.superres.exemplar``) one row per ``--gains`` value (its dial, plotted as alpha; its
-own back-projection setting applies); ``--back-project`` adds every row again with exact LR
+own back-projection setting applies); for every ``--refiners LABEL=CKPT`` (the diffusion refiner, ``rockzoom.refiner``, after the
+PSNR net, which must be its condition) one row per ``--refine-steps`` value (DDIM steps: its dial, plotted as alpha;
+the refiner's own sampling settings, seed 0); ``--back-project`` adds every row again with exact LR
 consistency (``rockzoom.superres.back_projection``). Writes ``curve.csv`` and ``curve.png`` to ``--out``. With the
 PSNR net's row it also logs the distortion floor at real statistics (``log_distortion_floor``): the Gaussian estimate
 of the best PSNR any upscaler whose outputs are distributed like the real tiles can reach.
@@ -89,6 +91,21 @@ def interpolated(psnr_ckpt: Path, other_ckpt: Path, alpha: float, name: str):
     model = copy.deepcopy(base.model)
     model.load_state_dict(mixed)
     return NetUpscaler(model, base.scale, name=name, device="cpu")
+
+
+def refined_psnr_net(psnr_ckpt: Path, refiner_ckpt: Path, steps: int):
+    """The PSNR net followed by the diffusion refiner at ``steps`` DDIM steps (its checkpoint's sampling defaults,
+    seed 0). The refiner must have been trained after this net: its training condition is checked by hash."""
+    from rockzoom.refiner.inference import RefinedUpscaler, Refiner
+    from rockzoom.superres.upscale import build_upscaler
+    from rockzoom.util.checkpoint import load_checkpoint
+    from rockzoom.util.hashing import file_sha256
+
+    data_hash = load_checkpoint(refiner_ckpt).get("data_hash", "")
+    if f"+sr:{file_sha256(psnr_ckpt)[:16]}" not in data_hash:
+        raise ValueError(f"{refiner_ckpt}: not trained after {psnr_ckpt} (its data hash: {data_hash!r})")
+    return RefinedUpscaler(build_upscaler(checkpoint=psnr_ckpt, device="cpu"),
+                           Refiner.from_checkpoint(refiner_ckpt, steps=steps, device="cpu"))
 
 
 def upscale_all(upscaler, lr: np.ndarray, batch: int = 8) -> tuple[np.ndarray, float]:
@@ -296,6 +313,10 @@ def main() -> None:
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
                         help="other exemplar settings for every exemplar row (e.g. coherence=2)")
     parser.add_argument("--sigmas", nargs="*", type=float, default=[], help="exemplar vote sigmas (default: its own)")
+    parser.add_argument("--refiners", nargs="*", default=[], metavar="LABEL=CKPT",
+                        help="diffusion refiners after the PSNR net (results/refiner/.../model.pt), one row per "
+                             "--refine-steps value")
+    parser.add_argument("--refine-steps", nargs="*", type=int, default=[4], help="DDIM steps of each refiner row")
     parser.add_argument("--skip", nargs="*", default=[], help="leave out these baseline rows (bicubic lanczos psnr)")
     parser.add_argument("--back-project", action="store_true", help="every row also with exact LR consistency")
     parser.add_argument("--families", nargs="+", default=["texture", "cnn"], help="judge families")
@@ -390,6 +411,10 @@ def main() -> None:
                 up = copy.copy(exemplar)
                 up.settings = dataclasses.replace(exemplar.settings, gain=g, sigma=sigma)
                 candidates.append((f"{label} s={sigma:g} g={g:g}", up, {"recipe": f"{label} s={sigma:g}", "alpha": g}))
+    for label, ckpt in dict(r.split("=", 1) for r in args.refiners).items():
+        for steps in args.refine_steps:
+            candidates.append((f"{label} k={steps}", refined_psnr_net(args.psnr_model, Path(ckpt), steps),
+                               {"recipe": label, "alpha": steps}))
     rows = []
     args.out.mkdir(parents=True, exist_ok=True)
     for name in args.controls:

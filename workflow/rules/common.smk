@@ -222,6 +222,7 @@ def refiner_train_inputs(wildcards):
     up = rc.refiner_upscaler(config, wildcards.name, wildcards.k, wildcards.H)
     if isinstance(up, rc.SrModelRef):
         inputs["sr"] = up.path
+        inputs["index"] = paths.TILE_INDEX  # the net's LR may be the tree's coarser zoom (lr_source: pyramid)
     return inputs
 
 

@@ -18,6 +18,7 @@ train_refiner(
     train_cfg=snakemake.params.train,
     seed=snakemake.params.seed,
     sr_model=snakemake.input.get("sr"),
+    index_csv=snakemake.input.get("index"),
     gpus=snakemake.resources.gpu,
     progress=False,
 )

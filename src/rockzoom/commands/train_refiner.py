@@ -16,6 +16,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     rc.add_config_argument(parser, "the refiner section and seed")
     parser.add_argument("--upscaler", required=True, help="the condition: bicubic, lanczos, or an SR net name")
     parser.add_argument("--sr-model", default=None, help="that SR net's checkpoint (when --upscaler is an SR net)")
+    parser.add_argument("--index", default=None,
+                        help="the tile index (results/tiles/index.csv): needed when that SR net was trained on the "
+                             "tree's own coarser zoom (lr_source: pyramid)")
     parser.add_argument("--scale", type=int, default=4)
     parser.add_argument("--gpus", type=int, default=0)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar, log lines only")
@@ -30,5 +33,5 @@ def run(args: argparse.Namespace) -> int:
     train_refiner(args.data_dir, model_out=args.model_out, metrics_csv=out_dir / "metrics.csv",
                   curve_png=out_dir / "curve.png", scale=args.scale, upscaler=args.upscaler, net=ref["net"],
                   prediction=ref["prediction"], train_cfg=rc.stage_settings(config, "refiner.train"), seed=config["seed"],
-                  sr_model=args.sr_model, gpus=args.gpus, progress=False if args.no_progress else None)
+                  sr_model=args.sr_model, index_csv=args.index, gpus=args.gpus, progress=False if args.no_progress else None)
     return 0

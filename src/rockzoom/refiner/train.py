@@ -12,8 +12,10 @@ from rockzoom.engine import EngineConfig, TrainResult, train
 from rockzoom.engine.state import state_dir_for
 from rockzoom.refiner.schedule import COSINE_S
 from rockzoom.refiner.task import RefinerTask, residual_std
-from rockzoom.superres.data import make_pairs
+from rockzoom.superres.data import SRPairs, make_pairs
+from rockzoom.superres.train import degrade_as_trained, load_pairs, trained_lr_source
 from rockzoom.superres.upscale import Upscaler, build_upscaler
+from rockzoom.util.checkpoint import load_checkpoint, require_kind
 from rockzoom.util.devices import acquire_gpus
 from rockzoom.util.hashing import file_sha256
 
@@ -37,6 +39,25 @@ def upscale_all(upscaler: Upscaler, lr_uint8: np.ndarray) -> np.ndarray:
     return np.stack(out)
 
 
+def condition_pairs(data_dir: str | Path, spec: dict, scale: int, val_images: int, seed: int,
+                    index_csv: str | Path | None) -> tuple[SRPairs, SRPairs, str]:
+    """(train, val) pairs whose LR is what the condition meets: for an SR net the LR it was trained on (its
+    ``lr_source``, blur, noise and JPEG, as its fine-tunes take them), else the antialiased bicubic LR; and the
+    training data's hash (the net's weights included)."""
+    if "checkpoint" not in spec:
+        summary = load_summary(data_dir)
+        if "manifest_hash" not in summary:
+            raise KeyError(f"{Path(data_dir) / 'summary.json'}: no 'manifest_hash' key")
+        return (make_pairs(load_split(data_dir, "train"), scale),
+                make_pairs(load_split(data_dir, "val"), scale, limit=val_images), summary["manifest_hash"])
+    payload = require_kind(load_checkpoint(spec["checkpoint"]), "sr", spec["checkpoint"])
+    lr_source = trained_lr_source(payload)
+    logger.info(f"the condition {spec['checkpoint']} was trained on LR from {lr_source}: so is the refiner")
+    train_pairs, val_pairs, data_hash = load_pairs(data_dir, scale, val_images, lr_source, index_csv)
+    train_pairs, val_pairs = degrade_as_trained((train_pairs, val_pairs), payload, seed)
+    return train_pairs, val_pairs, f"{data_hash}+sr:{file_sha256(spec['checkpoint'])[:16]}"
+
+
 def check_train_config(train_cfg: dict) -> None:
     missing = [k for k in TRAIN_KEYS if k not in train_cfg]
     if missing:
@@ -46,21 +67,19 @@ def check_train_config(train_cfg: dict) -> None:
 def train_refiner(data_dir: str | Path, *, model_out: str | Path, metrics_csv: str | Path, curve_png: str | Path,
                   scale: int, upscaler: str, net: dict, prediction: str, train_cfg: dict, seed: int,
                   sr_model: str | Path | None = None, state_dir: str | Path | None = None, gpus: int = 0,
-                  **engine_kwargs) -> TrainResult:
+                  index_csv: str | Path | None = None, **engine_kwargs) -> TrainResult:
     """Train the refiner on (``upscaler``(LR), real HR) pairs of ``data_dir``'s train split; select on val.
 
-    ``upscaler``: 'bicubic', 'lanczos', or the name of an SR net whose checkpoint is ``sr_model``. The resumable
+    ``upscaler``: 'bicubic', 'lanczos', or the name of an SR net whose checkpoint is ``sr_model`` (its LR is the
+    kind that net was trained on: ``index_csv``, the tile index, for ``lr_source: pyramid``). The resumable
     state lives in ``state_dir`` (default ``<model_out's folder>.state``), which is not an output.
     """
     check_train_config(train_cfg)
     acquire_gpus(gpus)
-    summary = load_summary(data_dir)
-    if "manifest_hash" not in summary:
-        raise KeyError(f"{Path(data_dir) / 'summary.json'}: no 'manifest_hash' key")
     spec = upscaler_spec(upscaler, scale, sr_model)
+    train_pairs, val_pairs, data_hash = condition_pairs(data_dir, spec, scale, train_cfg["val_images"], seed,
+                                                        index_csv)
     cond_up = build_upscaler(**spec)
-    train_pairs = make_pairs(load_split(data_dir, "train"), scale)
-    val_pairs = make_pairs(load_split(data_dir, "val"), scale, limit=train_cfg["val_images"])
     up = upscale_all(cond_up, train_pairs.lr)
     val_up = upscale_all(cond_up, val_pairs.lr)
     rs = round(residual_std(train_pairs.hr, up, train_pairs.hr_mask), 5)
@@ -69,7 +88,6 @@ def train_refiner(data_dir: str | Path, *, model_out: str | Path, metrics_csv: s
     task = RefinerTask(train_pairs.hr, train_pairs.hr_mask, up, val_pairs.hr, val_pairs.hr_mask, val_up, net=net,
                        prediction=prediction, residual_scale=rs, patch=train_cfg["patch"],
                        val_sample_steps=train_cfg["val_sample_steps"], hf_cutoff=0.5 / scale, seed=seed)
-    data_hash = summary["manifest_hash"] + (f"+sr:{file_sha256(sr_model)[:16]}" if "checkpoint" in spec else "")
     stage_config = {"scale": scale, "upscaler": upscaler, "net": dict(net),
                     "diffusion": {"prediction": prediction, "residual_scale": rs, "schedule": "cosine",
                                   "cosine_s": COSINE_S},

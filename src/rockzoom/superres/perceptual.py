@@ -52,6 +52,7 @@ from rockzoom.superres.train import (
     engine_config,
     load_pairs,
     masked_charbonnier,
+    trained_lr_source,
 )
 from rockzoom.util.checkpoint import load_checkpoint, require_kind
 from rockzoom.util.devices import acquire_gpus
@@ -202,7 +203,7 @@ def finetune_sr_perceptual(data_dir: str | Path, psnr_model: str | Path, *, mode
     acquire_gpus(gpus)
     payload = require_kind(load_checkpoint(psnr_model), "sr", psnr_model)
     scale = int(payload["model_kwargs"]["scale"])
-    lr_source = payload.get("config", {}).get("train", {}).get("lr_source", "bicubic")
+    lr_source = trained_lr_source(payload)
     train_pairs, val_pairs, data_hash = load_pairs(data_dir, scale, train_cfg["val_images"], lr_source, index_csv)
     train_pairs, val_pairs = degrade_as_trained((train_pairs, val_pairs), payload, seed)  # the PSNR model's LR
     task = PerceptualSRTask(train_pairs, val_pairs, payload, train_cfg["lr_patch"], train_cfg["charbonnier_eps"],

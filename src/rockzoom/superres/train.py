@@ -128,6 +128,11 @@ def resolve_lr_jpeg(setting, pairs: SRPairs, lr_blur: float, lr_noise: float, se
     return quality
 
 
+def trained_lr_source(payload: dict) -> str:
+    """The ``sr.train.lr_source`` an SR checkpoint was trained with (``bicubic`` for checkpoints older than the key)."""
+    return str(payload.get("config", {}).get("train", {}).get("lr_source", "bicubic"))
+
+
 def trained_lr_blur(payload: dict) -> float:
     """The ``sr.train.lr_blur`` an SR checkpoint was trained with (0 for checkpoints older than the key)."""
     return float(payload.get("config", {}).get("train", {}).get("lr_blur", 0.0))

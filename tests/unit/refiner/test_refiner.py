@@ -14,9 +14,10 @@ from rockzoom.models.registry import REFINER_NETS, count_parameters
 from rockzoom.refiner.inference import RefinedUpscaler, Refiner
 from rockzoom.refiner.patching import _ramp, predict_patched
 from rockzoom.refiner.schedule import alpha_bar, q_sample, target_of, x0_from_prediction
-from rockzoom.refiner.train import train_refiner
+from rockzoom.refiner.train import condition_pairs, train_refiner
+from rockzoom.superres.degradation import blur_lr
 from rockzoom.superres.upscale import ClassicalUpscaler
-from rockzoom.util.checkpoint import load_checkpoint
+from rockzoom.util.checkpoint import load_checkpoint, model_checkpoint, save_checkpoint
 
 NET = {"base_channels": 8, "channel_mults": [1, 2], "blocks_per_level": 1, "attention_heads": 2,
        "pixel_unshuffle": 2}
@@ -190,3 +191,28 @@ def test_cli_train_and_refine_a_folder(data_dir, tmp_path):
     assert out.shape == (36, 36, 4) and (out[:4, :, 3] == 0).all() and (out[4:, :, 3] == 255).all()
     assert json.loads((tmp_path / "out" / "provenance.json").read_text())["steps"] == 2
 
+
+
+def _sr_checkpoint(path, **train):
+    """An SR checkpoint carrying only what the refiner reads from it: the LR its net was trained on."""
+    save_checkpoint(path, model_checkpoint(kind="sr", config={"train": train}, model_kwargs={}, state_dict={},
+                                           step=0, best_val=None, data_hash="x"))
+    return path
+
+
+def test_an_sr_condition_gets_the_lr_its_net_was_trained_on(data_dir, tmp_path):
+    """The refiner's pairs after an SR net carry that net's training LR (softness, noise), as the SR fine-tunes'
+    do; a classical condition keeps the computed bicubic LR. A net trained on the tree's coarser zoom needs the
+    tile index (was: every refiner trained on bicubic LR, whatever its net had learned on)."""
+    bicubic_train, _, plain_hash = condition_pairs(data_dir, {"method": "bicubic", "scale": 2}, 2, 2, 0, None)
+    soft = _sr_checkpoint(tmp_path / "soft.pt", lr_source="bicubic", lr_blur=1.0)
+    soft_train, soft_val, soft_hash = condition_pairs(data_dir, {"checkpoint": str(soft), "scale": 2}, 2, 2, 0, None)
+    np.testing.assert_array_equal(soft_train.hr, bicubic_train.hr)
+    np.testing.assert_array_equal(soft_train.lr, blur_lr(bicubic_train.lr, 1.0))
+    assert len(soft_val) == 2 and soft_hash.startswith(plain_hash + "+sr:") and soft_hash != plain_hash
+    old = _sr_checkpoint(tmp_path / "old.pt")  # a checkpoint older than the LR keys: bicubic, untouched
+    np.testing.assert_array_equal(condition_pairs(data_dir, {"checkpoint": str(old), "scale": 2}, 2, 2, 0,
+                                                  None)[0].lr, bicubic_train.lr)
+    pyramid = _sr_checkpoint(tmp_path / "pyramid.pt", lr_source="pyramid")
+    with pytest.raises(ValueError, match="index"):
+        condition_pairs(data_dir, {"checkpoint": str(pyramid), "scale": 2}, 2, 2, 0, None)
