@@ -56,6 +56,9 @@ def effective(cfg: dict) -> dict:
         out["sr"]["train"]["engine"].update(steps=600, val_every=150)
     for key in ("lr_sources", "self_ensemble", "perceptual_nets"):
         out["sr"]["eval"].pop(key)
+    refiner_engine = out["refiner"]["train"]["engine"]
+    if refiner_engine["steps"] == 6000:  # changed since a645119: the refiner trains 10 min, not 90 s (issue 29)
+        refiner_engine.update(steps=600, val_every=100, save_every=50)
     out["sr"].pop("perceptual")  # added since a645119 (issue 29): the perceptual fine-tune
     out["sr"].pop("exemplar")  # added since a645119 (issue 29): exemplar detail
     out["generate"].pop("self_ensemble")
@@ -100,9 +103,9 @@ def test_resolved_engine_of_each_stage_is_pinned():
                ema_decay=0.99, val_every=50, save_every=25, log_every=25, **common)
     assert rc.engine(cfg, "ae.archs.vit") == vit
     assert rc.engine(cfg, "ae_variants.multiscale.multiscale") == vit
-    assert rc.engine(cfg, "refiner.train") == dict(steps=600, batch_size=8, lr=0.0005, weight_decay=0.0,
-                                                   warmup_steps=50, min_lr_ratio=0.1, ema_decay=0.995, val_every=100,
-                                                   save_every=50, log_every=25, **common)
+    assert rc.engine(cfg, "refiner.train") == dict(steps=6000, batch_size=8, lr=0.0005, weight_decay=0.0,
+                                                   warmup_steps=50, min_lr_ratio=0.1, ema_decay=0.995, val_every=1000,
+                                                   save_every=200, log_every=25, **common)
 
 
 def test_engine_config_defaults_are_the_engine_defaults_block():
