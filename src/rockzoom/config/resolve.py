@@ -224,6 +224,10 @@ def refiner_for_option(cfg: dict, name: str) -> str:
     if up is None or opt.scale == 1:
         raise ConfigError(f"config key refiner.refine_options: option {name!r} does not upscale; nothing to refine")
     if isinstance(up, SrModelRef):
+        if up.kind != "psnr":  # the refiner learns after the PSNR net: it would add detail onto drawn detail
+            raise ConfigError(f"config key refiner.refine_options: option {name!r} upscales with sr_model kind "
+                              f"{up.kind!r}, the refiner is trained after kind 'psnr' only; name an option whose "
+                              f"upscaler is classical or of kind psnr")
         return paths.refiner_model(up.net, up.scale, up.hr)
     return paths.refiner_model(up.method, opt.scale, cfg["refiner"]["hr_size"])
 

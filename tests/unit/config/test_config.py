@@ -27,6 +27,11 @@ def _get(d, dotted):
     return d
 
 
+def refine_options_a645119(cfg: dict) -> list[str]:
+    """refiner.refine_options of a645119: option_a, and option_c with gpu.yaml."""
+    return ["option_a", "option_c"] if cfg["refiner"]["train"]["engine"]["steps"] == 50000 else ["option_a"]
+
+
 def effective(cfg: dict) -> dict:
     """The config in a645119's layout: each stage's engine resolved, sr_model written as sr_net/sr_hr."""
     out = copy.deepcopy(cfg)
@@ -56,6 +61,8 @@ def effective(cfg: dict) -> dict:
         out["sr"]["train"]["engine"].update(steps=600, val_every=150)
     for key in ("lr_sources", "self_ensemble", "perceptual_nets"):
         out["sr"]["eval"].pop(key)
+    if out["refiner"]["refine_options"] == ["immediate"]:  # changed since a645119: the refiner refines only what it
+        out["refiner"]["refine_options"] = refine_options_a645119(cfg)  # was trained after (issue 29)
     refiner_engine = out["refiner"]["train"]["engine"]
     if refiner_engine["steps"] == 6000:  # changed since a645119: the refiner trains 10 min, not 90 s (issue 29)
         refiner_engine.update(steps=600, val_every=100, save_every=50)
@@ -239,7 +246,9 @@ def test_sr_model_ref_and_options():
     assert rc.refiner_upscaler(cfg, "rlfn", 4, 256) == psnr
     with pytest.raises(ConfigError, match="sr.nets"):
         rc.refiner_upscaler(cfg, "nope", 4, 256)
-    assert rc.refiner_for_option(cfg, "option_a") == "results/refiner/rlfn-x4-h256/model.pt"
+    with pytest.raises(ConfigError, match="refine_options: option 'option_a' upscales with sr_model kind 'perceptual'"):
+        rc.refiner_for_option(cfg, "option_a")  # the refiner never saw the fine-tune's drawn detail
+    assert rc.refiner_for_option(psnr_a, "option_a") == "results/refiner/rlfn_native-x4-h256/model.pt"
     assert rc.refiner_for_option(cfg, "immediate") == "results/refiner/lanczos-x4-h256/model.pt"
     with pytest.raises(ConfigError, match="nothing to refine"):
         rc.refiner_for_option(cfg, "option_b")
