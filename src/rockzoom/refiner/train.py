@@ -7,12 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
-from rockzoom.data.store import load_split, load_summary
 from rockzoom.engine import EngineConfig, TrainResult, train
 from rockzoom.engine.state import state_dir_for
 from rockzoom.refiner.schedule import COSINE_S
 from rockzoom.refiner.task import RefinerTask, residual_std
-from rockzoom.superres.data import SRPairs, make_pairs
+from rockzoom.superres.data import SRPairs
 from rockzoom.superres.train import degrade_as_trained, load_pairs, trained_lr_source
 from rockzoom.superres.upscale import Upscaler, build_upscaler
 from rockzoom.util.checkpoint import load_checkpoint, require_kind
@@ -45,11 +44,7 @@ def condition_pairs(data_dir: str | Path, spec: dict, scale: int, val_images: in
     ``lr_source``, blur, noise and JPEG, as its fine-tunes take them), else the antialiased bicubic LR; and the
     training data's hash (the net's weights included)."""
     if "checkpoint" not in spec:
-        summary = load_summary(data_dir)
-        if "manifest_hash" not in summary:
-            raise KeyError(f"{Path(data_dir) / 'summary.json'}: no 'manifest_hash' key")
-        return (make_pairs(load_split(data_dir, "train"), scale),
-                make_pairs(load_split(data_dir, "val"), scale, limit=val_images), summary["manifest_hash"])
+        return load_pairs(data_dir, scale, val_images)
     payload = require_kind(load_checkpoint(spec["checkpoint"]), "sr", spec["checkpoint"])
     lr_source = trained_lr_source(payload)
     logger.info(f"the condition {spec['checkpoint']} was trained on LR from {lr_source}: so is the refiner")
