@@ -6,6 +6,7 @@ import importlib.util
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from rockzoom.data.store import save_split
@@ -108,3 +109,31 @@ def test_lr_consistency_reads_the_blurred_lr_and_the_scale_control_judges_comple
     rows = pd.read_csv(tmp_path / "coarser.csv")
     assert rows["n"].tolist() == [5, 5] and rows["blur"].tolist() == [0.0, 1.0]
     assert rows["finest_band_ratio"][0] > rows["finest_band_ratio"][1]  # the blur softens them
+
+
+def test_a_refiner_row_is_the_psnr_net_then_its_refiner_and_refuses_another_nets(tmp_path):
+    from rockzoom.models.registry import REFINER_NETS
+    from rockzoom.refiner.inference import Refiner
+    from rockzoom.superres.upscale import build_upscaler
+    from rockzoom.util.hashing import file_sha256
+
+    _checkpoint(tmp_path / "p.pt", 0, "sr")
+    _checkpoint(tmp_path / "other.pt", 1, "sr")
+    kwargs = {"base_channels": 8, "channel_mults": [1, 2], "blocks_per_level": 1, "attention_heads": 2,
+              "pixel_unshuffle": 2}
+    torch.manual_seed(0)
+    unet = REFINER_NETS.build("unet", **kwargs)
+    for p in unet.parameters():  # zero-initialised output layers would make the refiner a no-op
+        torch.nn.init.normal_(p, std=0.05)
+    config = {"diffusion": {"prediction": "v", "residual_scale": 0.05}}
+    save_checkpoint(tmp_path / "r.pt", model_checkpoint(kind="refiner", config=config, model_kwargs=kwargs,
+                                                        state_dict=unet.state_dict(), step=1, best_val=0.0,
+                                                        data_hash=f"m+sr:{file_sha256(tmp_path / 'p.pt')[:16]}"))
+    lr = np.random.default_rng(0).random((8, 8, 3)).astype(np.float32)
+    row = bench.refined_psnr_net(tmp_path / "p.pt", tmp_path / "r.pt", steps=2)
+    net = build_upscaler(checkpoint=tmp_path / "p.pt", device="cpu").upscale(lr)
+    refined = Refiner.from_checkpoint(tmp_path / "r.pt", steps=2, device="cpu").refine(net)
+    np.testing.assert_allclose(row.upscale(lr), refined, atol=1e-6)
+    assert np.abs(refined - net).max() > 1e-3  # the refiner did something
+    with pytest.raises(ValueError, match="not trained after"):
+        bench.refined_psnr_net(tmp_path / "other.pt", tmp_path / "r.pt", steps=2)
