@@ -97,12 +97,12 @@ def refined_psnr_net(psnr_ckpt: Path, refiner_ckpt: Path, steps: int):
     """The PSNR net followed by the diffusion refiner at ``steps`` DDIM steps (its checkpoint's sampling defaults,
     seed 0). The refiner must have been trained after this net: its training condition is checked by hash."""
     from rockzoom.refiner.inference import RefinedUpscaler, Refiner
+    from rockzoom.refiner.train import sr_condition_tag
     from rockzoom.superres.upscale import build_upscaler
     from rockzoom.util.checkpoint import load_checkpoint
-    from rockzoom.util.hashing import file_sha256
 
     data_hash = load_checkpoint(refiner_ckpt).get("data_hash", "")
-    if f"+sr:{file_sha256(psnr_ckpt)[:16]}" not in data_hash:
+    if not data_hash.endswith(sr_condition_tag(psnr_ckpt)):
         raise ValueError(f"{refiner_ckpt}: not trained after {psnr_ckpt} (its data hash: {data_hash!r})")
     return RefinedUpscaler(build_upscaler(checkpoint=psnr_ckpt, device="cpu"),
                            Refiner.from_checkpoint(refiner_ckpt, steps=steps, device="cpu"))

@@ -115,7 +115,7 @@ def test_a_refiner_row_is_the_psnr_net_then_its_refiner_and_refuses_another_nets
     from rockzoom.models.registry import REFINER_NETS
     from rockzoom.refiner.inference import Refiner
     from rockzoom.superres.upscale import build_upscaler
-    from rockzoom.util.hashing import file_sha256
+    from rockzoom.refiner.train import sr_condition_tag
 
     _checkpoint(tmp_path / "p.pt", 0, "sr")
     _checkpoint(tmp_path / "other.pt", 1, "sr")
@@ -128,7 +128,7 @@ def test_a_refiner_row_is_the_psnr_net_then_its_refiner_and_refuses_another_nets
     config = {"diffusion": {"prediction": "v", "residual_scale": 0.05}}
     save_checkpoint(tmp_path / "r.pt", model_checkpoint(kind="refiner", config=config, model_kwargs=kwargs,
                                                         state_dict=unet.state_dict(), step=1, best_val=0.0,
-                                                        data_hash=f"m+sr:{file_sha256(tmp_path / 'p.pt')[:16]}"))
+                                                        data_hash="m" + sr_condition_tag(tmp_path / "p.pt")))
     lr = np.random.default_rng(0).random((8, 8, 3)).astype(np.float32)
     row = bench.refined_psnr_net(tmp_path / "p.pt", tmp_path / "r.pt", steps=2)
     net = build_upscaler(checkpoint=tmp_path / "p.pt", device="cpu").upscale(lr)

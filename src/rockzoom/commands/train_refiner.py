@@ -33,5 +33,6 @@ def run(args: argparse.Namespace) -> int:
     train_refiner(args.data_dir, model_out=args.model_out, metrics_csv=out_dir / "metrics.csv",
                   curve_png=out_dir / "curve.png", scale=args.scale, upscaler=args.upscaler, net=ref["net"],
                   prediction=ref["prediction"], train_cfg=rc.stage_settings(config, "refiner.train"), seed=config["seed"],
-                  sr_model=args.sr_model, index_csv=args.index, gpus=args.gpus, progress=False if args.no_progress else None)
+                  sr_model=args.sr_model, index_csv=args.index, gpus=args.gpus,
+                  progress=False if args.no_progress else None)
     return 0

@@ -38,6 +38,11 @@ def upscale_all(upscaler: Upscaler, lr_uint8: np.ndarray) -> np.ndarray:
     return np.stack(out)
 
 
+def sr_condition_tag(sr_model: str | Path) -> str:
+    """What a refiner trained after the SR checkpoint ``sr_model`` carries in its data hash (its weights' hash)."""
+    return f"+sr:{file_sha256(sr_model)[:16]}"
+
+
 def condition_pairs(data_dir: str | Path, spec: dict, scale: int, val_images: int, seed: int,
                     index_csv: str | Path | None) -> tuple[SRPairs, SRPairs, str]:
     """(train, val) pairs whose LR is what the condition meets: for an SR net the LR it was trained on (its
@@ -50,7 +55,7 @@ def condition_pairs(data_dir: str | Path, spec: dict, scale: int, val_images: in
     logger.info(f"the condition {spec['checkpoint']} was trained on LR from {lr_source}: so is the refiner")
     train_pairs, val_pairs, data_hash = load_pairs(data_dir, scale, val_images, lr_source, index_csv)
     train_pairs, val_pairs = degrade_as_trained((train_pairs, val_pairs), payload, seed)
-    return train_pairs, val_pairs, f"{data_hash}+sr:{file_sha256(spec['checkpoint'])[:16]}"
+    return train_pairs, val_pairs, data_hash + sr_condition_tag(spec["checkpoint"])
 
 
 def check_train_config(train_cfg: dict) -> None:
