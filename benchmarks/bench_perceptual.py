@@ -15,9 +15,9 @@ PSNR net: its kept ``model.pt``, or its last step's weights, ``<model>.state/sta
 ``(1 - a) * PSNR + a * fine-tune`` at each ``--alphas`` value (ESRGAN's perception-distortion dial; a = 1 is the
 fine-tune itself), and for every ``--exemplars LABEL=CKPT`` (the PSNR net
 with exemplar detail, ``rockzoom.superres.exemplar``) one row per ``--gains`` value (its dial, plotted as alpha; its
-own back-projection setting applies); for every ``--refiners LABEL=CKPT`` (the diffusion refiner, ``rockzoom.refiner``, after the
-PSNR net, which must be its condition) one row per ``--refine-steps`` value (DDIM steps: its dial, plotted as alpha;
-the refiner's own sampling settings, seed 0); ``--back-project`` adds every row again with exact LR
+own back-projection setting applies); for every ``--refiners LABEL=CKPT`` (the diffusion refiner,
+``rockzoom.refiner``, after the PSNR net, which must be its condition) one row per ``--refine-steps`` value (DDIM
+steps: its dial, plotted as alpha; the refiner's own sampling settings, seed 0); ``--back-project`` adds every row again with exact LR
 consistency (``rockzoom.superres.back_projection``). Writes ``curve.csv`` and ``curve.png`` to ``--out``. With the
 PSNR net's row it also logs the distortion floor at real statistics (``log_distortion_floor``): the Gaussian estimate
 of the best PSNR any upscaler whose outputs are distributed like the real tiles can reach.
