@@ -583,6 +583,8 @@ def check(cfg: dict) -> None:
     _check_ae_variants(cfg)
     _check_detail_levels(cfg)
     _check_scene(cfg)
+    for name in (cfg.get("refiner") or {}).get("refine_options") or ():
+        refiner_for_option(cfg, name)  # an option that does not upscale, or one no refiner is trained after
 
 
 def _check_scene(cfg: dict) -> None:

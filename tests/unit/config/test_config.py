@@ -206,6 +206,17 @@ def test_generating_options_use_the_net_trained_on_native_soft_lr():
         load_config(overrides={"sr": {"nets": {"rlfn_native": {"train": {"lr_blur": "sharp"}}}}})
 
 
+def test_refine_options_are_checked_before_any_job():
+    """Only an option a refiner is trained after: classical or kind psnr (the exemplar's drawn detail it never saw)."""
+    assert load_config()["refiner"]["refine_options"] == ["immediate"]
+    with pytest.raises(ConfigError, match="refine_options: option 'option_a' upscales with sr_model kind 'exemplar'"):
+        load_config(overrides={"refiner": {"refine_options": ["option_a"]}})
+    with pytest.raises(ConfigError, match="refine_options: option 'option_b' does not upscale"):
+        load_config(overrides={"refiner": {"refine_options": ["option_b"]}})
+    psnr_a = {"options": {"option_a": {"sr_model": {"kind": "psnr"}}}, "refiner": {"refine_options": ["option_a"]}}
+    assert load_config(overrides=psnr_a)["refiner"]["refine_options"] == ["option_a"]
+
+
 def test_sr_model_ref_and_options():
     # the generating options and the pyramid default to exemplar detail (judged best, docs/superres.md)
     assert rc.option(load_config(), "option_a").sr_model.kind == "exemplar"
