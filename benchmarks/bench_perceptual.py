@@ -101,11 +101,12 @@ def refined_psnr_net(psnr_ckpt: Path, refiner_ckpt: Path, steps: int):
     from rockzoom.superres.upscale import build_upscaler
     from rockzoom.util.checkpoint import load_checkpoint
 
-    data_hash = load_checkpoint(refiner_ckpt).get("data_hash", "")
+    payload = load_checkpoint(refiner_ckpt)
+    data_hash = payload.get("data_hash", "")
     if not data_hash.endswith(sr_condition_tag(psnr_ckpt)):
         raise ValueError(f"{refiner_ckpt}: not trained after {psnr_ckpt} (its data hash: {data_hash!r})")
     return RefinedUpscaler(build_upscaler(checkpoint=psnr_ckpt, device="cpu"),
-                           Refiner.from_checkpoint(refiner_ckpt, steps=steps, device="cpu"))
+                           Refiner.from_payload(payload, refiner_ckpt, steps=steps, device="cpu"))
 
 
 def upscale_all(upscaler, lr: np.ndarray, batch: int = 8) -> tuple[np.ndarray, float]:

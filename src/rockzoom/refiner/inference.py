@@ -38,7 +38,15 @@ class Refiner(Upscaler):
     @classmethod
     def from_checkpoint(cls, path: str | Path, *, steps: int = 8, eta: float = 0.0, seed: int = 0, patch: int = 128,
                         overlap: int = 32, batch: int = 4, device: str = "auto", name: str | None = None) -> "Refiner":
-        payload = require_kind(load_checkpoint(path), KIND, path)
+        return cls.from_payload(load_checkpoint(path), path, steps=steps, eta=eta, seed=seed, patch=patch,
+                                overlap=overlap, batch=batch, device=device, name=name)
+
+    @classmethod
+    def from_payload(cls, payload: dict, path: str | Path, *, steps: int = 8, eta: float = 0.0, seed: int = 0,
+                     patch: int = 128, overlap: int = 32, batch: int = 4, device: str = "auto",
+                     name: str | None = None) -> "Refiner":
+        """A refiner from an already loaded checkpoint ``payload`` (``path`` names it in errors)."""
+        payload = require_kind(payload, KIND, path)
         model = REFINER_NETS.build("unet", **payload["model_kwargs"])
         model.load_state_dict(payload["state_dict"])
         diffusion = payload["config"]["diffusion"]

@@ -44,13 +44,15 @@ def sr_condition_tag(sr_model: str | Path) -> str:
 
 
 def condition_pairs(data_dir: str | Path, spec: dict, scale: int, val_images: int, seed: int,
-                    index_csv: str | Path | None) -> tuple[SRPairs, SRPairs, str]:
+                    index_csv: str | Path | None, payload: dict | None = None) -> tuple[SRPairs, SRPairs, str]:
     """(train, val) pairs whose LR is what the condition meets: for an SR net the LR it was trained on (its
     ``lr_source``, blur, noise and JPEG, as its fine-tunes take them), else the antialiased bicubic LR; and the
-    training data's hash (the net's weights included)."""
+    training data's hash (the net's weights included). ``payload``: the net's checkpoint, if already loaded."""
     if "checkpoint" not in spec:
         return load_pairs(data_dir, scale, val_images)
-    payload = require_kind(load_checkpoint(spec["checkpoint"]), "sr", spec["checkpoint"])
+    if payload is None:
+        payload = load_checkpoint(spec["checkpoint"])
+    payload = require_kind(payload, "sr", spec["checkpoint"])
     lr_source = trained_lr_source(payload)
     logger.info(f"the condition {spec['checkpoint']} was trained on LR from {lr_source}: so is the refiner")
     train_pairs, val_pairs, data_hash = load_pairs(data_dir, scale, val_images, lr_source, index_csv)
@@ -77,9 +79,10 @@ def train_refiner(data_dir: str | Path, *, model_out: str | Path, metrics_csv: s
     check_train_config(train_cfg)
     acquire_gpus(gpus)
     spec = upscaler_spec(upscaler, scale, sr_model)
+    payload = load_checkpoint(spec["checkpoint"]) if "checkpoint" in spec else None
     train_pairs, val_pairs, data_hash = condition_pairs(data_dir, spec, scale, train_cfg["val_images"], seed,
-                                                        index_csv)
-    cond_up = build_upscaler(**spec)
+                                                        index_csv, payload)
+    cond_up = build_upscaler(**spec, payload=payload)
     up = upscale_all(cond_up, train_pairs.lr)
     val_up = upscale_all(cond_up, val_pairs.lr)
     rs = round(residual_std(train_pairs.hr, up, train_pairs.hr_mask), 5)

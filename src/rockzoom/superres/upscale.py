@@ -124,23 +124,19 @@ class NetUpscaler(Upscaler):
 
 
 def build_upscaler(method: str | None = None, checkpoint: str | Path | None = None, scale: int | None = None,
-                   device: str = "auto", self_ensemble: bool = False, back_project: bool = False) -> Upscaler:
+                   device: str = "auto", self_ensemble: bool = False, back_project: bool = False,
+                   payload: dict | None = None) -> Upscaler:
     """From a classical method name (needs ``scale``) or from a trained checkpoint (scale comes from it;
     ``self_ensemble`` averages over the 8 dihedral transforms); ``back_project``: corrected so that the output's
-    x scale box average equals the input (``rockzoom.superres.back_projection``)."""
+    x scale box average equals the input (``rockzoom.superres.back_projection``); ``payload``: the checkpoint's
+    contents, if the caller has already loaded it."""
     if (method is None) == (checkpoint is None):
         raise ValueError("give exactly one of method or checkpoint")
     if checkpoint is not None:
         from rockzoom.util.checkpoint import load_checkpoint
 
-        payload = load_checkpoint(checkpoint)
-        if payload.get("kind") == "sr_exemplar":
-            from rockzoom.superres.exemplar import ExemplarUpscaler
-
-            upscaler = ExemplarUpscaler.from_payload(payload, str(checkpoint), device=device,
-                                                     self_ensemble=self_ensemble)
-        else:
-            upscaler = NetUpscaler.from_payload(payload, str(checkpoint), device=device, self_ensemble=self_ensemble)
+        upscaler = upscaler_from_payload(load_checkpoint(checkpoint) if payload is None else payload, checkpoint,
+                                         device=device, self_ensemble=self_ensemble)
         if scale is not None and scale != upscaler.scale:
             raise ValueError(f"{checkpoint}: model upscales x{upscaler.scale}, x{scale} was asked for")
     elif scale is None:
@@ -152,6 +148,16 @@ def build_upscaler(method: str | None = None, checkpoint: str | Path | None = No
 
         upscaler = BackProjected(upscaler)
     return upscaler
+
+
+def upscaler_from_payload(payload: dict, checkpoint: str | Path, device: str = "auto",
+                          self_ensemble: bool = False) -> Upscaler:
+    """The upscaler of an already loaded checkpoint ``payload`` (an SR net or its exemplar; ``checkpoint`` names it)."""
+    if payload.get("kind") == "sr_exemplar":
+        from rockzoom.superres.exemplar import ExemplarUpscaler
+
+        return ExemplarUpscaler.from_payload(payload, str(checkpoint), device=device, self_ensemble=self_ensemble)
+    return NetUpscaler.from_payload(payload, str(checkpoint), device=device, self_ensemble=self_ensemble)
 
 
 def _to_float(tile: np.ndarray) -> np.ndarray:
