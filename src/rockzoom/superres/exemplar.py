@@ -67,6 +67,8 @@ class ExemplarSettings:
     block: int = 40            # blocks mode: block side (px, multiple of the scale)
     block_overlap: int = 8     # blocks mode: feathered overlap (px); grid step = block - block_overlap
     block_stride: int = 16     # blocks mode: stride (px) of the candidate blocks on the canvas
+    orient_sigma: float = 0.0  # blocks mode: residual smoothed along the output's orientation (px; 0 = off)
+    edge_power: float = 0.0    # blocks mode: residual moved onto the output's coarse edges (0 = off)
     seed: int = 0
 
     def __post_init__(self):
@@ -82,6 +84,9 @@ class ExemplarSettings:
             raise ValueError(f"exemplar projection must be exact or smooth, got {self.projection!r}")
         if self.detail not in ("field", "blocks"):
             raise ValueError(f"exemplar detail must be field or blocks, got {self.detail!r}")
+        if self.orient_sigma < 0 or self.edge_power < 0:
+            raise ValueError(f"exemplar orient_sigma and edge_power must be >= 0, got {self.orient_sigma}, "
+                             f"{self.edge_power}")
         if not 0 <= self.block_overlap < self.block:
             raise ValueError(f"exemplar block_overlap must be in [0, block), got {self.block_overlap}")
 
@@ -101,8 +106,9 @@ def exemplar_mem_mb(settings: dict | None, output: int = 0) -> int:
     st = ExemplarSettings.from_config(settings)
     px = st.max_windows * st.window * st.window
     if st.detail == "blocks":  # canvas, rendering, int16 residual, LR features, the table; one output's sums
-        per_px = 12 + 4 * (3 / 16 + (st.pca_dims + 1) / st.block_stride**2)
-        return int((px * per_px + output * output * 48) / 2**20) + 1
+        per_px = 12 + 4 * (3 / 16 + (st.pca_dims + 1) / st.block_stride**2) + (4 if st.edge_power > 0 else 0)
+        shaping = 160 if st.orient_sigma > 0 or st.edge_power > 0 else 0  # the 8 directions' smoothings, float32
+        return int((px * per_px + output * output * (48 + shaping)) / 2**20) + 1
     per_px = 6 + 1.62 * (36 + 4 * (st.pca_dims + 1))
     return int((px * per_px + output * output * 300) / 2**20) + 1
 
@@ -219,7 +225,7 @@ class ExemplarUpscaler(Upscaler):
                 st = self.settings
                 self._bank = BlockBank(self._source, self._rendering, self._mask, scale=self.scale, block=st.block,
                                        overlap=st.block_overlap, stride=st.block_stride, dims=st.pca_dims,
-                                       seed=st.seed)
+                                       seed=st.seed, orient_sigma=st.orient_sigma, edge_power=st.edge_power)
         elif self._levels is None:
             self._build_levels()
         return self
