@@ -64,7 +64,7 @@ def oriented_kernels(sigma: float, n: int = ORIENTATIONS) -> list[np.ndarray]:
     return kernels
 
 
-def shape_residual(net_out: np.ndarray, residual: np.ndarray, source_edges: np.ndarray, *, orient_sigma: float,
+def shape_residual(net_out: np.ndarray, residual: np.ndarray, source_edges: np.ndarray | None, *, orient_sigma: float,
                    edge_power: float, edge_scale: float) -> np.ndarray:
     """The placed ``residual`` (H, W, 3) fitted to ``net_out`` (H, W, 3, 0-255): blended towards its smoothing along
     the output's local orientation by the structure tensor's coherence (``orient_sigma`` px; 0 = off), times
@@ -154,8 +154,8 @@ class BlockBank:
         return (features - self.mean) @ self.axes
 
     def residual_for(self, net_out: np.ndarray) -> np.ndarray:
-        """float32 (H, W, 3) residual (0-255 units) matched to ``net_out`` (float (H, W, 3) in 0-255); zero where no
-        whole block fits."""
+        """float32 (H, W, 3) residual (0-255 units) matched to ``net_out`` (float (H, W, 3) in 0-255), shaped to it
+        when ``orient_sigma`` or ``edge_power`` is on (``shape_residual``); zero where no whole block fits."""
         h, w = net_out.shape[:2]
         b, step = self.block, self.block - self.overlap
         blocks = [(y, x) for y in grid_starts(h, b, step) for x in grid_starts(w, b, step)]
