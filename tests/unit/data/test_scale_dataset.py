@@ -30,6 +30,13 @@ def _reference(root, out, split, size):
     with (out / f"{split}_samples.csv").open() as fh:
         rows = list(csv.DictReader(fh))
     n = max(1, size // 256)
+    decoded = {}  # each tile decoded once (a 64 px split has 16 samples per tile)
+
+    def tile(key):
+        if key not in decoded:
+            decoded[key] = decode_tile_rgba(by_key[key])[0]
+        return decoded[key]
+
     images = np.zeros((len(rows), size, size, 3), np.uint8)
     masks = np.zeros((len(rows), size, size), bool)
     for i, row in enumerate(rows):
@@ -37,7 +44,7 @@ def _reference(root, out, split, size):
         canvas = np.zeros((n * 256, n * 256, 4), np.uint8)
         for j in range(n):
             for k in range(n):
-                canvas[j * 256:(j + 1) * 256, k * 256:(k + 1) * 256] = decode_tile_rgba(by_key[(x + k, y + j)])[0]
+                canvas[j * 256:(j + 1) * 256, k * 256:(k + 1) * 256] = tile((x + k, y + j))
         crop = canvas[oy:oy + size, ox:ox + size]
         images[i], masks[i] = crop[..., :3], crop[..., 3] > 0
     return images, masks
