@@ -47,7 +47,7 @@ def plan(targets: list[str], workdir: Path, configfiles: list[Path], overrides: 
 
 def run(args: list[str], workdir: Path, configfiles: list[Path], check: bool = True, timeout: int = 900):
     """A real Snakemake run on 2 cores, one thread per job (the tests' jobs run with one BLAS thread, see conftest):
-    rules that claim every core would otherwise run one at a time (the shared `all` run: 211 s against 156 s)."""
+    rules that claim every core would otherwise run one at a time (the shared `all` run alone: 211 s against 156 s)."""
     cmd = SNAKEMAKE + ["--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
                        "--configfile", *map(str, configfiles), "--cores", "2", "--max-threads", "1", *args]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=workdir)
