@@ -167,6 +167,16 @@ def _coherence_stats(lum: np.ndarray, rgb: np.ndarray, windows=(8, 16, 32)) -> l
     return out
 
 
+def structure_tensor(gx: np.ndarray, gy: np.ndarray, window: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(Jxx, Jyy, Jxy): the gradients' outer products averaged over a Gaussian ``window`` (px)."""
+    return tuple(ndimage.gaussian_filter(a, window, mode="reflect") for a in (gx * gx, gy * gy, gx * gy))
+
+
+def coherence(jxx: np.ndarray, jyy: np.ndarray, jxy: np.ndarray) -> np.ndarray:
+    """The structure tensor's coherence: 0 = no dominant direction, 1 = straight stripes."""
+    return np.sqrt((jxx - jyy) ** 2 + 4 * jxy ** 2) / (jxx + jyy + 1e-9)
+
+
 def _orientation_stats(lum: np.ndarray, grad_sigmas=ORIENTATION_GRADIENTS,
                        windows=ORIENTATION_WINDOWS) -> list[float]:
     """Local orientedness: the coherence of the structure tensor (Bigun and Granlund; 0 = no dominant direction,
@@ -178,13 +188,11 @@ def _orientation_stats(lum: np.ndarray, grad_sigmas=ORIENTATION_GRADIENTS,
         gx = ndimage.gaussian_filter(lum, gs, order=(0, 1), mode="reflect")
         gy = ndimage.gaussian_filter(lum, gs, order=(1, 0), mode="reflect")
         for w in windows:
-            jxx = ndimage.gaussian_filter(gx * gx, w, mode="reflect")
-            jyy = ndimage.gaussian_filter(gy * gy, w, mode="reflect")
-            jxy = ndimage.gaussian_filter(gx * gy, w, mode="reflect")
+            jxx, jyy, jxy = structure_tensor(gx, gy, w)
             energy = jxx + jyy + 1e-9
-            coherence = np.sqrt((jxx - jyy) ** 2 + 4 * jxy ** 2) / energy
-            out += list(np.quantile(coherence, (0.1, 0.25, 0.5, 0.75, 0.9)))
-            out.append(float((coherence * energy).sum() / energy.sum()))
+            coh = coherence(jxx, jyy, jxy)
+            out += list(np.quantile(coh, (0.1, 0.25, 0.5, 0.75, 0.9)))
+            out.append(float((coh * energy).sum() / energy.sum()))
     return out
 
 

@@ -25,7 +25,9 @@ import numpy as np
 import torch
 from scipy import ndimage
 
+from rockzoom.metrics.judges import coherence, structure_tensor
 from rockzoom.metrics.realism import valid_corners
+from rockzoom.util.luma import LUMA
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +41,7 @@ def feather(block: int, overlap: int) -> np.ndarray:
     return np.outer(w, w)[..., None]
 
 
-LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+LUMA32 = LUMA.astype(np.float32)
 ORIENTATIONS = 8  # directions of the along-orientation smoothing
 SHAPE_WINDOW = 4.0  # px: Gaussian window of the structure tensor and of the residual's local energy
 
@@ -47,7 +49,7 @@ SHAPE_WINDOW = 4.0  # px: Gaussian window of the structure tensor and of the res
 def coarse_edges(image: np.ndarray) -> np.ndarray:
     """float32 (H, W): local coarse-edge strength of an (H, W, 3) image in 0-255 (gradient magnitude of the luma
     smoothed by 1 px, averaged over 2 px)."""
-    lum = ndimage.gaussian_filter(np.asarray(image, np.float32) @ LUMA, 1.0)
+    lum = ndimage.gaussian_filter(np.asarray(image, np.float32) @ LUMA32, 1.0)
     return ndimage.gaussian_filter(np.hypot(ndimage.sobel(lum, 0), ndimage.sobel(lum, 1)), 2.0)
 
 
@@ -72,10 +74,10 @@ def shape_residual(net_out: np.ndarray, residual: np.ndarray, source_edges: np.n
     placed like the residual, c = ``edge_scale``; 0 = off); then rescaled to the residual's own local energy."""
     out = residual
     if orient_sigma > 0:
-        lum = np.asarray(net_out, np.float32) @ LUMA
+        lum = np.asarray(net_out, np.float32) @ LUMA32
         gx, gy = ndimage.gaussian_filter(lum, 1.0, order=(0, 1)), ndimage.gaussian_filter(lum, 1.0, order=(1, 0))
-        jxx, jyy, jxy = (ndimage.gaussian_filter(a, SHAPE_WINDOW) for a in (gx * gx, gy * gy, gx * gy))
-        coherence = (np.sqrt((jxx - jyy) ** 2 + 4 * jxy ** 2) / (jxx + jyy + 1e-9))[..., None]
+        jxx, jyy, jxy = structure_tensor(gx, gy, SHAPE_WINDOW)
+        weight = coherence(jxx, jyy, jxy)[..., None]
         along = (0.5 * np.arctan2(2 * jxy, jxx - jyy) + np.pi / 2) % np.pi  # the edge runs across the gradient
         pick = np.rint(along / (np.pi / ORIENTATIONS)).astype(int) % ORIENTATIONS
         kernels = torch.from_numpy(np.stack(oriented_kernels(orient_sigma)))[:, None]  # (n, 1, k, k)
@@ -84,7 +86,7 @@ def shape_residual(net_out: np.ndarray, residual: np.ndarray, source_edges: np.n
         every = torch.nn.functional.conv2d(torch.nn.functional.pad(channels, (half,) * 4, mode="reflect"), kernels)
         index = torch.from_numpy(pick)[None, None].expand(3, 1, *pick.shape)
         smoothed = every.gather(1, index)[:, 0].numpy().transpose(1, 2, 0)
-        out = coherence * smoothed + (1 - coherence) * residual
+        out = weight * smoothed + (1 - weight) * residual
     if edge_power > 0:
         gain = ((coarse_edges(net_out) + edge_scale) / (source_edges + edge_scale)) ** edge_power
         out = out * np.clip(gain, 0.25, 4.0)[..., None]
@@ -177,8 +179,5 @@ class BlockBank:
             if edges is not None:
                 edges[y:y + b, x:x + b] += self.weights[..., 0] * self.source_edges[sy:sy + b, sx:sx + b]
         total = np.maximum(total, 1e-6)
-        residual = acc / total
-        if self.orient_sigma <= 0 and self.edge_power <= 0:
-            return residual
-        return shape_residual(net_out, residual, edges / total[..., 0] if edges is not None else None,
+        return shape_residual(net_out, acc / total, edges / total[..., 0] if edges is not None else None,
                               orient_sigma=self.orient_sigma, edge_power=self.edge_power, edge_scale=self.edge_scale)
