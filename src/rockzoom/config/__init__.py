@@ -53,7 +53,8 @@ from rockzoom.config.resolve import (
     pyramid_param,
     pyramid_upscaler,
     realism_generator_rows,
-    realism_inputs,
+    realism_generator_inputs,
+    realism_upscaler_inputs,
     realism_upscaler_rows,
     refiner_for_option,
     refiner_upscaler,
@@ -83,5 +84,6 @@ __all__ = [
     "progressive_stage", "progressive_stage_data_size", "progressive_stage_index", "pyramid_out_zoom",
     "pyramid_param", "pyramid_upscaler", "pyramid_layer_names", "pyramid_layer_param", "pyramid_layer_upscaler",
     "refiner_for_option", "refiner_upscaler", "sr_gan_settings", "sr_net", "sr_perceptual_settings", "sr_train_settings",
-    "stage_settings", "threads", "detail_settings", "realism_generator_rows", "realism_inputs", "realism_upscaler_rows", "JUDGE_GROUND_SIZE",
+    "stage_settings", "threads", "detail_settings", "realism_generator_rows", "realism_generator_inputs",
+    "realism_upscaler_inputs", "realism_upscaler_rows", "JUDGE_GROUND_SIZE",
 ]

@@ -550,12 +550,17 @@ def realism_upscaler_rows(cfg: dict) -> list[BenchmarkRow]:
 JUDGE_GROUND_SIZE = 256  # the judges compare 256 px tiles, the tree's own (rockzoom.generation.judging.GROUND_SIZE)
 
 
-def realism_inputs(cfg: dict) -> list[str]:
+def realism_generator_inputs(cfg: dict) -> list[str]:
+    """What the realism table's generator rows read: their datasets, samples and the samples' starts."""
     generators = realism_generator_rows(cfg)
-    files = {f"{r['data_dir']}/summary.json" for r in generators} | {paths.dataset_summary(JUDGE_GROUND_SIZE)}
+    files = {f"{r['data_dir']}/summary.json" for r in generators}
     files |= {r[key] for r in generators for key in ("images", "starts") if r.get(key)}
-    files |= {f for row in realism_upscaler_rows(cfg) for f in row.inputs()}
     return sorted(files)
+
+
+def realism_upscaler_inputs(cfg: dict) -> list[str]:
+    """What the realism table's upscaler rows read: their datasets and models."""
+    return sorted({f for row in realism_upscaler_rows(cfg) for f in row.inputs()})
 
 
 # ------------------------------------------------------------------------------------------------ cross-key checks

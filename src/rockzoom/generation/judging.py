@@ -75,6 +75,26 @@ def flat_result(result: dict, powered: dict[str, bool], prefix: str) -> dict:
     return out
 
 
+JUDGED_ORDER = ("texture", "cnn")  # the order Judge.score reports the families in (ties in the max go to the first)
+
+
+def headline_columns(row, powered: dict[str, bool], prefix: str) -> dict:
+    """``flat_result``'s headline columns recomputed from a row's flat family columns (``row``: a dict or a table
+    row), for the families the row was judged by; {} when it was judged by none. The realism table's rows are
+    judged in parts apart from its power checks, and get their headline when the table is put together."""
+    result = {}
+    for fam in JUDGED_ORDER:
+        score = row.get(f"{prefix}_{fam}")
+        if score is not None and score == score:  # not missing, not NaN
+            result[fam] = {"score": score, "ci_low": row[f"{prefix}_{fam}_ci_low"],
+                           "ci_high": row[f"{prefix}_{fam}_ci_high"]}
+    if not result:
+        return {}
+    head = judges.headline(result, powered)
+    return {f"{prefix}_max": head["score"], f"{prefix}_max_ci_low": head["ci_low"],
+            f"{prefix}_max_ci_high": head["ci_high"], f"{prefix}_max_by": head["judge"]}
+
+
 @dataclass
 class Ground:
     """The real reference sets, their judges, and this run's power checks."""

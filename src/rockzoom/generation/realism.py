@@ -31,6 +31,7 @@ from rockzoom.generation.judging import (  # noqa: E402
     Ground,
     as_ground_tiles,
     flat_result,
+    headline_columns,
     scale_analogy,
 )
 from rockzoom.metrics.judges import box_down, cut_tiles  # noqa: E402
@@ -304,23 +305,85 @@ def plot_perception_distortion(table: pd.DataFrame, path: str | Path) -> None:
     plt.close(fig)
 
 
-def run_realism_table(generators: list[dict], upscalers: list[dict], *, ground_dir: str | Path,
-                      table_csv: str | Path, table_md: str | Path, plot_png: str | Path, settings: dict,
-                      seed: int = 0, device: str = "auto") -> pd.DataFrame:
-    """The whole table: the ground's floors and power checks first, then every generator and upscaler row."""
-    t0 = time.perf_counter()
+PARTS = ("ground", "generators", "upscalers")  # the table's parts, each a job of its own in the workflow
+
+
+def ground_part(ground_dir: str | Path, settings: dict, seed: int = 0) -> tuple[pd.DataFrame, dict[str, bool]]:
+    """The floors and the power checks -> (their rows, which families have power)."""
     ground = Ground.load(ground_dir, settings, seed)
     ground.check_power()
-    rows = floor_and_control_rows(ground)
-    rows += generator_rows(generators, ground, settings, seed) + upscaler_rows(upscalers, ground, settings, seed,
-                                                                               device)
-    table = pd.DataFrame(rows, columns=COLUMNS)
+    return pd.DataFrame(floor_and_control_rows(ground), columns=COLUMNS), ground.powered
+
+
+def candidates_part(part: str, rows: list[dict], ground_dir: str | Path, settings: dict, seed: int = 0,
+                    device: str = "auto") -> pd.DataFrame:
+    """The generator or upscaler rows (``part``), judged without the power checks: their headline columns come
+    with the table (``assemble_table``), so they need not wait for the checks."""
+    ground = Ground.load(ground_dir, settings, seed)
+    if part == "generators":
+        out = generator_rows(rows, ground, settings, seed)
+    elif part == "upscalers":
+        out = upscaler_rows(rows, ground, settings, seed, device)
+    else:
+        raise ValueError(f"realism table part {part!r}: expected 'generators' or 'upscalers'")
+    return pd.DataFrame(out, columns=COLUMNS)
+
+
+def assemble_table(parts: list[pd.DataFrame], powered: dict[str, bool]) -> pd.DataFrame:
+    """The parts in order, each judged row's headline (the max over the families with power) set from ``powered``."""
+    records = [r for part in parts for r in part.to_dict("records")]
+    for r in records:
+        for ref in REFERENCES:
+            r.update(headline_columns(r, powered, ref))
+    return pd.DataFrame(records, columns=COLUMNS)
+
+
+def write_part(part: pd.DataFrame, path: str | Path) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    part.to_csv(path, index=False)  # full precision: the table rounds once, when it is written
+
+
+def read_part(path: str | Path) -> pd.DataFrame:
+    return pd.read_csv(path)
+
+
+def write_table(table: pd.DataFrame, powered: dict[str, bool], *, table_csv: str | Path, table_md: str | Path,
+                plot_png: str | Path) -> None:
     for p in (table_csv, table_md, plot_png):
         Path(p).parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(table_csv, index=False, float_format="%.4f")
-    Path(table_md).write_text(format_markdown(table, ground.powered))
+    Path(table_md).write_text(format_markdown(table, powered))
     plot_perception_distortion(table, plot_png)
-    logger.info("realism table: %d rows in %.1f min", len(table), (time.perf_counter() - t0) / 60)
+
+
+def run_realism_part(part: str, rows: list[dict], *, ground_dir: str | Path, rows_csv: str | Path,
+                     power_json: str | Path | None = None, settings: dict, seed: int = 0, device: str = "auto") -> None:
+    """One part of the table as a job (``PARTS``): its rows to ``rows_csv``; the ground part also writes which
+    families have power to ``power_json``."""
+    import json
+
+    t0 = time.perf_counter()
+    if part == "ground":
+        if power_json is None:
+            raise ValueError("the realism table's ground part writes the power checks: give power_json")
+        table, powered = ground_part(ground_dir, settings, seed)
+        Path(power_json).parent.mkdir(parents=True, exist_ok=True)
+        Path(power_json).write_text(json.dumps({"powered": powered}, indent=1))
+    else:
+        table = candidates_part(part, rows, ground_dir, settings, seed, device)
+    write_part(table, rows_csv)
+    logger.info("realism table, %s: %d rows in %.1f min", part, len(table), (time.perf_counter() - t0) / 60)
+
+
+def realism_table_from_parts(part_csvs: list[str | Path], power_json: str | Path, *, table_csv: str | Path,
+                             table_md: str | Path, plot_png: str | Path) -> pd.DataFrame:
+    """The table put together from its parts' files (in order) and the ground part's power checks."""
+    import json
+
+    powered = json.loads(Path(power_json).read_text())["powered"]
+    table = assemble_table([read_part(p) for p in part_csvs], powered)
+    write_table(table, powered, table_csv=table_csv, table_md=table_md, plot_png=plot_png)
+    logger.info("realism table: %d rows from %d parts", len(table), len(part_csvs))
     return table
 
 

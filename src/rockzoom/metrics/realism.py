@@ -39,7 +39,7 @@ import torch.nn.functional as F
 from scipy import stats
 from torch import nn
 
-from rockzoom.metrics.texture import swd
+from rockzoom.metrics.texture import swd_normalised
 
 log = logging.getLogger(__name__)
 
@@ -431,9 +431,8 @@ def swd_unpaired(generated, real, *, generated_masks=None, real_masks=None, seed
     gi, ri = _subsample(len(gen), n, rng), _subsample(len(real), n, rng)
     mask = gm[gi] & rm[ri]
     mask = None if mask.all() else mask
-    own = swd(gen[gi], real[ri], mask, seed=seed, normalise="own")
-    ref = swd(gen[gi], real[ri], mask, seed=seed, normalise="reference")
-    return {"swd_own": own["swd"], "swd_ref": ref["swd"], "swd_n": n}
+    both = swd_normalised(gen[gi], real[ri], mask, seed=seed)
+    return {"swd_own": both["own"]["swd"], "swd_ref": both["reference"]["swd"], "swd_n": n}
 
 
 # -------------------------------------------------------------------------------------------------- memorisation

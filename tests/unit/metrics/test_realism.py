@@ -118,7 +118,10 @@ def test_swd_reference_normalisation_exposes_blur_and_default_is_unchanged(field
     f = render_field(512, 256, 3)[..., :3]
     top = np.stack([f[:128, i * 128:(i + 1) * 128] for i in range(4)])
     bottom = np.stack([f[128:, i * 128:(i + 1) * 128] for i in range(4)])
-    assert swd(top, bottom)["swd"] == pytest.approx(182.96016826722573, rel=1e-12)  # the value before the option
+    # the value before the option (182.96016826722573) within float32 rounding: the pyramid's binomial filter is
+    # scipy's correlate1d since 2026-12-07 (was a numpy shift-and-add); pinned exactly since then
+    assert swd(top, bottom)["swd"] == pytest.approx(182.96016826722573, rel=1e-7)
+    assert swd(top, bottom)["swd"] == pytest.approx(182.96016669529735, rel=1e-12)
     with pytest.raises(ValueError, match="normalise"):
         swd(b, a, normalise="target")
 
