@@ -6,7 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
+# on every test that reads the shared `all` run (conftest's finished_all / finished_copy): pytest-xdist's loadgroup
+# sends them to one worker, which runs `all` once
+SHARES_ALL_RUN = pytest.mark.xdist_group("all_run")
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 TEST_CONFIGS = [REPO / "config" / "config.yaml", REPO / "config" / "test.yaml"]
 

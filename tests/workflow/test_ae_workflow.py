@@ -5,7 +5,7 @@ import pytest
 import torch
 import yaml
 from resume import sigkill_snakemake_when
-from workflow_helpers import REPO, SNAKEMAKE, plan, run
+from workflow_helpers import REPO, SHARES_ALL_RUN, SNAKEMAKE, plan, run
 
 TEST_CONFIG = REPO / "config" / "test.yaml"
 CONFIGS = [REPO / "config" / "config.yaml", TEST_CONFIG]
@@ -28,6 +28,7 @@ def test_unknown_arch_is_a_clear_error(tmp_path):
 
 
 @pytest.mark.slow
+@SHARES_ALL_RUN
 def test_autoencoder_family_runs_end_to_end(finished_copy):
     tmp_path = finished_copy  # `all` ran the s64 AE, its eval and the config's samplers; this adds the other samplers
     run(TARGETS, tmp_path, CONFIGS)

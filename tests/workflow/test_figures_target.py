@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 from PIL import Image
-from workflow_helpers import TEST_CONFIGS, plan, run
+from workflow_helpers import SHARES_ALL_RUN, TEST_CONFIGS, plan, run
 
 
 def test_figures_needs_the_detail_samples_and_the_main_jobs_sr_net_only(tmp_path):
@@ -16,6 +16,7 @@ def test_all_does_not_rewrite_the_tracked_figure(tmp_path):
 
 
 @pytest.mark.slow
+@SHARES_ALL_RUN
 def test_figures_on_a_finished_run_draws_only_the_figure(finished_copy):
     proc = run(["figures"], finished_copy, TEST_CONFIGS)
     text = proc.stdout + proc.stderr

@@ -3,6 +3,7 @@ import json
 
 import pytest
 from PIL import Image
+from workflow_helpers import SHARES_ALL_RUN
 
 
 def test_workflow_plans_the_refiner_after_sr_and_generation(tmp_path):
@@ -19,6 +20,7 @@ def test_workflow_plans_the_refiner_after_sr_and_generation(tmp_path):
 
 
 @pytest.mark.slow
+@SHARES_ALL_RUN
 def test_workflow_trains_the_refiner_and_refines_generated_samples(finished_copy):
     from workflow_helpers import TEST_CONFIGS, run
 

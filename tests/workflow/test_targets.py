@@ -4,7 +4,7 @@ import json
 import pytest
 import yaml
 from PIL import Image
-from workflow_helpers import REPO, plan
+from workflow_helpers import REPO, SHARES_ALL_RUN, plan
 from workflow_helpers import TEST_CONFIGS as CONFIGS
 
 
@@ -22,6 +22,7 @@ def with_change(tmp_path, name, change):
 
 
 @pytest.mark.slow
+@SHARES_ALL_RUN
 def test_every_named_target_wrote_its_outputs(finished_all):
     for option, size in (("immediate", 256), ("option_a", 256), ("option_b", 256), ("option_c", 512)):
         folder = finished_all / "results" / "generated" / option
@@ -50,11 +51,13 @@ def test_every_named_target_wrote_its_outputs(finished_all):
 
 
 @pytest.mark.slow
+@SHARES_ALL_RUN
 def test_nothing_to_do_after_a_finished_run(finished_all):
     assert plan(["all"], finished_all, CONFIGS) == {}
 
 
 @pytest.mark.slow
+@SHARES_ALL_RUN
 def test_an_sr_setting_reruns_sr_and_downstream_only(finished_all, tmp_path):
     counts = plan(["all"], finished_all, with_change(tmp_path, "sr", {"sr.train.charbonnier_eps": 0.01}))
     assert {"train_sr", "generate", "benchmark_table"} <= set(counts)
@@ -63,6 +66,7 @@ def test_an_sr_setting_reruns_sr_and_downstream_only(finished_all, tmp_path):
 
 
 @pytest.mark.slow
+@SHARES_ALL_RUN
 def test_a_new_ae_size_builds_a_branch_beside_the_old_one(finished_all, tmp_path):
     counts = plan(["immediate"], finished_all, with_change(tmp_path, "i128", {"options.immediate.ae_size": 128}))
     assert counts.get("train_ae") == 1 and "build_dataset" not in counts
@@ -70,6 +74,7 @@ def test_a_new_ae_size_builds_a_branch_beside_the_old_one(finished_all, tmp_path
 
 
 @pytest.mark.slow
+@SHARES_ALL_RUN
 def test_a_scene_setting_redraws_the_scene_options_only(finished_all, tmp_path):
     counts = plan(["all"], finished_all, with_change(tmp_path, "scene", {"scene.max_piece": 0.5}))
     assert counts.get("generate") == 4 and not {"train_ae", "fit_scene_model", "train_sr"} & set(counts), counts  # t, a, b, c
