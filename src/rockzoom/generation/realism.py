@@ -11,6 +11,7 @@ figure of detail rows, and PSNR/SSIM where a ground truth exists.
 """
 from __future__ import annotations
 
+import json
 import logging
 import time
 from pathlib import Path
@@ -360,8 +361,6 @@ def run_realism_part(part: str, rows: list[dict], *, ground_dir: str | Path, row
                      power_json: str | Path | None = None, settings: dict, seed: int = 0, device: str = "auto") -> None:
     """One part of the table as a job (``PARTS``): its rows to ``rows_csv``; the ground part also writes which
     families have power to ``power_json``."""
-    import json
-
     t0 = time.perf_counter()
     if part == "ground":
         if power_json is None:
@@ -378,8 +377,6 @@ def run_realism_part(part: str, rows: list[dict], *, ground_dir: str | Path, row
 def realism_table_from_parts(part_csvs: list[str | Path], power_json: str | Path, *, table_csv: str | Path,
                              table_md: str | Path, plot_png: str | Path) -> pd.DataFrame:
     """The table put together from its parts' files (in order) and the ground part's power checks."""
-    import json
-
     powered = json.loads(Path(power_json).read_text())["powered"]
     table = assemble_table([read_part(p) for p in part_csvs], powered)
     write_table(table, powered, table_csv=table_csv, table_md=table_md, plot_png=plot_png)
