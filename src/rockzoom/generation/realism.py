@@ -285,15 +285,15 @@ def plot_perception_distortion(table: pd.DataFrame, path: str | Path) -> None:
         if pd.isna(y):
             continue
         ax.errorbar(r["psnr"], y, yerr=[[y - lo], [hi - y]], fmt="o", capsize=3)
-        ax.annotate(r["method"], (r["psnr"], y), fontsize=7, xytext=(5, -14 if i % 2 else 6),
-                    textcoords="offset points")
+        ax.annotate(r["method"], (r["psnr"], y), fontsize=7, xytext=(5, (6, -14, -28)[i % 3]),
+                    textcoords="offset points")  # three label heights: neighbours in PSNR do not overprint
     if len(part):
         lo, hi = part["psnr"].min(), part["psnr"].max()
         pad = max(0.1, hi - lo) * 0.2
         ax.set_xlim(lo - pad, hi + 2 * pad)  # room for the labels on the right
     floor = table[(table["block"] == FLOORS) & table["train_max"].notna()]
-    for _, r in floor.iterrows():
-        ax.axhline(r["train_max"], color="k", lw=0.8, ls="--", label=r["method"])
+    for j, (_, r) in enumerate(floor.iterrows()):
+        ax.axhline(r["train_max"], color="k", lw=0.8, ls=("--", ":", "-.")[j % 3], label=r["method"])
     ax.axhline(0.5, color="grey", lw=0.6)
     ax.set_xlabel("PSNR (dB, higher = less distortion)")
     ax.set_ylabel("judges' max accuracy (0.5 = indistinguishable from real)")
