@@ -58,8 +58,10 @@ def finished_copy(finished_all, tmp_path) -> Path:
 def pytest_collection_modifyitems(config, items):
     """The tests that read the shared `all` run carry ``workflow_helpers.SHARES_ALL_RUN``, so that pytest-xdist
     (``--dist loadgroup``, the README's test command) sends them to one worker, which runs it once."""
+    from workflow_helpers import SHARES_ALL_RUN
+
     for item in items:
         uses_run = {"finished_all", "finished_copy"} & set(getattr(item, "fixturenames", ()))
-        if uses_run and not any(m.args == ("all_run",) for m in item.iter_markers("xdist_group")):
+        if uses_run and SHARES_ALL_RUN.mark not in item.iter_markers("xdist_group"):
             raise pytest.UsageError(f"{item.nodeid} reads the shared `all` run: mark it @SHARES_ALL_RUN "
                                     "(workflow_helpers), or every pytest-xdist worker runs `all` again")

@@ -142,8 +142,6 @@ def swd(pred, target, mask=None, *, min_size: int = 16, patches_per_image: int =
 
     ``normalise``: "own" (each set by its own statistics, ProGAN) or "reference" (both by ``target``'s).
     The pyramids are built one image at a time (memory: one image's pyramid and the descriptors, not the sets')."""
-    if normalise not in ("own", "reference"):
-        raise ValueError(f"normalise must be 'own' or 'reference', not {normalise!r}")
     return swd_normalised(pred, target, mask, min_size=min_size, patches_per_image=patches_per_image,
                           repeats=repeats, directions=directions, seed=seed, normalise=(normalise,))[normalise]
 
