@@ -23,7 +23,9 @@ PSNR net's row it also logs the distortion floor at real statistics (``log_disto
 of the best PSNR any upscaler whose outputs are distributed like the real tiles can reach.
 
 ``--cuts LABEL=GLOB`` judges generated images (e.g. ``results/generated/option_a/samples/*.png``, 1024 px) by
-their 256 px cuts at their own pixel size, every cut of one image in one group, against the same reference.
+their 256 px cuts at their own pixel size, every cut of one image in one group, against the same reference;
+``--cuts-per-draw K`` judges disjoint draws of K images one by one (a workflow run's sample count) and prints their
+mean and spread, so a score is read against what another draw of the same generator scores.
 
 ``--controls NAME ...`` scores positive controls (``rockzoom.metrics.controls``, made from the reference tiles) as
 rows of the same run, so each family's power against that defect is printed beside the upscalers (e.g.
@@ -174,8 +176,33 @@ def log_distortion_floor(psnr_out: np.ndarray, ref: np.ndarray) -> float:
     return floor
 
 
-def judge_cuts(globs: dict[str, str], ref: np.ndarray, judge, out_csv: Path) -> None:
-    """Each label's images cut into reference-sized tiles (one group per image) and judged."""
+def cut_draws(files: list[str], per_draw: int | None) -> list[list[str]]:
+    """The images of one ``--cuts`` label as the draws judged one by one: all of them (``per_draw`` None), or disjoint
+    runs of ``per_draw`` in sorted order (a last, shorter run is left out and logged)."""
+    if per_draw is None:
+        return [files]
+    if per_draw < 1:
+        raise ValueError(f"--cuts-per-draw must be >= 1, got {per_draw}")
+    if len(files) < per_draw:
+        raise ValueError(f"--cuts-per-draw {per_draw}: only {len(files)} images")
+    if len(files) % per_draw:
+        log.warning(f"--cuts-per-draw {per_draw}: the last {len(files) % per_draw} of {len(files)} images are left out")
+    return [files[i:i + per_draw] for i in range(0, len(files) - per_draw + 1, per_draw)]
+
+
+def draws_summary(rows: list[dict], families: list[str]) -> dict:
+    """Mean, sample SD and range over the draws of each family's score and of the max over families."""
+    summary = {"draw": "mean", "draws": len(rows)}
+    for col in [*families, "judge_max"]:
+        v = np.array([r[col] for r in rows], float)
+        summary.update({col: v.mean(), f"{col}_sd": v.std(ddof=1) if len(v) > 1 else float("nan"),
+                        f"{col}_min": v.min(), f"{col}_max": v.max()})
+    return summary
+
+
+def judge_cuts(globs: dict[str, str], ref: np.ndarray, judge, out_csv: Path, per_draw: int | None = None) -> None:
+    """Each label's images cut into reference-sized tiles (one group per image) and judged; with ``per_draw``, each
+    disjoint draw of that many images judged on its own (as a run of that many samples is), then their mean."""
     import glob
 
     import pandas as pd
@@ -190,18 +217,30 @@ def judge_cuts(globs: dict[str, str], ref: np.ndarray, judge, out_csv: Path) -> 
         files = sorted(glob.glob(pattern))
         if not files:
             raise FileNotFoundError(f"--cuts {label}: no file matches {pattern}")
-        images = np.stack([np.asarray(Image.open(f).convert("RGB")) for f in files])
-        tiles, groups = cut_tiles(images, ref.shape[1])
-        result = judge.score(tiles, candidate_groups=groups)
-        row = {"label": label, "images": len(files), "cuts": len(tiles), "n_real": len(ref),
-               "finest_band_ratio": finest_band_ratio(tiles), "finest_band_ratio_real": finest_band_ratio(ref),
-               "grid_ratio": grid_ratio(images, 4)}
-        row.update(judge_columns(result))
-        rows.append(row)
-        log.info(f"cuts {label}: {len(files)} images, {len(tiles)} cuts (finest-band ratio "
-                 f"{row['finest_band_ratio']:+.2f}, the real tiles' {row['finest_band_ratio_real']:+.2f}; grid ratio "
-                 f"{row['grid_ratio']:.2f} at 4 px): "
-                 + judge_summary(result))
+        draws = cut_draws(files, per_draw)
+        label_rows = []
+        for d, draw in enumerate(draws):
+            images = np.stack([np.asarray(Image.open(f).convert("RGB")) for f in draw])
+            tiles, groups = cut_tiles(images, ref.shape[1])
+            result = judge.score(tiles, candidate_groups=groups)
+            row = {"label": label, "draw": d if per_draw else "all", "images": len(draw),
+                   "first_image": Path(draw[0]).name, "cuts": len(tiles), "n_real": len(ref),
+                   "finest_band_ratio": finest_band_ratio(tiles), "finest_band_ratio_real": finest_band_ratio(ref),
+                   "grid_ratio": grid_ratio(images, 4)}
+            row.update(judge_columns(result))
+            label_rows.append(row)
+            log.info(f"cuts {label}{f' draw {d}' if per_draw else ''}: {len(draw)} images, {len(tiles)} cuts "
+                     f"(finest-band ratio {row['finest_band_ratio']:+.2f}, the real tiles' "
+                     f"{row['finest_band_ratio_real']:+.2f}; grid ratio {row['grid_ratio']:.2f} at 4 px): "
+                     + judge_summary(result))
+        rows += label_rows
+        if per_draw and len(label_rows) > 1:
+            summary = {"label": label, **draws_summary(label_rows, list(result))}
+            rows.append(summary)
+            log.info(f"cuts {label}: mean over {len(label_rows)} draws of {per_draw} images: "
+                     + ", ".join(f"{f} {summary[f]:.3f} (SD {summary[f + '_sd']:.3f}, "
+                                 f"{summary[f + '_min']:.3f}-{summary[f + '_max']:.3f})"
+                                 for f in [*result, "judge_max"]))
     pd.DataFrame(rows).to_csv(out_csv, index=False, float_format="%.4f")
 
 
@@ -344,6 +383,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--cuts", nargs="*", default=[], metavar="LABEL=GLOB",
                         help="generated images judged by their reference-sized cuts")
+    parser.add_argument("--cuts-per-draw", type=int, default=None, metavar="K",
+                        help="judge each label's images in disjoint draws of K (a run's sample count, e.g. 8) and "
+                             "report each draw and their mean: the spread between draws of the same generator")
     parser.add_argument("--no-curve", action="store_true", help="only --cuts and --figure")
     parser.add_argument("--figure", type=Path, default=None, help="also write the z / z+2 figure here")
     parser.add_argument("--tiles", type=Path, default=None, help="the tile tree of the figure")
@@ -424,7 +466,7 @@ def main() -> None:
     if args.coarser_zoom is not None:
         judge_coarser_zoom(args.coarser_zoom, 22, sorted({0.0, *args.coarser_blur}), judge, args.out / "coarser_zoom.csv")
     if args.cuts:
-        judge_cuts(dict(c.split("=", 1) for c in args.cuts), ref, judge, args.out / "cuts.csv")
+        judge_cuts(dict(c.split("=", 1) for c in args.cuts), ref, judge, args.out / "cuts.csv", args.cuts_per_draw)
     if args.no_curve:
         return
     for name, up, extra in candidates:

@@ -137,3 +137,41 @@ def test_a_refiner_row_is_the_psnr_net_then_its_refiner_and_refuses_another_nets
     assert np.abs(refined - net).max() > 1e-3  # the refiner did something
     with pytest.raises(ValueError, match="not trained after"):
         bench.refined_psnr_net(tmp_path / "other.pt", tmp_path / "r.pt", steps=2)
+
+
+def test_cut_draws_are_disjoint_runs_in_sorted_order_and_their_summary_is_mean_sd_range(tmp_path):
+    files = [f"s{i:03d}.png" for i in range(10)]
+    assert bench.cut_draws(files, None) == [files]
+    assert bench.cut_draws(files, 4) == [files[0:4], files[4:8]]  # the last 2 are left out
+    assert bench.cut_draws(files, 5) == [files[0:5], files[5:10]]
+    with pytest.raises(ValueError, match="only 10 images"):
+        bench.cut_draws(files, 11)
+    with pytest.raises(ValueError, match=">= 1"):
+        bench.cut_draws(files, 0)
+    rows = [{"texture": 0.9, "cnn": 0.7, "judge_max": 0.9}, {"texture": 0.8, "cnn": 0.85, "judge_max": 0.85},
+            {"texture": 0.7, "cnn": 0.6, "judge_max": 0.7}]
+    s = bench.draws_summary(rows, ["texture", "cnn"])
+    assert s["draws"] == 3
+    assert s["texture"] == pytest.approx(0.8) and s["texture_sd"] == pytest.approx(0.1)
+    assert (s["cnn_min"], s["cnn_max"]) == (0.6, 0.85)
+    assert s["judge_max"] == pytest.approx(0.8166666667)  # the mean of each draw's max, not the max of the means
+
+
+def test_cuts_judged_per_draw_write_each_draw_and_their_mean(tmp_path):
+    import pandas as pd
+    from PIL import Image
+
+    rng = np.random.default_rng(1)
+    ref = (rng.random((8, 64, 64, 3)) * 200 + 20).astype(np.uint8)
+    for i in range(7):  # 7 images of 128 px: 4 cuts each; draws of 3 leave the 7th out
+        Image.fromarray((rng.random((128, 128, 3)) * 255).astype(np.uint8)).save(tmp_path / f"sample_{i:03d}.png")
+    judge = Judge(ref, {"families": ["texture"], "texture": {"repeats": 2}}, reference_groups=np.arange(8))
+    bench.judge_cuts({"gen": str(tmp_path / "sample_*.png")}, ref, judge, tmp_path / "cuts.csv", per_draw=3)
+    table = pd.read_csv(tmp_path / "cuts.csv")
+    draws = table[table["draw"] != "mean"]
+    assert list(draws["draw"]) == ["0", "1"] and list(draws["first_image"]) == ["sample_000.png", "sample_003.png"]
+    assert set(draws["cuts"]) == {12} and set(draws["images"]) == {3}
+    mean = table[table["draw"] == "mean"].iloc[0]
+    assert mean["draws"] == 2
+    assert mean["texture"] == pytest.approx(draws["texture"].mean(), abs=1e-4)
+    assert mean["judge_max"] == pytest.approx(draws["judge_max"].mean(), abs=1e-4)

@@ -167,6 +167,12 @@ def _coherence_stats(lum: np.ndarray, rgb: np.ndarray, windows=(8, 16, 32)) -> l
     return out
 
 
+def gradients(lum: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """(gx, gy): Gaussian-derivative gradients of a 2-D image at ``sigma`` px (mirrored edges)."""
+    return (ndimage.gaussian_filter(lum, sigma, order=(0, 1), mode="reflect"),
+            ndimage.gaussian_filter(lum, sigma, order=(1, 0), mode="reflect"))
+
+
 def structure_tensor(gx: np.ndarray, gy: np.ndarray, window: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(Jxx, Jyy, Jxy): the gradients' outer products averaged over a Gaussian ``window`` (px)."""
     return tuple(ndimage.gaussian_filter(a, window, mode="reflect") for a in (gx * gx, gy * gy, gx * gy))
@@ -185,8 +191,7 @@ def _orientation_stats(lum: np.ndarray, grad_sigmas=ORIENTATION_GRADIENTS,
     pebbles and boulders are rounded; pieces cut and laid side by side, and smeared detail, are streaky."""
     out = []
     for gs in grad_sigmas:
-        gx = ndimage.gaussian_filter(lum, gs, order=(0, 1), mode="reflect")
-        gy = ndimage.gaussian_filter(lum, gs, order=(1, 0), mode="reflect")
+        gx, gy = gradients(lum, gs)
         for w in windows:
             jxx, jyy, jxy = structure_tensor(gx, gy, w)
             energy = jxx + jyy + 1e-9

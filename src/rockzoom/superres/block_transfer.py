@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from scipy import ndimage
 
-from rockzoom.metrics.judges import coherence, structure_tensor
+from rockzoom.metrics.judges import coherence, gradients, structure_tensor
 from rockzoom.metrics.realism import valid_corners
 from rockzoom.util.luma import LUMA
 
@@ -75,8 +75,7 @@ def shape_residual(net_out: np.ndarray, residual: np.ndarray, source_edges: np.n
     out = residual
     if orient_sigma > 0:
         lum = np.asarray(net_out, np.float32) @ LUMA32
-        gx, gy = ndimage.gaussian_filter(lum, 1.0, order=(0, 1)), ndimage.gaussian_filter(lum, 1.0, order=(1, 0))
-        jxx, jyy, jxy = structure_tensor(gx, gy, SHAPE_WINDOW)
+        jxx, jyy, jxy = structure_tensor(*gradients(lum, 1.0), SHAPE_WINDOW)
         weight = coherence(jxx, jyy, jxy)[..., None]
         along = (0.5 * np.arctan2(2 * jxy, jxx - jyy) + np.pi / 2) % np.pi  # the edge runs across the gradient
         pick = np.rint(along / (np.pi / ORIENTATIONS)).astype(int) % ORIENTATIONS
