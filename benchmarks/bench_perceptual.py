@@ -212,7 +212,7 @@ def judge_cuts(globs: dict[str, str], ref: np.ndarray, judge, out_csv: Path, per
     from rockzoom.metrics.judges import cut_tiles
     from rockzoom.superres.degradation import finest_band_ratio
 
-    rows = []
+    rows, real_ratio = [], finest_band_ratio(ref)
     for label, pattern in globs.items():
         files = sorted(glob.glob(pattern))
         if not files:
@@ -225,7 +225,7 @@ def judge_cuts(globs: dict[str, str], ref: np.ndarray, judge, out_csv: Path, per
             result = judge.score(tiles, candidate_groups=groups)
             row = {"label": label, "draw": d if per_draw else "all", "images": len(draw),
                    "first_image": Path(draw[0]).name, "cuts": len(tiles), "n_real": len(ref),
-                   "finest_band_ratio": finest_band_ratio(tiles), "finest_band_ratio_real": finest_band_ratio(ref),
+                   "finest_band_ratio": finest_band_ratio(tiles), "finest_band_ratio_real": real_ratio,
                    "grid_ratio": grid_ratio(images, 4)}
             row.update(judge_columns(result))
             label_rows.append(row)
@@ -235,12 +235,12 @@ def judge_cuts(globs: dict[str, str], ref: np.ndarray, judge, out_csv: Path, per
                      + judge_summary(result))
         rows += label_rows
         if per_draw and len(label_rows) > 1:
-            summary = {"label": label, **draws_summary(label_rows, list(result))}
+            summary = {"label": label, **draws_summary(label_rows, list(judge.families))}
             rows.append(summary)
             log.info(f"cuts {label}: mean over {len(label_rows)} draws of {per_draw} images: "
                      + ", ".join(f"{f} {summary[f]:.3f} (SD {summary[f + '_sd']:.3f}, "
                                  f"{summary[f + '_min']:.3f}-{summary[f + '_max']:.3f})"
-                                 for f in [*result, "judge_max"]))
+                                 for f in [*judge.families, "judge_max"]))
     pd.DataFrame(rows).to_csv(out_csv, index=False, float_format="%.4f")
 
 

@@ -54,7 +54,6 @@ def finished_copy(finished_all, tmp_path) -> Path:
     return Path(shutil.copytree(finished_all, tmp_path / "run", symlinks=True))
 
 
-
 def pytest_collection_modifyitems(config, items):
     """The tests that read the shared `all` run carry ``workflow_helpers.SHARES_ALL_RUN``, so that pytest-xdist
     (``--dist loadgroup``, the README's test command) sends them to one worker, which runs it once."""
